@@ -1,0 +1,28 @@
+"""Where data lives: the read-only snapshot in the package, and the user's data folder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ENV_HOME = "CRITMIN_HOME"
+
+
+def snapshot_dir() -> Path:
+    """The package's snapshot folder (read-only at run time)."""
+    return Path(__file__).resolve().parent.parent / "data"
+
+
+def user_dir() -> Path:
+    """The user's data folder: ``$CRITMIN_HOME`` or the platform's user data directory."""
+    env = os.environ.get(ENV_HOME)
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("critmin", appauthor=False))
+
+
+def cache_dir() -> Path:
+    """Derived data (the metrics cube, downloads); safe to delete."""
+    return user_dir() / "cache"
