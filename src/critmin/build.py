@@ -39,6 +39,17 @@ def iso3_resolver(countries: pd.DataFrame) -> pd.Series:
     return pd.Series(keys)
 
 
+def name_resolver(countries: pd.DataFrame) -> pd.Series:
+    """Casefolded name or alias -> ISO3 (names win over aliases)."""
+    keys: dict[str, str] = {}
+    for row in countries.itertuples(index=False):
+        keys.setdefault(str(row.name).casefold(), row.iso3)
+    for row in countries.itertuples(index=False):
+        for alias in row.aliases:
+            keys.setdefault(alias.casefold(), row.iso3)
+    return pd.Series(keys)
+
+
 def products_table(product_minerals: pd.DataFrame) -> pd.DataFrame:
     """One row per HS code with the minerals it carries."""
     grouped = product_minerals.groupby("hs6", sort=True)
@@ -118,7 +129,10 @@ def build_snapshot(out_dir: Path | None = None, wheel: Path | None = None,
         missing = sorted(set(minerals["wmd_table"]) - set(tables))
         if missing:
             raise DataError(f"World Mining Data tables not found: {missing}")
-        production, prod_cov = wmd.normalise_production(tables, minerals, codes)
+        production, prod_cov = wmd.normalise_production(
+            tables, minerals, codes, name_resolver(countries)
+        )
+        gpr_production = wmd.source_rows(tables, minerals)
         hs_map = gpr_hs_map(wmd.read_hs_map(src.paths["wmd"]), minerals)
         say("reading WGI governance")
         governance, gov_cov = wgi.read_governance(src.paths["wgi"], iso3_resolver(countries))
@@ -158,6 +172,7 @@ def build_snapshot(out_dir: Path | None = None, wheel: Path | None = None,
             "governance": governance,
             "gpr_governance": gpr_gov,
             "gpr_hs_map": hs_map,
+            "gpr_production": gpr_production,
         },
         out_dir,
         manifest,

@@ -12,6 +12,8 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cache
 
+import pandas as pd
+
 from critmin.errors import NotFound, nearest
 from critmin.store import get_store
 
@@ -34,14 +36,10 @@ class Index:
         found = self.keys.get(_key(text))
         if found is not None:
             return found
-        candidates = {label: cid for cid, label in self.labels.items()}
-        names = {k: self.keys[k] for k in self.keys}
-        close = nearest(_key(text), names, n=6, cutoff=0.7)
         ids: list[str] = []
-        for k in close:
-            if names[k] not in ids:
-                ids.append(names[k])
-        del candidates
+        for k in nearest(_key(text), self.keys, n=8, cutoff=0.7):
+            if self.keys[k] not in ids:
+                ids.append(self.keys[k])
         raise NotFound(f"unknown {kind} {text!r}", suggestions=[self.labels[i] for i in ids[:3]])
 
 
@@ -60,7 +58,7 @@ def _country_index(fingerprint: str) -> Index:
             if text:
                 keys.setdefault(_key(text), row.iso3)
         for code in (row.iso_numeric, row.baci_code):
-            if code is not None and code == code:
+            if not pd.isna(code):
                 keys.setdefault(str(int(code)), row.iso3)
     return Index(keys, labels)
 

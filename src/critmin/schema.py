@@ -26,6 +26,7 @@ SNAPSHOT_TABLES = (
     "governance",
     "gpr_governance",
     "gpr_hs_map",
+    "gpr_production",
 )
 """Tables of the canonical snapshot, in build order."""
 

