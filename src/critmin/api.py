@@ -167,18 +167,249 @@ def risk(countries: Sequence[str] | str | None = None, minerals: Sequence[str] |
     isos = _resolve_many(countries, "country")
     slugs = _resolve_many(minerals, "mineral")
     year_list = None if years is None else ([years] if isinstance(years, int) else list(years))
-    frame = load_cube(get_store(), compat=compat)
-    mask = pd.Series(True, index=frame.index)
-    if isos is not None:
-        mask &= frame["country"].isin(isos)
-    if slugs is not None:
-        mask &= frame["mineral"].isin(slugs)
     if year_list is not None:
-        known = set(frame["year"].unique())
+        known = data_years()
         bad = [y for y in year_list if y not in known]
         if bad:
             raise InvalidInput(
                 f"no data for year {bad[0]}; years with data: {min(known)}-{max(known)}"
             )
-        mask &= frame["year"].isin(year_list)
+    frame = load_cube(get_store(), compat=compat, years=year_list, minerals=slugs)
+    mask = pd.Series(True, index=frame.index)
+    if isos is not None:
+        mask &= frame["country"].isin(isos)
     return frame[mask].reset_index(drop=True)
+
+
+UNITS = {
+    "production_t": "t (basis)", "imports_t": "t (gross)", "exports_t": "t (gross)",
+    "imports_basis_t": "t (basis)", "exports_basis_t": "t (basis)", "apparent_supply_t": "t (basis)",
+    "imports_kusd": "kUSD", "exports_kusd": "kUSD", "price_usd_per_kg": "USD/kg",
+    "import_reliance": "share", "china_share": "share", "top_supplier_share": "share",
+    "import_hhi": "0-1", "hhi": "0-1", "wta": "0-1", "score": "0-1", "cf": "eq. kg Cu/kg",
+    "share": "share", "qty_basis_t": "t (basis)", "value_kusd": "kUSD",
+    "world_production_t": "t (basis)", "top3_share": "share", "china_production_share": "share",
+    "refining_hhi": "0-1", "refining_china_share": "share", "refining_top3_share": "share",
+}
+
+
+def _with_units(frame: pd.DataFrame) -> pd.DataFrame:
+    frame.attrs["units"] = {c: UNITS[c] for c in frame.columns if c in UNITS}
+    return frame
+
+
+def data_years() -> list[int]:
+    """Years with trade or production data."""
+    tables = get_store().status()["tables"]
+    spans = [tables[t]["years"] for t in ("flows", "production")]
+    return list(range(min(s[0] for s in spans), max(s[1] for s in spans) + 1))
+
+
+def default_year() -> int:
+    """The latest year with production data whose trade is not flagged incomplete."""
+    from critmin.store.cache import incomplete_year
+
+    store = get_store()
+    first, last = store.status()["tables"]["production"]["years"]
+    if incomplete_year(store) == last and last > first:
+        last -= 1
+    return int(last)
+
+
+def _check_year(year: int | None) -> int:
+    if year is None:
+        return default_year()
+    known = data_years()
+    if year not in known:
+        raise InvalidInput(f"no data for year {year}; years with data: {known[0]}-{known[-1]}")
+    return year
+
+
+@dataclass
+class CountryProfile:
+    """A country's minerals in one year: production, trade, dependence, suppliers, risk.
+
+    ``minerals`` has one row per mineral; ``suppliers`` the top partners per mineral;
+    ``notes`` say what the data cannot show.
+    """
+
+    country: str
+    name: str
+    year: int
+    minerals: pd.DataFrame
+    suppliers: pd.DataFrame
+    notes: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "country": self.country, "name": self.name, "year": self.year,
+            "minerals": records(self.minerals), "suppliers": records(self.suppliers),
+            "units": self.minerals.attrs.get("units", {}), "notes": self.notes,
+        }
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """JSON-ready rows: NaN as null, numpy scalars as Python, flags as lists."""
+    import json
+
+    out = frame.copy()
+    if "flags" in out.columns:
+        out["flags"] = out["flags"].fillna("").map(lambda s: [f for f in s.split(";") if f])
+    loaded: list[dict[str, Any]] = json.loads(out.to_json(orient="records", double_precision=15))
+    return loaded
+
+
+def _top_partners(lines: pd.DataFrame, by: list[str], who: str, n: int) -> pd.DataFrame:
+    from critmin.metrics.concentration import shares
+
+    grouped = lines.groupby([*by, who], as_index=False).agg(
+        qty_basis_t=("qty_basis_t", "sum"), value_kusd=("value_kusd", "sum")
+    )
+    grouped = grouped[grouped["qty_basis_t"] > 0]
+    grouped["share"] = shares(grouped, by, "qty_basis_t")
+    grouped = grouped.sort_values([*by, "share"], ascending=[True] * len(by) + [False])
+    return grouped.groupby(by, sort=False).head(n).reset_index(drop=True)
+
+
+PROFILE_COLUMNS = [
+    "mineral", "production_t", "imports_t", "imports_basis_t", "exports_t", "exports_basis_t",
+    "imports_kusd", "apparent_supply_t", "import_reliance", "reliance_status", "top_supplier",
+    "top_supplier_share", "top_suppliers", "china_share", "import_hhi", "hhi", "score",
+    "price_usd_per_kg", "cf", "flags",
+]
+
+
+def profile(country: str, year: int | None = None, top: int = 3) -> CountryProfile:
+    """Per mineral: production, imports, exports, import reliance, top suppliers, China share,
+    import HHI, GeoPolRisk score and CF, and data-quality flags.
+
+    >>> p = critmin.profile("India", 2022)  # doctest: +SKIP
+    >>> p.minerals.set_index("mineral").loc["lithium", "import_reliance"]  # doctest: +SKIP
+    1.0
+    """
+    from critmin.metrics.cube import trade_lines
+
+    from critmin.store.cache import load_cube
+
+    iso3 = resolve.country(country)
+    store = get_store()
+    year = _check_year(year)
+    names = store.table("countries").set_index("iso3")["name"]
+    rows = load_cube(store, years=[year])
+    rows = rows[rows["country"] == iso3].copy()
+    if rows.empty:
+        raise InvalidInput(
+            f"no mineral production or trade recorded for {names[iso3]} ({iso3}) in {year}"
+        )
+    lines = trade_lines(store.flows(years=[year], importer=iso3), store.table("product_minerals"))
+    partners = _top_partners(lines, ["mineral"], "exporter", top).rename(
+        columns={"exporter": "supplier"}
+    )
+    partners["supplier_name"] = partners["supplier"].map(names)
+    label = partners.assign(
+        text=partners["supplier"] + " " + (partners["share"] * 100).round(0).astype(int).astype(str) + "%"
+    ).groupby("mineral")["text"].agg(", ".join)
+    rows["top_suppliers"] = rows["mineral"].map(label).fillna("")
+    rows = rows.sort_values(["imports_kusd", "production_t"], ascending=False, na_position="last")
+    minerals_table = _with_units(rows[PROFILE_COLUMNS].reset_index(drop=True))
+    return CountryProfile(
+        country=iso3, name=str(names[iso3]), year=year, minerals=minerals_table,
+        suppliers=_with_units(partners.reset_index(drop=True)),
+        notes=profile_notes(minerals_table, store),
+    )
+
+
+def profile_notes(rows: pd.DataFrame, store: Any) -> list[str]:
+    """Plain-language caveats for a profile: what the data cannot show and why."""
+    notes = []
+    minerals_tab = store.table("minerals").set_index("mineral")
+    traded = set(store.table("product_minerals")["mineral"])
+    for row in rows.itertuples(index=False):
+        flags = set(str(row.flags).split(";")) - {""}
+        label = minerals_tab.loc[row.mineral, "name"]
+        basis = minerals_tab.loc[row.mineral, "basis"]
+        if row.mineral not in traded:
+            notes.append(f"{label}: no HS code carries it in the trade data, so only production is shown.")
+        elif "mixed_bases" in flags:
+            notes.append(f"{label}: some traded products have no content factor to {basis}; "
+                         "import reliance is not shown as a percentage.")
+        if "re_export_hub" in flags:
+            notes.append(f"{label}: exports exceed production plus imports (on the {basis} basis): "
+                         "re-exports, stocks or processing of unrecorded feed; reliance is undefined.")
+    flags_all = ";".join(rows["flags"].astype(str))
+    if "latest_year_incomplete" in flags_all:
+        notes.append("The latest trade year is incomplete in the source (fewer reporters).")
+    notes.append("Production is mine production (World Mining Data); refined-metal output is "
+                 "not in the data, so reliance mixes mining and trade of all stages on one basis.")
+    return notes
+
+
+@dataclass
+class MineralProfile:
+    """A mineral: producers and concentration over time, exporters and largest flows."""
+
+    mineral: str
+    name: str
+    basis: str
+    year: int
+    producers: pd.DataFrame
+    concentration: pd.DataFrame
+    exporters: pd.DataFrame
+    flows: pd.DataFrame
+    notes: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "mineral": self.mineral, "name": self.name, "basis": self.basis, "year": self.year,
+            "producers": records(self.producers), "concentration": records(self.concentration),
+            "exporters": records(self.exporters), "flows": records(self.flows),
+            "notes": self.notes,
+        }
+
+
+def mineral(name: str, year: int | None = None, top: int = 15) -> MineralProfile:
+    """Producers and their shares, HHI, top-3 and China share over time, top exporters and
+    the largest bilateral flows of a mineral.
+
+    >>> m = critmin.mineral("rare earths", 2022)  # doctest: +SKIP
+    >>> round(m.concentration.set_index("year").loc[2022, "china_production_share"], 2)  # doctest: +SKIP
+    0.7
+    """
+    from critmin.metrics.concentration import shares
+    from critmin.metrics.cube import trade_lines
+
+    from critmin.store.cache import load_cube
+
+    slug = resolve.mineral(name)
+    store = get_store()
+    info = store.table("minerals").set_index("mineral").loc[slug]
+    year = _check_year(year)
+    rows = load_cube(store, minerals=[slug])
+    if rows.empty:
+        raise InvalidInput(f"no production or trade recorded for {info['name']}")
+    names = store.table("countries").set_index("iso3")["name"]
+    producers = rows[(rows["year"] == year) & (rows["production_t"] > 0)][["country", "production_t"]]
+    producers = producers.assign(share=shares(producers.assign(k=1), ["k"], "production_t"))
+    producers = producers.sort_values("production_t", ascending=False).reset_index(drop=True)
+    producers.insert(1, "name", producers["country"].map(names))
+    conc_cols = ["year", "world_production_t", "n_producers", "hhi", "top3_share",
+                 "china_production_share", "top_producer", "refining_hhi",
+                 "refining_top3_share", "refining_china_share", "top_refined_exporter"]
+    conc = rows[conc_cols].drop_duplicates("year").sort_values("year").reset_index(drop=True)
+    codes = list(store.table("product_minerals").query("mineral == @slug")["hs6"])
+    lines = trade_lines(store.flows(hs6=codes, years=[year]), store.table("product_minerals"))
+    lines = lines[lines["mineral"] == slug].assign(k=1)
+    exporters = _top_partners(lines, ["k"], "exporter", top).drop(columns="k")
+    exporters.insert(1, "name", exporters["exporter"].map(names))
+    pairs = lines.groupby(["exporter", "importer"], as_index=False).agg(
+        qty_basis_t=("qty_basis_t", "sum"), value_kusd=("value_kusd", "sum"))
+    pairs = pairs.sort_values("qty_basis_t", ascending=False).head(top).reset_index(drop=True)
+    notes = [f"Quantities are tonnes of {info['basis']} ({info['basis_note']})"]
+    if not codes:
+        notes.append(f"{info['name']} has no HS code in the trade data: production only.")
+    return MineralProfile(
+        mineral=slug, name=str(info["name"]), basis=str(info["basis"]), year=year,
+        producers=_with_units(producers), concentration=_with_units(conc),
+        exporters=_with_units(exporters.reset_index(drop=True)), flows=_with_units(pairs),
+        notes=notes,
+    )

@@ -17,7 +17,7 @@ CHINA = "CHN"
 
 def shares(frame: pd.DataFrame, by: list[str], qty: str) -> pd.Series:
     """Each row's share of its group's total of ``qty`` (NaN where the total is not positive)."""
-    total = frame.groupby(by, sort=False)[qty].transform("sum")
+    total = frame.groupby(by, sort=False, observed=True)[qty].transform("sum")
     return frame[qty] / total.where(total > 0)
 
 
@@ -32,15 +32,15 @@ def concentration(frame: pd.DataFrame, by: list[str], who: str, qty: str,
     positive are left out.
     """
     data = frame.loc[frame[qty] > 0, [*by, who, qty]]
-    data = data.groupby([*by, who], sort=False, as_index=False)[qty].sum()
+    data = data.groupby([*by, who], sort=False, as_index=False, observed=True)[qty].sum()
     data["share"] = shares(data, by, qty)
     data = data[data["share"].notna()]
     data = data.sort_values([*by, "share", who], ascending=[True] * len(by) + [False, True])
-    data["rank"] = data.groupby(by, sort=False).cumcount()
+    data["rank"] = data.groupby(by, sort=False, observed=True).cumcount()
     data["sq"] = data["share"] ** 2
     data["top3"] = np.where(data["rank"] < 3, data["share"], 0.0)
     data["is_named"] = np.where(data[who] == named, data["share"], 0.0)
-    grouped = data.groupby(by, sort=False)
+    grouped = data.groupby(by, sort=False, observed=True)
     out = grouped.agg(
         total=(qty, "sum"), n=(who, "size"), hhi=("sq", "sum"), top3_share=("top3", "sum"),
         named_share=("is_named", "sum"),

@@ -44,6 +44,9 @@ class CubeInputs:
     product_minerals: pd.DataFrame
     production: pd.DataFrame
     governance: pd.DataFrame
+    incomplete_year: int | None = None
+    """The newest trade year when the source has it only in part (see
+    :func:`latest_incomplete_year`), decided on the whole flows table."""
     gpr_governance: pd.DataFrame | None = None
     gpr_hs_map: pd.DataFrame | None = None
     gpr_production: pd.DataFrame | None = None
@@ -56,17 +59,19 @@ def trade_lines(flows: pd.DataFrame, product_minerals: pd.DataFrame) -> pd.DataF
     ``qty_basis_t`` = gross tonnes × content factor. A product with no content factor
     counts at gross weight and its rows are marked ``unfactored`` (the mixed_bases flag).
     """
-    links = product_minerals[["hs6", "mineral", "stage", "content_factor"]]
-    lines = flows.merge(links, on="hs6", how="inner")
+    links = product_minerals[["hs6", "mineral", "stage", "content_factor"]].astype(
+        {"mineral": "category", "stage": "category"}
+    )
+    lines = flows.astype({"hs6": str}).merge(links, on="hs6", how="inner")
     factor = lines["content_factor"]
     lines["unfactored"] = factor.isna() & lines["qty_t"].notna()
     lines["qty_basis_t"] = lines["qty_t"] * factor.fillna(1.0)
     return lines
 
 
-def latest_incomplete_year(flows: pd.DataFrame) -> int | None:
+def latest_incomplete_year(rows_by_year: pd.Series) -> int | None:
     """The newest flow year if it has clearly fewer rows than the year before."""
-    counts = flows["year"].value_counts().sort_index()
+    counts = rows_by_year.sort_index()
     if len(counts) < 2:
         return None
     if counts.iloc[-1] < INCOMPLETE_YEAR_RATIO * counts.iloc[-2]:
@@ -91,7 +96,7 @@ def refining_concentration(lines: pd.DataFrame) -> pd.DataFrame:
     an estimate of the refining stage's concentration from trade."""
     refined = lines[lines["stage"].isin(REFINING_STAGES)]
     conc = concentration(refined, ["year", "mineral"], "exporter", "qty_basis_t")
-    return conc.rename(
+    return _plain(conc).rename(
         columns={
             "total": "refined_exports_t", "n": "n_refined_exporters", "hhi": "refining_hhi",
             "top3_share": "refining_top3_share", "named_share": "refining_china_share",
@@ -101,11 +106,21 @@ def refining_concentration(lines: pd.DataFrame) -> pd.DataFrame:
 
 
 def _flag_text(frame: pd.DataFrame) -> pd.Series:
-    parts = [np.where(frame[f"flag_{f}"].to_numpy(bool), f + ";", "") for f in FLAGS]
-    joined = parts[0]
-    for part in parts[1:]:
-        joined = np.char.add(joined.astype(str), part.astype(str))
-    return pd.Series(joined, index=frame.index).str.rstrip(";")
+    """The flags of each row as one ';'-separated string, through a bit code per row."""
+    code = np.zeros(len(frame), dtype=np.int64)
+    for bit, name in enumerate(FLAGS):
+        code |= frame[f"flag_{name}"].to_numpy(bool).astype(np.int64) << bit
+    labels = {
+        c: ";".join(name for bit, name in enumerate(FLAGS) if c >> bit & 1)
+        for c in np.unique(code)
+    }
+    return pd.Series(code, index=frame.index).map(labels)
+
+
+def _plain(frame: pd.DataFrame) -> pd.DataFrame:
+    """Categorical key columns back to plain strings, for merging with other tables."""
+    cats = [c for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype)]
+    return frame.astype({c: str for c in cats})
 
 
 def compute_cube(inp: CubeInputs) -> pd.DataFrame:
@@ -132,13 +147,15 @@ def compute_cube(inp: CubeInputs) -> pd.DataFrame:
     lines["value_with_qty"] = lines["value_kusd"].where(lines["qty_t"].notna(), 0.0)
     lines["unfactored_kusd"] = lines["value_kusd"].where(lines["unfactored"], 0.0)
 
-    imports = lines.groupby(["year", "importer", "mineral"], as_index=False, sort=False).agg(
+    imports = lines.groupby(["year", "importer", "mineral"], as_index=False, sort=False,
+                            observed=True).agg(
         imports_t=("qty_t", "sum"), imports_basis_t=("qty_basis_t", "sum"),
         imports_kusd=("value_kusd", "sum"), value_with_qty_kusd=("value_with_qty", "sum"),
         numerator=("num", "sum"), q_missing_gov=("q_missing_gov", "sum"),
         unfactored_kusd=("unfactored_kusd", "sum"),
     ).rename(columns={"importer": "country"})
-    exports = lines.groupby(["year", "exporter", "mineral"], as_index=False, sort=False).agg(
+    exports = lines.groupby(["year", "exporter", "mineral"], as_index=False, sort=False,
+                            observed=True).agg(
         exports_t=("qty_t", "sum"), exports_basis_t=("qty_basis_t", "sum"),
         exports_kusd=("value_kusd", "sum"), exports_unfactored_kusd=("unfactored_kusd", "sum"),
     ).rename(columns={"exporter": "country"})
@@ -148,6 +165,7 @@ def compute_cube(inp: CubeInputs) -> pd.DataFrame:
                  "top": "top_supplier", "top_share": "top_supplier_share",
                  "named_share": "china_share"}
     ).drop(columns=["total", "top3_share"])
+    imports, exports, suppliers = (_plain(f) for f in (imports, exports, suppliers))
     production = inp.production[["year", "country", "mineral", "qty_t"]].rename(
         columns={"qty_t": "production_t"}
     )
@@ -164,7 +182,7 @@ def compute_cube(inp: CubeInputs) -> pd.DataFrame:
         .merge(refining_concentration(lines), on=["year", "mineral"], how="left")
     )
 
-    traded = lines[["year", "mineral"]].drop_duplicates().assign(has_trade=True)
+    traded = _plain(lines[["year", "mineral"]].drop_duplicates()).assign(has_trade=True)
     produced = inp.production[["year", "mineral"]].drop_duplicates().assign(has_production=True)
     cube = cube.merge(traded, on=["year", "mineral"], how="left").merge(
         produced, on=["year", "mineral"], how="left"
@@ -204,7 +222,7 @@ def compute_cube(inp: CubeInputs) -> pd.DataFrame:
     cube["missing_governance_share"] = cube["q_missing_gov"] / m_b.where(m_b > 0)
     cube["single_supplier"] = cube["top_supplier_share"] > SINGLE_SUPPLIER_THRESHOLD
 
-    latest = latest_incomplete_year(inp.flows)
+    latest = inp.incomplete_year
     cube["flag_no_trade_data"] = ~has_trade
     cube["flag_no_production_data"] = ~has_prod
     cube["flag_mixed_bases"] = mixed

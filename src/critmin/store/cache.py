@@ -15,18 +15,41 @@ from critmin.store.db import Store
 MODES = {None: "default", "default": "default", "geopolrisk-py": "geopolrisk-py"}
 
 
-def cube_inputs(store: Store, compat: bool) -> object:
-    """Read the canonical tables the cube needs."""
+def incomplete_year(store: Store) -> int | None:
+    """The newest trade year if the source has it only in part (from row counts per year)."""
+    from critmin.metrics.cube import latest_incomplete_year
+
+    rows = store.status()["tables"]["flows"]
+    by_year = store.manifest["tables"]["flows"]["rows_by_year"]
+    if rows["source"] != "snapshot":
+        by_year = {**by_year, **store.user_manifest["tables"]["flows"]["rows_by_year"]}
+    return latest_incomplete_year(pd.Series({int(k): v for k, v in by_year.items()}))
+
+
+def cube_inputs(store: Store, compat: bool, years: list[int] | None = None,
+                minerals: list[str] | None = None) -> object:
+    """Read the canonical tables the cube needs, for some years and minerals or all."""
     from critmin.metrics.cube import CubeInputs
 
+    def subset(frame: pd.DataFrame) -> pd.DataFrame:
+        if years is not None and "year" in frame.columns:
+            frame = frame[frame["year"].isin(years)]
+        if minerals is not None and "mineral" in frame.columns:
+            frame = frame[frame["mineral"].isin(minerals)]
+        return frame.reset_index(drop=True)
+
+    links = subset(store.table("product_minerals"))
+    hs6 = None if minerals is None else sorted(set(links["hs6"]))
+    flows = store.table("flows") if years is None and hs6 is None else store.flows(hs6, years)
     return CubeInputs(
-        flows=store.table("flows"),
-        product_minerals=store.table("product_minerals"),
-        production=store.table("production"),
-        governance=store.table("governance"),
-        gpr_governance=store.table("gpr_governance") if compat else None,
-        gpr_hs_map=store.table("gpr_hs_map") if compat else None,
-        gpr_production=store.table("gpr_production") if compat else None,
+        flows=flows,
+        product_minerals=links,
+        production=subset(store.table("production")),
+        governance=subset(store.table("governance")),
+        incomplete_year=incomplete_year(store),
+        gpr_governance=subset(store.table("gpr_governance")) if compat else None,
+        gpr_hs_map=subset(store.table("gpr_hs_map")) if compat else None,
+        gpr_production=subset(store.table("gpr_production")) if compat else None,
         countries=store.table("countries") if compat else None,
     )
 
@@ -47,20 +70,34 @@ def _write(frame: pd.DataFrame, path: Path) -> None:
         Path(tmp).unlink(missing_ok=True)
 
 
-def load_cube(store: Store, compat: str | None = None, refresh: bool = False) -> pd.DataFrame:
-    """The cube for the store's current data, computed if not cached (stale files removed)."""
+def load_cube(store: Store, compat: str | None = None, years: list[int] | None = None,
+              minerals: list[str] | None = None, refresh: bool = False) -> pd.DataFrame:
+    """The cube for the store's current data.
+
+    The whole cube is computed once per data fingerprint and cached (stale files are
+    removed). A request for some years or minerals reads the cached cube when there is one,
+    and otherwise computes just those rows (every metric is per mineral and year, so a
+    subset computes the same numbers as the whole).
+    """
     from critmin.metrics import cube as cube_mod
 
     if compat not in MODES:
         raise InvalidInput(f"unknown compat mode {compat!r}", suggestions=["geopolrisk-py"])
     mode = MODES[compat]
     path = cube_path(store, mode)
+    whole = years is None and minerals is None
     if path.exists() and not refresh:
-        return pd.read_parquet(path)
-    for stale in path.parent.glob(f"cube-*-{mode}.parquet"):
-        stale.unlink(missing_ok=True)
-    inputs = cube_inputs(store, compat=mode != "default")
+        frame = pd.read_parquet(path)
+        if years is not None:
+            frame = frame[frame["year"].isin(years)]
+        if minerals is not None:
+            frame = frame[frame["mineral"].isin(minerals)]
+        return frame.reset_index(drop=True)
+    inputs = cube_inputs(store, compat=mode != "default", years=years, minerals=minerals)
     default = cube_mod.compute_cube(inputs)  # type: ignore[arg-type]
     frame = default if mode == "default" else cube_mod.compute_compat_cube(inputs, default)  # type: ignore[arg-type]
-    _write(frame, path)
+    if whole:
+        for stale in path.parent.glob(f"cube-*-{mode}.parquet"):
+            stale.unlink(missing_ok=True)
+        _write(frame, path)
     return frame

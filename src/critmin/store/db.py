@@ -90,21 +90,30 @@ class Store:
         snap.create_view("flows")
         return con
 
-    def df(self, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
-        """Run a query of this package and return a DataFrame."""
-        return self.con.execute(sql, params or []).df()
+    def df(self, sql: str, params: list[Any] | None = None,
+           categorical: bool = False) -> pd.DataFrame:
+        """Run a query of this package and return a DataFrame (through Arrow: fast; string
+        columns as categoricals when asked, for large tables)."""
+        arrow = self.con.sql(sql, params=params or None).to_arrow_table()
+        return arrow.to_pandas(strings_to_categorical=categorical)
 
     def table(self, name: str) -> pd.DataFrame:
         """A whole canonical table."""
         schema.table_columns(name)  # raises NotFound with suggestions
-        return self.df(f"SELECT * FROM {name}")  # noqa: S608 - name checked against the schema
+        return self.df(  # noqa: S608 - name checked against the schema
+            f"SELECT * FROM {name}", categorical=name == "flows"
+        )
 
-    def flows(self, hs6: list[str] | None = None, years: list[int] | None = None) -> pd.DataFrame:
-        """Flows, optionally for some HS codes and years."""
+    def flows(self, hs6: list[str] | None = None, years: list[int] | None = None,
+              importer: str | None = None, exporter: str | None = None) -> pd.DataFrame:
+        """Flows, optionally restricted to HS codes, years, one importer or one exporter."""
         return self.df(
-            "SELECT * FROM flows WHERE (? IS NULL OR list_contains(?, hs6)) "
-            "AND (? IS NULL OR list_contains(?, year))",
-            [hs6, hs6, years, years],
+            "SELECT * FROM flows WHERE (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], hs6)) "
+            "AND (?::INTEGER[] IS NULL OR list_contains(?::INTEGER[], year)) "
+            "AND (?::VARCHAR IS NULL OR importer = ?::VARCHAR) "
+            "AND (?::VARCHAR IS NULL OR exporter = ?::VARCHAR)",
+            [hs6, hs6, years, years, importer, importer, exporter, exporter],
+            categorical=True,
         )
 
     def status(self) -> dict[str, Any]:
