@@ -249,23 +249,22 @@ class CountryProfile:
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """JSON-ready rows: NaN as null, numpy scalars as Python, flags as lists."""
-    import json
-
+    """JSON-ready rows at full float precision: NaN as None, flags as lists."""
     out = frame.copy()
     if "flags" in out.columns:
         out["flags"] = out["flags"].fillna("").map(lambda s: [f for f in s.split(";") if f])
-    loaded: list[dict[str, Any]] = json.loads(out.to_json(orient="records", double_precision=15))
-    return loaded
+    out = out.astype(object).where(out.notna(), None)
+    rows: list[dict[str, Any]] = out.to_dict(orient="records")
+    return rows
 
 
 def _top_partners(lines: pd.DataFrame, by: list[str], who: str, n: int) -> pd.DataFrame:
     from critmin.metrics.concentration import shares
 
-    grouped = lines.groupby([*by, who], as_index=False).agg(
+    grouped = lines.groupby([*by, who], as_index=False, observed=True).agg(
         qty_basis_t=("qty_basis_t", "sum"), value_kusd=("value_kusd", "sum")
     )
-    grouped = grouped[grouped["qty_basis_t"] > 0]
+    grouped = grouped[grouped["qty_basis_t"] > 0].astype({who: str})
     grouped["share"] = shares(grouped, by, "qty_basis_t")
     grouped = grouped.sort_values([*by, "share"], ascending=[True] * len(by) + [False])
     return grouped.groupby(by, sort=False).head(n).reset_index(drop=True)
@@ -401,7 +400,7 @@ def mineral(name: str, year: int | None = None, top: int = 15) -> MineralProfile
     lines = lines[lines["mineral"] == slug].assign(k=1)
     exporters = _top_partners(lines, ["k"], "exporter", top).drop(columns="k")
     exporters.insert(1, "name", exporters["exporter"].map(names))
-    pairs = lines.groupby(["exporter", "importer"], as_index=False).agg(
+    pairs = lines.groupby(["exporter", "importer"], as_index=False, observed=True).agg(
         qty_basis_t=("qty_basis_t", "sum"), value_kusd=("value_kusd", "sum"))
     pairs = pairs.sort_values("qty_basis_t", ascending=False).head(top).reset_index(drop=True)
     notes = [f"Quantities are tonnes of {info['basis']} ({info['basis_note']})"]

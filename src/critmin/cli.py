@@ -292,9 +292,7 @@ def main() -> None:
     except SystemExit:
         raise
     except Exception as exc:  # noqa: BLE001 - last line of defence: no traceback for users
-        import click
-
-        if isinstance(exc, click.ClickException):
+        if hasattr(exc, "show") and hasattr(exc, "exit_code"):  # Click's usage errors
             exc.show()
             raise SystemExit(exc.exit_code) from None
         _err().print(f"[red]internal error:[/] {type(exc).__name__}: {exc}", highlight=False)
