@@ -14,9 +14,9 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _timing import median_of  # noqa: E402
+from _timing import median_of
 
-import critmin.store.paths as paths  # noqa: E402
+import critmin.store.paths as paths
 
 RESULTS = Path(__file__).parent / "results"
 

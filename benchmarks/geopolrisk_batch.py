@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _timing import median_of, run_timed  # noqa: E402
+from _timing import median_of, run_timed
 
 HERE = Path(__file__).parent
 RESULTS = HERE / "results"

@@ -30,7 +30,15 @@ __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
     from critmin.api import (
-        countries, cube, export_table, import_baci, mineral, minerals, profile, risk, status,
+        countries,
+        cube,
+        export_table,
+        import_baci,
+        mineral,
+        minerals,
+        profile,
+        risk,
+        status,
     )
     from critmin.build import build_snapshot
     from critmin.errors import CritminError, DataError, InvalidInput, NotFound

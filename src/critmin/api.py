@@ -63,7 +63,6 @@ def import_baci(files: Sequence[str | Path]) -> ImportReport:
     Imported years replace the same years of the bundled data. The store changes only if
     the whole import succeeds.
     """
-    from critmin.build import code_series
     from critmin.sources import baci
     from critmin.store import user
 
@@ -287,7 +286,6 @@ def profile(country: str, year: int | None = None, top: int = 3) -> CountryProfi
     1.0
     """
     from critmin.metrics.cube import trade_lines
-
     from critmin.store.cache import load_cube
 
     iso3 = resolve.country(country)
@@ -376,7 +374,6 @@ def mineral(name: str, year: int | None = None, top: int = 15) -> MineralProfile
     """
     from critmin.metrics.concentration import shares
     from critmin.metrics.cube import trade_lines
-
     from critmin.store.cache import load_cube
 
     slug = resolve.mineral(name)

