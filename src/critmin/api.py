@@ -317,27 +317,37 @@ def profile(country: str, year: int | None = None, top: int = 3) -> CountryProfi
 
 
 def profile_notes(rows: pd.DataFrame, store: Any) -> list[str]:
-    """Plain-language caveats for a profile: what the data cannot show and why."""
-    notes = []
-    minerals_tab = store.table("minerals").set_index("mineral")
-    traded = set(store.table("product_minerals")["mineral"])
-    for row in rows.itertuples(index=False):
-        flags = set(str(row.flags).split(";")) - {""}
-        label = minerals_tab.loc[row.mineral, "name"]
-        basis = minerals_tab.loc[row.mineral, "basis"]
-        if row.mineral not in traded:
-            notes.append(f"{label}: no HS code carries it in the trade data, so only production is shown.")
-        elif "mixed_bases" in flags:
-            notes.append(f"{label}: some traded products have no content factor to {basis}; "
-                         "import reliance is not shown as a percentage.")
-        if "re_export_hub" in flags:
-            notes.append(f"{label}: exports exceed production plus imports (on the {basis} basis): "
-                         "re-exports, stocks or processing of unrecorded feed; reliance is undefined.")
-    flags_all = ";".join(rows["flags"].astype(str))
-    if "latest_year_incomplete" in flags_all:
+    """Plain-language caveats for a profile, grouped: what the data cannot show and why."""
+    from critmin.schema import STAGES
+
+    names = store.table("minerals").set_index("mineral")["name"]
+    stages = store.table("product_minerals").groupby("mineral")["stage"].agg(set)
+    flags = rows["flags"].fillna("").astype(str)
+    groups: dict[str, list[str]] = {
+        "Production only (no HS code carries it in the trade data)": [],
+        "Trade data covers only these stages": [],
+        "Import reliance not shown as a percentage (a traded product has no content factor)": [],
+        "Exports exceed production plus imports (re-exports, stocks or unrecorded feed; "
+        "reliance undefined)": [],
+    }
+    keys = list(groups)
+    for row, row_flags in zip(rows.itertuples(index=False), flags, strict=True):
+        label = str(names[row.mineral])
+        if row.mineral not in stages.index:
+            groups[keys[0]].append(label)
+            continue
+        covered = [st for st in STAGES if st in stages[row.mineral]]
+        if len(covered) < len(STAGES) and (row.imports_t or 0) > 0:
+            groups[keys[1]].append(f"{label} ({', '.join(covered)})")
+        if "mixed_bases" in row_flags:
+            groups[keys[2]].append(label)
+        if "re_export_hub" in row_flags:
+            groups[keys[3]].append(label)
+    notes = [f"{title}: {', '.join(items)}." for title, items in groups.items() if items]
+    if flags.str.contains("latest_year_incomplete").any():
         notes.append("The latest trade year is incomplete in the source (fewer reporters).")
-    notes.append("Production is mine production (World Mining Data); refined-metal output is "
-                 "not in the data, so reliance mixes mining and trade of all stages on one basis.")
+    notes.append("Production is mine production (World Mining Data); refined output is not in "
+                 "the data, so reliance combines mining with trade in all stages on one basis.")
     return notes
 
 
