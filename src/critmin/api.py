@@ -112,11 +112,8 @@ def export_table(table: str, out: str | Path) -> Path:
             frame.to_parquet(tmp, index=False, compression="zstd")
         else:
             flat = frame.copy()
-            for col in flat.columns:
-                if flat[col].map(lambda v: isinstance(v, list | tuple)).any():
-                    flat[col] = flat[col].map(
-                        lambda v: ";".join(map(str, v)) if isinstance(v, list | tuple) else v
-                    )
+            for col in flat.columns[flat.dtypes == object]:
+                flat[col] = flat[col].map(flat_text)
             if fmt == "csv":
                 flat.to_csv(tmp, index=False)
             else:
@@ -247,12 +244,30 @@ class CountryProfile:
         }
 
 
+def as_list(value: Any) -> Any:
+    """A sequence cell (list, tuple or the numpy array Parquet gives back) as a list."""
+    import numpy as np
+
+    if isinstance(value, list | tuple | np.ndarray):
+        return [str(v) if isinstance(v, np.str_) else v for v in list(value)]
+    return value
+
+
+def flat_text(value: Any) -> Any:
+    """A sequence cell joined with ';' for CSV and Excel; other cells unchanged."""
+    value = as_list(value)
+    return ";".join(map(str, value)) if isinstance(value, list) else value
+
+
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """JSON-ready rows at full float precision: NaN as None, flags as lists."""
+    """JSON-ready rows at full float precision: NaN as None, flags and list columns as lists."""
     out = frame.copy()
     if "flags" in out.columns:
         out["flags"] = out["flags"].fillna("").map(lambda s: [f for f in s.split(";") if f])
-    out = out.astype(object).where(out.notna(), None)
+    for col in out.columns[out.dtypes == object]:
+        out[col] = out[col].map(as_list)
+    notna = out.notna() if not len(out) else out.map(lambda v: isinstance(v, list) or pd.notna(v))
+    out = out.astype(object).where(notna, None)
     rows: list[dict[str, Any]] = out.to_dict(orient="records")
     return rows
 

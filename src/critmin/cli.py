@@ -53,6 +53,9 @@ def _fmt(col: str, value: Any) -> str:
 
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
+    from critmin.api import as_list
+
+    value = as_list(value)
     if isinstance(value, list):
         return ", ".join(map(str, value))
     if isinstance(value, bool):
@@ -95,10 +98,11 @@ def _emit(frame: pd.DataFrame, as_json: bool, as_csv: bool, title: str | None = 
     if as_json:
         _print_json(records(frame))
     elif as_csv:
+        from critmin.api import flat_text
+
         flat = frame.copy()
-        for col in flat.columns:
-            if flat[col].map(lambda v: isinstance(v, list)).any():
-                flat[col] = flat[col].map(lambda v: ";".join(v) if isinstance(v, list) else v)
+        for col in flat.columns[flat.dtypes == object]:
+            flat[col] = flat[col].map(flat_text)
         flat.to_csv(sys.stdout, index=False)
     else:
         _table(frame, title, columns)

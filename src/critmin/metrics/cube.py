@@ -205,10 +205,11 @@ def compute_cube(inp: CubeInputs) -> pd.DataFrame:
     comparable = has_trade & has_prod & ~mixed
     supply = cube["apparent_supply_t"]
     cube["import_reliance"] = (net / supply.where(supply > 0)).where(comparable)
+    hub = has_trade & (x_b > p.fillna(0.0) + m_b)
     status = np.select(
-        [~(has_trade & has_prod), mixed, supply <= 0, net < 0, net > 0],
-        ["no data", "not comparable: mixed bases", "re-export hub", "net exporter",
-         "net importer"],
+        [~(has_trade & has_prod), mixed, hub, supply <= 0, net < 0, net > 0],
+        ["no data", "not comparable: mixed bases", "re-export hub", "no supply",
+         "net exporter", "net importer"],
         default="balanced",
     )
     cube["reliance_status"] = status
@@ -227,7 +228,7 @@ def compute_cube(inp: CubeInputs) -> pd.DataFrame:
     cube["flag_no_production_data"] = ~has_prod
     cube["flag_mixed_bases"] = mixed
     cube["flag_missing_governance"] = cube["missing_governance_share"] > 0
-    cube["flag_re_export_hub"] = has_trade & (x_b > p.fillna(0.0) + m_b)
+    cube["flag_re_export_hub"] = hub
     cube["flag_single_supplier"] = cube["single_supplier"].astype(bool)
     cube["flag_latest_year_incomplete"] = cube["year"] == latest if latest else False
     cube["flags"] = _flag_text(cube)

@@ -62,18 +62,21 @@ def _read_csv_bytes(data: bytes, name: str) -> tuple[pd.DataFrame, int, list[str
     bad: list[str] = []
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
-        bad.append(f"line {row.number}: {row.text!r}"[:120])
+        where = f"line {row.number}: " if row.number is not None else ""
+        bad.append(f"{where}{row.text!r}"[:120])
         return "skip"
 
     try:
-        header = data.split(b"\n", 1)[0].decode("utf-8-sig").strip().lower()
-    except UnicodeDecodeError:
-        raise DataError(f"{name}: not a text CSV file") from None
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{name}: not a UTF-8 text CSV file (byte {exc.start})") from None
+    header = text.split("\n", 1)[0].strip().lower()
+    del text
     names = [h.strip().strip('"') for h in header.split(",")]
     try:
         table = pacsv.read_csv(
             io.BytesIO(data),
-            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, use_threads=False),
             parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid),
             convert_options=pacsv.ConvertOptions(
                 column_types={n: pa.string() for n in names}, strings_can_be_null=False

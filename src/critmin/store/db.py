@@ -94,8 +94,16 @@ class Store:
            categorical: bool = False) -> pd.DataFrame:
         """Run a query of this package and return a DataFrame (through Arrow: fast; string
         columns as categoricals when asked, for large tables)."""
+        import pandas as pd
+        import pyarrow as pa
+
         arrow = self.con.sql(sql, params=params or None).to_arrow_table()
-        return arrow.to_pandas(strings_to_categorical=categorical)
+        # int32 columns hold codes that may be missing (ISO numeric, BACI code): keep them
+        # integers with pandas' missing value rather than turning them into floats
+        return arrow.to_pandas(
+            strings_to_categorical=categorical,
+            types_mapper=lambda t: pd.Int32Dtype() if t == pa.int32() else None,
+        )
 
     def table(self, name: str) -> pd.DataFrame:
         """A whole canonical table."""

