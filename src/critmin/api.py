@@ -112,7 +112,7 @@ def export_table(table: str, out: str | Path) -> Path:
             frame.to_parquet(tmp, index=False, compression="zstd")
         else:
             flat = frame.copy()
-            for col in flat.columns[flat.dtypes == object]:
+            for col in [c for c in flat.columns if pd.api.types.is_object_dtype(flat[c])]:
                 flat[col] = flat[col].map(flat_text)
             if fmt == "csv":
                 flat.to_csv(tmp, index=False)
@@ -264,7 +264,7 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     out = frame.copy()
     if "flags" in out.columns:
         out["flags"] = out["flags"].fillna("").map(lambda s: [f for f in s.split(";") if f])
-    for col in out.columns[out.dtypes == object]:
+    for col in [c for c in out.columns if pd.api.types.is_object_dtype(out[c])]:
         out[col] = out[col].map(as_list)
     notna = out.notna() if not len(out) else out.map(lambda v: isinstance(v, list) or pd.notna(v))
     out = out.astype(object).where(notna, None)

@@ -98,10 +98,12 @@ def _emit(frame: pd.DataFrame, as_json: bool, as_csv: bool, title: str | None = 
     if as_json:
         _print_json(records(frame))
     elif as_csv:
+        import pandas as pd
+
         from critmin.api import flat_text
 
         flat = frame.copy()
-        for col in flat.columns[flat.dtypes == object]:
+        for col in [c for c in flat.columns if pd.api.types.is_object_dtype(flat[c])]:
             flat[col] = flat[col].map(flat_text)
         flat.to_csv(sys.stdout, index=False)
     else:
