@@ -84,7 +84,10 @@ def _table(frame: pd.DataFrame, title: str | None = None, columns: list[str] | N
                          overflow="fold")
     for row in frame[cols].itertuples(index=False):
         table.add_row(*[escape(_fmt(c, v)) for c, v in zip(cols, row, strict=True)])
-    Console().print(table)
+    console = Console()
+    if not console.is_terminal:  # piped to a file or a pager: do not squeeze to 80 columns
+        console = Console(width=200)
+    console.print(table)
 
 
 def _emit(frame: pd.DataFrame, as_json: bool, as_csv: bool, title: str | None = None,
@@ -226,7 +229,7 @@ def profile_cmd(
         return
     _emit(result.minerals, False, as_csv, f"{result.name} ({result.country}), {result.year}",
           ["mineral", "production_t", "imports_basis_t", "exports_basis_t", "import_reliance",
-           "reliance_status", "top_suppliers", "china_share", "import_hhi", "score", "cf", "flags"])
+           "reliance_status", "top_suppliers", "china_share", "score", "flags"])
     if not as_csv:
         for note in result.notes:
             _err().print(f"• {note}")
