@@ -38,6 +38,7 @@ def reset_caches() -> None:
     db._STORES.clear()
     resolve._country_index.cache_clear()
     resolve._mineral_index.cache_clear()
+    resolve._group_index.cache_clear()
 
 
 @pytest.fixture(scope="session")

@@ -91,12 +91,16 @@ def mineral(value: str) -> str:
     return _mineral_index(get_store().fingerprint).resolve(value, "mineral")
 
 
+@cache
+def _group_index(fingerprint: str) -> dict[str, list[str]]:
+    frame = get_store().table("countries")
+    groups: dict[str, list[str]] = {}
+    for row in frame.itertuples(index=False):
+        for group in row.groups:
+            groups.setdefault(_key(group), []).append(row.iso3)
+    return groups
+
+
 def group_members(value: str) -> list[str] | None:
     """ISO3 members of a country group (EU27, G7, G20, BRICS, Quad, OECD), or None."""
-    frame = get_store().table("countries")
-    wanted = _key(value)
-    members = [
-        row.iso3 for row in frame.itertuples(index=False)
-        if any(_key(g) == wanted for g in row.groups)
-    ]
-    return members or None
+    return _group_index(get_store().fingerprint).get(_key(str(value)))
