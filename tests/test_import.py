@@ -236,3 +236,13 @@ def test_cli_import_missing_file_exits_2(cli, tmp_path: Path) -> None:
     res = cli("data", "import", "baci", str(tmp_path / "nope.csv"))
     assert res.code == 2
     assert "no such file" in res.stderr
+
+
+def test_reset_returns_to_the_snapshot(cli, baci_csv: Path) -> None:
+    before = get_store().status()["tables"]["flows"]["rows"]
+    critmin.import_baci([baci_csv])
+    assert get_store().status()["tables"]["flows"]["rows"] != before
+    res = cli("data", "reset", "--yes")
+    assert res.code == 0
+    status = get_store().status()["tables"]["flows"]
+    assert status["rows"] == before and status["source"] == "snapshot"

