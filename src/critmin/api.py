@@ -169,12 +169,7 @@ def risk(countries: Sequence[str] | str | None = None, minerals: Sequence[str] |
     slugs = _resolve_many(minerals, "mineral")
     year_list = None if years is None else ([years] if isinstance(years, int) else list(years))
     if year_list is not None:
-        known = data_years()
-        bad = [y for y in year_list if y not in known]
-        if bad:
-            raise InvalidInput(
-                f"no data for year {bad[0]}; years with data: {min(known)}-{max(known)}"
-            )
+        year_list = [_check_year(y) for y in year_list]
     frame = load_cube(get_store(), compat=compat, years=year_list, minerals=slugs)
     mask = pd.Series(True, index=frame.index)
     if isos is not None:
@@ -271,8 +266,7 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
         out["flags"] = out["flags"].fillna("").map(lambda s: [f for f in s.split(";") if f])
     for col in [c for c in out.columns if pd.api.types.is_object_dtype(out[c])]:
         out[col] = out[col].map(as_list)
-    notna = out.notna() if not len(out) else out.map(lambda v: isinstance(v, list) or pd.notna(v))
-    out = out.astype(object).where(notna, None)
+    out = out.astype(object).where(out.notna(), None)
     rows: list[dict[str, Any]] = out.to_dict(orient="records")
     return rows
 

@@ -23,11 +23,7 @@ def incomplete_year(store: Store) -> int | None:
     """The newest trade year if the source has it only in part (from row counts per year)."""
     from critmin.metrics.cube import latest_incomplete_year
 
-    rows = store.status()["tables"]["flows"]
-    by_year = store.manifest["tables"]["flows"]["rows_by_year"]
-    if rows["source"] != "snapshot":
-        by_year = {**by_year, **store.user_manifest["tables"]["flows"]["rows_by_year"]}
-    return latest_incomplete_year(pd.Series({int(k): v for k, v in by_year.items()}))
+    return latest_incomplete_year(pd.Series(store.rows_by_year("flows")))
 
 
 def cube_inputs(store: Store, compat: bool, years: list[int] | None = None,

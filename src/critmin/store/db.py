@@ -124,6 +124,14 @@ class Store:
             categorical=True,
         )
 
+    def rows_by_year(self, table: str) -> dict[int, int]:
+        """Rows per year of a table as the store serves it (imported years replace bundled)."""
+        by_year = {int(k): v for k, v in self.manifest["tables"][table].get("rows_by_year", {}).items()}
+        imported = self.user_manifest["tables"].get(table)
+        if imported:
+            by_year.update({int(k): v for k, v in imported["rows_by_year"].items()})
+        return by_year
+
     def status(self) -> dict[str, Any]:
         """Row counts, years and sources of every table, without opening the database."""
         tables: dict[str, Any] = {}
@@ -133,8 +141,7 @@ class Store:
             if "years" in entry:
                 info["years"] = entry["years"]
             if name in imported:
-                by_year = {int(k): v for k, v in entry["rows_by_year"].items()}
-                by_year.update({int(k): v for k, v in imported[name]["rows_by_year"].items()})
+                by_year = self.rows_by_year(name)
                 info = {
                     "rows": sum(by_year.values()),
                     "years": [min(by_year), max(by_year)],
