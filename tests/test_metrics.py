@@ -11,8 +11,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from critmin.metrics.concentration import concentration, shares
-from critmin.metrics.cube import CubeInputs, compute_cube, latest_incomplete_year
+from critmin.metrics.cube import CubeInputs, compute_cube
 from critmin.metrics.geopolrisk import CF_COPPER
+from critmin.store.engine import DuckDBEngine
+from critmin.years import latest_incomplete_year
 
 # -- concentration -----------------------------------------------------------------------------
 
@@ -105,7 +107,15 @@ def test_zero_quantity_rows_change_nothing(rows, zeros) -> None:
 Y = 2020
 
 
-def tiny_inputs(**overrides) -> CubeInputs:
+def cube_of(flows: pd.DataFrame, product_minerals: pd.DataFrame, production: pd.DataFrame,
+            governance: pd.DataFrame, incomplete_year: int | None = None) -> pd.DataFrame:
+    """The cube of hand-built tables, through the real aggregation engine."""
+    years = sorted(int(y) for y in flows["year"].unique())
+    pairs = DuckDBEngine.over_frame(flows).aggregate(product_minerals, years)
+    return compute_cube(CubeInputs(pairs, production, governance, incomplete_year))
+
+
+def tiny_inputs(**overrides) -> dict:
     links = pd.DataFrame({
         "hs6": ["000001", "000002", "000003"],
         "mineral": ["m1", "m1", "m2"],
@@ -134,12 +144,12 @@ def tiny_inputs(**overrides) -> CubeInputs:
     ).assign(year=Y)
     args = dict(flows=flows, product_minerals=links, production=production, governance=governance)
     args.update(overrides)
-    return CubeInputs(**args)
+    return args
 
 
 @pytest.fixture(scope="module")
 def tiny() -> pd.DataFrame:
-    return compute_cube(tiny_inputs()).set_index(["country", "mineral"])
+    return cube_of(**tiny_inputs()).set_index(["country", "mineral"])
 
 
 def flags(cube: pd.DataFrame, key: tuple[str, str]) -> set[str]:
@@ -230,7 +240,7 @@ def test_cube_single_supplier_threshold() -> None:
         flows = pd.DataFrame({"year": [Y, Y], "exporter": ["CHN", "AUS"], "importer": ["JPN"] * 2,
                               "hs6": ["000001"] * 2, "value_kusd": [1.0, 1.0],
                               "qty_t": [chn, 100.0 - chn]})
-        cube = compute_cube(CubeInputs(flows, links, prod, gov)).set_index(["country", "mineral"])
+        cube = cube_of(flows, links, prod, gov).set_index(["country", "mineral"])
         assert bool(cube.loc[("JPN", "m1"), "single_supplier"]) is flagged
         assert ("single_supplier" in flags(cube, ("JPN", "m1"))) is flagged
 
@@ -257,8 +267,8 @@ def test_cube_no_trade_data(tiny: pd.DataFrame) -> None:
 
 def test_cube_no_production_data() -> None:
     inputs = tiny_inputs()
-    no_m2 = inputs.production[inputs.production["mineral"] != "m2"]
-    cube = compute_cube(tiny_inputs(production=no_m2)).set_index(["country", "mineral"])
+    no_m2 = inputs["production"][inputs["production"]["mineral"] != "m2"]
+    cube = cube_of(**tiny_inputs(production=no_m2)).set_index(["country", "mineral"])
     assert "no_production_data" in flags(cube, ("AAA", "m2"))
     assert math.isnan(cube.loc[("AAA", "m2"), "production_t"])
     assert math.isnan(cube.loc[("AAA", "m2"), "hhi"])
@@ -268,10 +278,10 @@ def test_cube_no_production_data() -> None:
 def test_cube_independent_of_row_order() -> None:
     inputs = tiny_inputs()
     shuffled = tiny_inputs(
-        flows=inputs.flows.sample(frac=1, random_state=3).reset_index(drop=True),
-        production=inputs.production.sample(frac=1, random_state=4).reset_index(drop=True),
+        flows=inputs["flows"].sample(frac=1, random_state=3).reset_index(drop=True),
+        production=inputs["production"].sample(frac=1, random_state=4).reset_index(drop=True),
     )
-    pd.testing.assert_frame_equal(compute_cube(inputs), compute_cube(shuffled),
+    pd.testing.assert_frame_equal(cube_of(**inputs), cube_of(**shuffled),
                                   check_exact=False, rtol=1e-12)
 
 
@@ -279,8 +289,8 @@ def test_cube_zero_quantity_flow_changes_no_share() -> None:
     inputs = tiny_inputs()
     extra = pd.DataFrame({"year": [Y], "exporter": ["EEE"], "importer": ["AAA"],
                           "hs6": ["000001"], "value_kusd": [0.0], "qty_t": [0.0]})
-    cube = compute_cube(tiny_inputs(flows=pd.concat([inputs.flows, extra], ignore_index=True)))
-    base = compute_cube(inputs)
+    cube = cube_of(**tiny_inputs(flows=pd.concat([inputs["flows"], extra], ignore_index=True)))
+    base = cube_of(**inputs)
     key = ["country", "mineral"]
     a = base.set_index(key).loc[("AAA", "m1")]
     b = cube.set_index(key).loc[("AAA", "m1")]
@@ -293,9 +303,9 @@ def test_latest_year_incomplete_flag() -> None:
     assert latest_incomplete_year(pd.Series({2022: 100, 2023: 94})) == 2023
     assert latest_incomplete_year(pd.Series({2022: 100, 2023: 95})) is None
     assert latest_incomplete_year(pd.Series({2023: 5})) is None
-    cube = compute_cube(tiny_inputs(incomplete_year=Y))
+    cube = cube_of(**tiny_inputs(incomplete_year=Y))
     assert cube["flags"].str.contains("latest_year_incomplete").all()
-    assert not compute_cube(tiny_inputs())["flags"].str.contains("latest_year_incomplete").any()
+    assert not cube_of(**tiny_inputs())["flags"].str.contains("latest_year_incomplete").any()
 
 
 def test_no_exports_is_never_a_re_export_hub() -> None:
@@ -303,7 +313,7 @@ def test_no_exports_is_never_a_re_export_hub() -> None:
     # FFF imports m1 with value but no quantity, produces nothing, exports nothing
     extra = pd.DataFrame({"year": [Y], "exporter": ["CHN"], "importer": ["FFF"],
                           "hs6": ["000002"], "value_kusd": [3.0], "qty_t": [np.nan]})
-    cube = compute_cube(tiny_inputs(flows=pd.concat([inputs.flows, extra], ignore_index=True)))
+    cube = cube_of(**tiny_inputs(flows=pd.concat([inputs["flows"], extra], ignore_index=True)))
     fff = cube.set_index(["country", "mineral"]).loc[("FFF", "m1")]
     assert fff["exports_basis_t"] == 0.0
     assert "re_export_hub" not in str(fff["flags"])

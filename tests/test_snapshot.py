@@ -90,7 +90,7 @@ def test_every_baci_code_of_the_release_maps(source_files: dict[str, Path], mani
 
 @pytest.mark.slow
 def test_rebuild_reproduces_committed_snapshot(wheel: Path, tmp_path: Path, manifest: dict) -> None:
-    from critmin.build import build_snapshot
+    from critmin.ingest import build_snapshot
     from critmin.schema import SNAPSHOT_TABLES
 
     out = tmp_path / "snap"

@@ -1,47 +1,66 @@
 """critmin: critical-mineral supply-chain analysis on real data.
 
-The public API is re-exported here lazily, so that ``import critmin`` stays fast.
+The public API is re-exported here lazily, so that ``import critmin`` stays fast;
+``dir(critmin)`` lists it.
+
+>>> import critmin
+>>> "profile" in dir(critmin) and "risk" in dir(critmin)
+True
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 _EXPORTS = {
-    "profile": "critmin.api",
-    "mineral": "critmin.api",
-    "risk": "critmin.api",
-    "cube": "critmin.api",
-    "status": "critmin.api",
-    "countries": "critmin.api",
-    "minerals": "critmin.api",
-    "import_baci": "critmin.api",
-    "export_table": "critmin.api",
-    "build_snapshot": "critmin.build",
+    "profile": "critmin.profiles",
+    "mineral": "critmin.profiles",
+    "CountryProfile": "critmin.profiles",
+    "MineralProfile": "critmin.profiles",
+    "risk": "critmin.query",
+    "cube": "critmin.query",
+    "partners": "critmin.query",
+    "status": "critmin.query",
+    "countries": "critmin.query",
+    "minerals": "critmin.query",
+    "import_source": "critmin.ingest",
+    "import_baci": "critmin.ingest",
+    "reset_imports": "critmin.ingest",
+    "build_snapshot": "critmin.ingest",
+    "ImportReport": "critmin.ingest",
+    "export_table": "critmin.query",
+    "default_year": "critmin.query",
     "CritminError": "critmin.errors",
     "InvalidInput": "critmin.errors",
     "NotFound": "critmin.errors",
+    "Ambiguous": "critmin.errors",
     "DataError": "critmin.errors",
 }
 
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
-    from critmin.api import (
+    from critmin.errors import Ambiguous, CritminError, DataError, InvalidInput, NotFound
+    from critmin.ingest import (
+        ImportReport,
+        build_snapshot,
+        import_baci,
+        import_source,
+        reset_imports,
+    )
+    from critmin.profiles import CountryProfile, MineralProfile, mineral, profile
+    from critmin.query import (
         countries,
         cube,
+        default_year,
         export_table,
-        import_baci,
-        mineral,
         minerals,
-        profile,
+        partners,
         risk,
         status,
     )
-    from critmin.build import build_snapshot
-    from critmin.errors import CritminError, DataError, InvalidInput, NotFound
 
 
 def __getattr__(name: str) -> Any:
@@ -51,3 +70,7 @@ def __getattr__(name: str) -> Any:
     import importlib
 
     return getattr(importlib.import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])

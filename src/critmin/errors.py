@@ -1,13 +1,21 @@
 """One exception hierarchy for critmin.
 
-Every error a user can cause is a :class:`CritminError`; the CLI turns it into one line
-on stderr and exit code 2, the API into one JSON error shape.
+Every error a user can cause is a :class:`CritminError`. The CLI prints it as one line on
+stderr with exit code 2; the REST API returns :meth:`CritminError.to_dict` as its one JSON
+error shape.
+
+>>> err = NotFound("unknown country 'Inida'", suggestions=["India (IND)"])
+>>> str(err)
+"unknown country 'Inida'; did you mean India (IND)?"
+>>> err.to_dict()["error"]["code"]
+'not_found'
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 
 class CritminError(Exception):
@@ -15,22 +23,25 @@ class CritminError(Exception):
 
     code = "critmin_error"
 
-    def __init__(self, message: str, *, suggestions: Sequence[str] = ()) -> None:
+    def __init__(self, message: str, *, suggestions: Sequence[str] = (),
+                 details: Mapping[str, Any] | None = None) -> None:
         super().__init__(message)
         self.message = message
-        self.suggestions = list(suggestions)
+        self.suggestions = [str(s) for s in suggestions]
+        self.details = dict(details or {})
 
     def __str__(self) -> str:
         if not self.suggestions:
             return self.message
         return f"{self.message}; did you mean {_or_list(self.suggestions)}?"
 
-    def to_dict(self) -> dict[str, object]:
-        """The JSON error shape shared by the CLI (``--json``) and the REST API."""
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON error shape shared by the CLI and the REST API."""
         return {
             "error": {
                 "code": self.code,
                 "message": self.message,
+                "details": self.details,
                 "suggestions": self.suggestions,
             }
         }
@@ -48,10 +59,25 @@ class NotFound(InvalidInput):
     code = "not_found"
 
 
+class Ambiguous(InvalidInput):
+    """A name matches several entities; the suggestions list the candidates."""
+
+    code = "ambiguous"
+
+    def __str__(self) -> str:
+        return f"{self.message}; candidates: {', '.join(self.suggestions)}"
+
+
 class DataError(CritminError):
-    """The data on disk is missing, corrupt or cannot be parsed."""
+    """The data on disk is missing, damaged or cannot be parsed."""
 
     code = "data_error"
+
+
+class Busy(CritminError):
+    """Another process holds the store's write lock for longer than we may wait."""
+
+    code = "busy"
 
 
 def _or_list(items: Sequence[str]) -> str:
@@ -69,5 +95,5 @@ def nearest(value: str, choices: Iterable[str], n: int = 3, cutoff: float = 0.6)
     by_key: dict[str, str] = {}
     for choice in choices:
         by_key.setdefault(choice.casefold(), choice)
-    keys = difflib.get_close_matches(value.casefold(), list(by_key), n=n, cutoff=cutoff)
+    keys = difflib.get_close_matches(str(value).casefold(), list(by_key), n=n, cutoff=cutoff)
     return [by_key[k] for k in keys]

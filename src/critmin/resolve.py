@@ -1,5 +1,8 @@
 """Name resolution used everywhere: countries and minerals by code, name or alias.
 
+One index per kind, built by :func:`country_index` / :func:`mineral_index` from the
+catalog tables; the snapshot build uses the same index to match source names.
+
 >>> from critmin.resolve import country, mineral
 >>> country("South Korea"), country("usa"), mineral("REE")
 ('KOR', 'USA', 'rare-earths')
@@ -9,79 +12,110 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
 import pandas as pd
 
-from critmin.errors import NotFound, nearest
+from critmin.errors import Ambiguous, NotFound, nearest
 from critmin.store import get_store
 
+AMBIGUOUS_COUNTRY_NAMES = {
+    "korea": ("KOR", "PRK"),
+    "congo": ("COD", "COG"),
+    "virgin islands": ("VGB", "VIR"),
+}
+"""Short names a user may mean for either country: resolution asks instead of choosing.
+(Source data that writes them is matched by the build with the plain keys.)"""
 
-def _key(text: str) -> str:
+
+def key(text: str) -> str:
     """Case-, accent- and punctuation-insensitive lookup key ("Türkiye" == "turkiye")."""
-    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    plain = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
     return re.sub(r"[^0-9a-z]+", " ", plain.casefold()).strip()
 
 
 @dataclass(frozen=True)
 class Index:
-    """Lookup keys -> canonical id, and the labels shown in suggestions."""
+    """Lookup keys -> canonical id, labels shown in suggestions, and ambiguous keys."""
 
     keys: dict[str, str]
     labels: dict[str, str]
+    ambiguous: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def resolve(self, value: str, kind: str) -> str:
+        """The id ``value`` names; NotFound with the nearest choices, or Ambiguous."""
         text = str(value).strip()
-        found = self.keys.get(_key(text))
+        k = key(text)
+        if k in self.ambiguous:
+            raise Ambiguous(f"{kind} {text!r} is ambiguous",
+                            suggestions=[self.labels[i] for i in self.ambiguous[k]])
+        found = self.keys.get(k)
         if found is not None:
             return found
         ids: list[str] = []
-        for k in nearest(_key(text), self.keys, n=8, cutoff=0.7):
-            if self.keys[k] not in ids:
-                ids.append(self.keys[k])
+        for near in nearest(k, self.keys, n=8, cutoff=0.7):
+            if self.keys[near] not in ids:
+                ids.append(self.keys[near])
         raise NotFound(f"unknown {kind} {text!r}", suggestions=[self.labels[i] for i in ids[:3]])
+
+    def lookup(self, values: pd.Series) -> pd.Series:
+        """Ids of many source names at once (NaN where unknown), for readers."""
+        return values.astype(str).map(key).map(self.keys)
+
+
+def country_index(countries: pd.DataFrame) -> Index:
+    """The country index of a ``countries`` table: ISO3, names, ISO2, aliases, ISO numeric
+    and BACI codes. Names and ISO3 codes win over aliases, so an alias never shadows
+    another country's name."""
+    keys: dict[str, str] = {}
+    labels: dict[str, str] = {}
+    for row in countries.itertuples(index=False):
+        labels[row.iso3] = f"{row.name} ({row.iso3})"
+        for text in (row.iso3, row.name):
+            keys.setdefault(key(text), row.iso3)
+    for row in countries.itertuples(index=False):
+        for text in [row.iso2, *list(row.aliases)]:
+            if text:
+                keys.setdefault(key(text), row.iso3)
+        for code in (row.iso_numeric, row.baci_code):
+            if not pd.isna(code):
+                keys.setdefault(str(int(code)), row.iso3)
+    ambiguous = {k: ids for k, ids in AMBIGUOUS_COUNTRY_NAMES.items()
+                 if all(i in labels for i in ids)}
+    return Index(keys, labels, ambiguous)
+
+
+def mineral_index(minerals: pd.DataFrame) -> Index:
+    """The mineral index of a ``minerals`` table: slugs, names, source table names, aliases."""
+    keys: dict[str, str] = {}
+    labels: dict[str, str] = {}
+    for row in minerals.itertuples(index=False):
+        labels[row.mineral] = f"{row.name} ({row.mineral})"
+        for text in (row.mineral, row.name, row.wmd_table):
+            if isinstance(text, str) and text:
+                keys.setdefault(key(text), row.mineral)
+    for row in minerals.itertuples(index=False):
+        for text in row.aliases:
+            keys.setdefault(key(text), row.mineral)
+    return Index(keys, labels)
 
 
 @cache
 def _country_index(fingerprint: str) -> Index:
-    frame = get_store().table("countries")
-    keys: dict[str, str] = {}
-    labels: dict[str, str] = {}
-    # names and codes first, so an alias never shadows another entity's name
-    for row in frame.itertuples(index=False):
-        labels[row.iso3] = f"{row.name} ({row.iso3})"
-        for text in (row.iso3, row.name):
-            keys.setdefault(_key(text), row.iso3)
-    for row in frame.itertuples(index=False):
-        for text in [row.iso2, *list(row.aliases)]:
-            if text:
-                keys.setdefault(_key(text), row.iso3)
-        for code in (row.iso_numeric, row.baci_code):
-            if not pd.isna(code):
-                keys.setdefault(str(int(code)), row.iso3)
-    return Index(keys, labels)
+    return country_index(get_store().table("countries"))
 
 
 @cache
 def _mineral_index(fingerprint: str) -> Index:
-    frame = get_store().table("minerals")
-    keys: dict[str, str] = {}
-    labels: dict[str, str] = {}
-    for row in frame.itertuples(index=False):
-        labels[row.mineral] = f"{row.name} ({row.mineral})"
-        for text in (row.mineral, row.name, row.wmd_table):
-            keys.setdefault(_key(text), row.mineral)
-    for row in frame.itertuples(index=False):
-        for text in row.aliases:
-            keys.setdefault(_key(text), row.mineral)
-    return Index(keys, labels)
+    return mineral_index(get_store().table("minerals"))
 
 
 def country(value: str) -> str:
     """ISO3 of a country given by ISO3, ISO2, ISO numeric or BACI code, name or alias.
 
-    Raises :class:`~critmin.errors.NotFound` with the nearest valid choices.
+    Raises :class:`~critmin.errors.NotFound` with the nearest valid choices, or
+    :class:`~critmin.errors.Ambiguous` with the candidates.
     """
     return _country_index(get_store().fingerprint).resolve(value, "country")
 
@@ -97,10 +131,10 @@ def _group_index(fingerprint: str) -> dict[str, list[str]]:
     groups: dict[str, list[str]] = {}
     for row in frame.itertuples(index=False):
         for group in row.groups:
-            groups.setdefault(_key(group), []).append(row.iso3)
+            groups.setdefault(key(group), []).append(row.iso3)
     return groups
 
 
 def group_members(value: str) -> list[str] | None:
     """ISO3 members of a country group (EU27, G7, G20, BRICS, Quad, OECD), or None."""
-    return _group_index(get_store().fingerprint).get(_key(str(value)))
+    return _group_index(get_store().fingerprint).get(key(str(value)))

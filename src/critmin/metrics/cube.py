@@ -1,7 +1,8 @@
 """The metrics cube: every metric for every (year, country, mineral) in one vectorised pass.
 
-Pure functions: frames in, frames out. Reading the inputs and caching the result is the
-store's job (:mod:`critmin.store.cache`).
+Pure functions: frames in, frames out. They start from the engine's aggregate of the flows
+(:mod:`critmin.store.engine`); reading the inputs and caching the result is
+:mod:`critmin.compute`'s job.
 """
 
 from __future__ import annotations
@@ -17,10 +18,6 @@ from critmin.metrics.geopolrisk import MISSING_RISK, characterisation_factor, co
 KEY = ["year", "country", "mineral"]
 SINGLE_SUPPLIER_THRESHOLD = 0.65
 """Largest-supplier share above which a dependency is flagged (EU Critical Raw Materials Act)."""
-
-INCOMPLETE_YEAR_RATIO = 0.95
-"""The latest trade year is flagged incomplete when it has fewer rows than this share of the
-year before (BACI's newest year lacks late reporters)."""
 
 REFINING_STAGES = ("intermediate", "refined")
 
@@ -38,45 +35,17 @@ FLAGS = (
 
 @dataclass(frozen=True)
 class CubeInputs:
-    """The canonical tables the cube is computed from."""
+    """What the cube is computed from: the engine's aggregated flows and the other tables."""
 
-    flows: pd.DataFrame
-    product_minerals: pd.DataFrame
+    pairs: pd.DataFrame
+    """One row per (year, exporter, importer, mineral, stage) with ``qty_t``,
+    ``qty_basis_t``, ``value_kusd``, ``value_with_qty_kusd``, ``unfactored_kusd`` (see
+    :mod:`critmin.store.engine`)."""
     production: pd.DataFrame
     governance: pd.DataFrame
     incomplete_year: int | None = None
     """The newest trade year when the source has it only in part (see
-    :func:`latest_incomplete_year`), decided on the whole flows table."""
-    gpr_governance: pd.DataFrame | None = None
-    gpr_hs_map: pd.DataFrame | None = None
-    gpr_production: pd.DataFrame | None = None
-    countries: pd.DataFrame | None = None
-
-
-def trade_lines(flows: pd.DataFrame, product_minerals: pd.DataFrame) -> pd.DataFrame:
-    """Flows joined to the minerals they carry, with quantities on the production basis.
-
-    ``qty_basis_t`` = gross tonnes × content factor. A product with no content factor
-    counts at gross weight and its rows are marked ``unfactored`` (the mixed_bases flag).
-    """
-    links = product_minerals[["hs6", "mineral", "stage", "content_factor"]].astype(
-        {"mineral": "category", "stage": "category"}
-    )
-    lines = flows.astype({"hs6": str}).merge(links, on="hs6", how="inner")
-    factor = lines["content_factor"]
-    lines["unfactored"] = factor.isna() & lines["qty_t"].notna()
-    lines["qty_basis_t"] = lines["qty_t"] * factor.fillna(1.0)
-    return lines
-
-
-def latest_incomplete_year(rows_by_year: pd.Series) -> int | None:
-    """The newest flow year if it has clearly fewer rows than the year before."""
-    counts = rows_by_year.sort_index()
-    if len(counts) < 2:
-        return None
-    if counts.iloc[-1] < INCOMPLETE_YEAR_RATIO * counts.iloc[-2]:
-        return int(counts.index[-1])
-    return None
+    :func:`critmin.years.latest_incomplete_year`), decided on the whole flows table."""
 
 
 def mining_concentration(production: pd.DataFrame) -> pd.DataFrame:
@@ -91,10 +60,10 @@ def mining_concentration(production: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def refining_concentration(lines: pd.DataFrame) -> pd.DataFrame:
+def refining_concentration(pairs: pd.DataFrame) -> pd.DataFrame:
     """Exporter concentration of intermediate and refined products per (year, mineral):
     an estimate of the refining stage's concentration from trade."""
-    refined = lines[lines["stage"].isin(REFINING_STAGES)]
+    refined = pairs[pairs["stage"].isin(REFINING_STAGES)]
     conc = concentration(refined, ["year", "mineral"], "exporter", "qty_basis_t")
     return _plain(conc).rename(
         columns={
@@ -132,34 +101,33 @@ def compute_cube(inp: CubeInputs) -> pd.DataFrame:
     (``production_t``, ``apparent_supply_t``, ``import_reliance``, ``reliance_status``),
     producer concentration (``hhi``, ``top3_share``, ``china_production_share``), refining
     concentration estimated from exports, GeoPolRisk (``wta``, ``score``,
-    ``price_usd_per_kg``, ``cf``), ``missing_governance_share`` and ``flags``.
+    ``price_usd_per_kg``, ``cf``), ``missing_governance_share`` and ``flags``; and the
+    internal columns ``numerator`` and ``unfactored_kusd`` (see :data:`INTERNAL`).
     """
-    lines = trade_lines(inp.flows, inp.product_minerals)
+    pairs = inp.pairs
     gov = inp.governance[["year", "country", "risk"]].rename(
         columns={"country": "exporter", "risk": "g"}
     )
-    lines = lines.merge(gov, on=["year", "exporter"], how="left")
-    missing_gov = lines["g"].isna()
-    lines["g"] = lines["g"].fillna(MISSING_RISK)
-    q = lines["qty_basis_t"].fillna(0.0)
-    lines["num"] = lines["g"] * q
-    lines["q_missing_gov"] = np.where(missing_gov, q, 0.0)
-    lines["value_with_qty"] = lines["value_kusd"].where(lines["qty_t"].notna(), 0.0)
-    lines["unfactored_kusd"] = lines["value_kusd"].where(lines["unfactored"], 0.0)
+    pairs = pairs.merge(gov.astype({"year": pairs["year"].dtype}), on=["year", "exporter"],
+                        how="left")
+    missing_gov = pairs["g"].isna()
+    q = pairs["qty_basis_t"].fillna(0.0)
+    pairs["num"] = pairs["g"].fillna(MISSING_RISK) * q
+    pairs["q_missing_gov"] = np.where(missing_gov, q, 0.0)
 
-    imports = lines.groupby(["year", "importer", "mineral"], as_index=False, sort=False,
+    imports = pairs.groupby(["year", "importer", "mineral"], as_index=False, sort=False,
                             observed=True).agg(
         imports_t=("qty_t", "sum"), imports_basis_t=("qty_basis_t", "sum"),
-        imports_kusd=("value_kusd", "sum"), value_with_qty_kusd=("value_with_qty", "sum"),
+        imports_kusd=("value_kusd", "sum"), value_with_qty_kusd=("value_with_qty_kusd", "sum"),
         numerator=("num", "sum"), q_missing_gov=("q_missing_gov", "sum"),
         unfactored_kusd=("unfactored_kusd", "sum"),
     ).rename(columns={"importer": "country"})
-    exports = lines.groupby(["year", "exporter", "mineral"], as_index=False, sort=False,
+    exports = pairs.groupby(["year", "exporter", "mineral"], as_index=False, sort=False,
                             observed=True).agg(
         exports_t=("qty_t", "sum"), exports_basis_t=("qty_basis_t", "sum"),
         exports_kusd=("value_kusd", "sum"), exports_unfactored_kusd=("unfactored_kusd", "sum"),
     ).rename(columns={"exporter": "country"})
-    suppliers = concentration(lines, ["year", "importer", "mineral"], "exporter", "qty_basis_t")
+    suppliers = concentration(pairs, ["year", "importer", "mineral"], "exporter", "qty_basis_t")
     suppliers = suppliers.rename(
         columns={"importer": "country", "n": "n_suppliers", "hhi": "import_hhi",
                  "top": "top_supplier", "top_share": "top_supplier_share",
@@ -169,23 +137,27 @@ def compute_cube(inp: CubeInputs) -> pd.DataFrame:
     production = inp.production[["year", "country", "mineral", "qty_t"]].rename(
         columns={"qty_t": "production_t"}
     )
+    frames = [imports, exports, suppliers, production]
+    for frame in frames:
+        frame["year"] = frame["year"].astype("int16")
 
-    keys = pd.concat(
-        [imports[KEY], exports[KEY], production[KEY]], ignore_index=True
-    ).drop_duplicates()
+    keys = pd.concat([f[KEY] for f in (imports, exports, production)],
+                     ignore_index=True).drop_duplicates()
+    mining = mining_concentration(inp.production).astype({"year": "int16"})
+    refining = refining_concentration(pairs).astype({"year": "int16"})
     cube = (
         keys.merge(imports, on=KEY, how="left")
         .merge(exports, on=KEY, how="left")
         .merge(suppliers, on=KEY, how="left")
         .merge(production, on=KEY, how="left")
-        .merge(mining_concentration(inp.production), on=["year", "mineral"], how="left")
-        .merge(refining_concentration(lines), on=["year", "mineral"], how="left")
+        .merge(mining, on=["year", "mineral"], how="left")
+        .merge(refining, on=["year", "mineral"], how="left")
     )
 
-    traded = _plain(lines[["year", "mineral"]].drop_duplicates()).assign(has_trade=True)
-    produced = inp.production[["year", "mineral"]].drop_duplicates().assign(has_production=True)
-    cube = cube.merge(traded, on=["year", "mineral"], how="left").merge(
-        produced, on=["year", "mineral"], how="left"
+    traded = _plain(pairs[["year", "mineral"]].drop_duplicates()).astype({"year": "int16"})
+    produced = inp.production[["year", "mineral"]].drop_duplicates().astype({"year": "int16"})
+    cube = cube.merge(traded.assign(has_trade=True), on=["year", "mineral"], how="left").merge(
+        produced.assign(has_production=True), on=["year", "mineral"], how="left"
     )
     has_trade = cube["has_trade"].astype("boolean").fillna(False).astype(bool)
     has_prod = cube["has_production"].astype("boolean").fillna(False).astype(bool)
@@ -196,6 +168,8 @@ def compute_cube(inp: CubeInputs) -> pd.DataFrame:
     for col in trade_cols:
         cube[col] = cube[col].fillna(0.0).where(has_trade)
     cube["n_suppliers"] = cube["n_suppliers"].fillna(0).where(has_trade).astype("Int32")
+    cube["n_producers"] = cube["n_producers"].astype("Int32")
+    cube["n_refined_exporters"] = cube["n_refined_exporters"].astype("Int32")
     cube["production_t"] = cube["production_t"].fillna(0.0).where(has_prod)
 
     m_b, x_b, p = cube["imports_basis_t"], cube["exports_basis_t"], cube["production_t"]
@@ -235,38 +209,53 @@ def compute_cube(inp: CubeInputs) -> pd.DataFrame:
     cube = cube.drop(columns=[c for c in cube.columns if c.startswith("flag_")] + [
         "q_missing_gov", "exports_unfactored_kusd", "value_with_qty_kusd"
     ])
-    cube["year"] = cube["year"].astype("int16")
     return cube.sort_values(KEY).reset_index(drop=True)
 
 
-def compute_compat_cube(inp: CubeInputs, default: pd.DataFrame) -> pd.DataFrame:
+def partners(pairs: pd.DataFrame) -> pd.DataFrame:
+    """Each importer's suppliers per (year, mineral), with their share of its imports on the
+    basis (the same shares as the cube's ``china_share`` and ``top_supplier_share``)."""
+    from critmin.metrics.concentration import shares
+
+    grouped = pairs.groupby(["year", "importer", "exporter", "mineral"], as_index=False,
+                            sort=False, observed=True).agg(
+        qty_t=("qty_t", "sum"), qty_basis_t=("qty_basis_t", "sum"),
+        value_kusd=("value_kusd", "sum"))
+    grouped = _plain(grouped)
+    positive = grouped["qty_basis_t"].where(grouped["qty_basis_t"] > 0)
+    grouped["share"] = shares(grouped.assign(q=positive), ["year", "importer", "mineral"], "q")
+    grouped["year"] = grouped["year"].astype("int16")
+    return grouped.sort_values(["year", "importer", "mineral", "exporter"]).reset_index(drop=True)
+
+
+def compute_compat_cube(pairs: pd.DataFrame, materials: list[str], gpr_governance: pd.DataFrame,
+                        gpr_production: pd.DataFrame, countries: pd.DataFrame,
+                        default: pd.DataFrame) -> pd.DataFrame:
     """The cube with its GeoPolRisk columns computed exactly as geopolrisk-py 2.0.1 does.
 
-    Covers every country with a BACI code × every material geopolrisk-py can assess ×
-    the years with production data (the library reports zeros where there is no trade).
-    Other columns come from the default cube where it has the row.
+    ``pairs``: the engine's aggregate over geopolrisk-py's own HS map (each material's
+    codes at factor 1); ``materials``: the minerals that map has. Covers every country with a BACI code × every material
+    geopolrisk-py can assess × the years with production data (the library reports zeros
+    where there is no trade). The flags come from the default cube where it has the row,
+    plus ``geopolrisk_py_fails`` where the library raises an error.
     """
-    if inp.gpr_governance is None or inp.gpr_hs_map is None or inp.gpr_production is None \
-            or inp.countries is None:
-        raise ValueError("compat cube needs gpr_governance, gpr_hs_map, gpr_production, countries")
-    hs_map = inp.gpr_hs_map[["mineral", "hs6"]].drop_duplicates()
-    years = sorted(inp.gpr_production["year"].unique())
-    flows = inp.flows[inp.flows["year"].isin(years)]
-    trade = flows.merge(hs_map, on="hs6", how="inner")
-    countries = inp.countries[inp.countries["baci_code"].notna()][["iso3", "baci_code"]]
+    years = sorted(gpr_production["year"].unique())
+    with_code = countries[countries["baci_code"].notna()][["iso3", "baci_code"]]
     keys = (
-        countries.rename(columns={"iso3": "country"})
-        .merge(pd.DataFrame({"mineral": sorted(hs_map["mineral"].unique())}), how="cross")
+        with_code.rename(columns={"iso3": "country"})
+        .merge(pd.DataFrame({"mineral": sorted(materials)}), how="cross")
         .merge(pd.DataFrame({"year": years}), how="cross")
     )
     keys["baci_code"] = keys["baci_code"].astype("int64")
     keys["year"] = keys["year"].astype("int16")
-    gpr = compat_geopolrisk(trade, inp.gpr_governance, inp.gpr_production, keys)
+    trade = _plain(pairs[pairs["year"].isin(years)])
+    trade = trade.astype({"year": "int16"})
+    gpr = compat_geopolrisk(trade, gpr_governance, gpr_production, keys)
     gpr = gpr.rename(columns={"total_t": "imports_t", "value_kusd": "imports_kusd",
                               "gpr_production": "production_t"})
-    gpr_cols = ["hhi", "wta", "score", "cf", "price_usd_per_kg", "imports_t", "imports_kusd",
-                "production_t", "numerator", "peer_fails"]
-    rest = default.drop(columns=[c for c in gpr_cols if c in default.columns])
-    out = gpr[[*KEY, "baci_code", *gpr_cols]].merge(rest, on=KEY, how="left")
+    flags = default[[*KEY, "flags"]].astype({"year": "int16"})
+    out = gpr.merge(flags, on=KEY, how="left")
     out["flags"] = out["flags"].fillna("")
+    fails = out["peer_fails"]
+    out.loc[fails, "flags"] = (out.loc[fails, "flags"] + ";geopolrisk_py_fails").str.lstrip(";")
     return out.sort_values(KEY).reset_index(drop=True)

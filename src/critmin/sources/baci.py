@@ -1,7 +1,11 @@
-"""CEPII BACI bilateral trade: release CSV files (plain or zipped) and the bundled SQLite.
+"""CEPII BACI bilateral trade: release CSV files (plain or zipped, streamed) and the bundled
+SQLite.
 
-Both paths end in :func:`normalise_flows`, so the snapshot build and ``critmin data import
-baci`` keep and drop exactly the same rows for the same reasons.
+Both paths end in :func:`to_flows`, which turns raw text rows ``t,i,j,k,v,q`` into
+canonical flows plus the source's own country codes, and :func:`critmin.sources.validate
+.validate`, so the snapshot build and ``critmin data import baci`` keep and drop the same
+rows for the same reasons. Release files are read in blocks: memory stays bounded whatever
+their size, and a zip member is refused when it inflates far beyond any CSV.
 """
 
 from __future__ import annotations
@@ -9,86 +13,113 @@ from __future__ import annotations
 import io
 import sqlite3
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from critmin.errors import DataError, InvalidInput
+from critmin.errors import DataError
+from critmin.files import check_input_file
 from critmin.sources.coverage import Coverage
+from critmin.sources.validate import Known, validate
 
 RAW_COLUMNS = ("t", "i", "j", "k", "v", "q")
-FLOW_KEY = ["year", "exporter", "importer", "hs6"]
-MISSING_TEXT = ["NA", "", "None", "nan", "NaN"]
+MISSING_TEXT = ("", "NA", "None", "nan", "NaN")
+BLOCK_BYTES = 16 << 20
+"""Bytes of CSV parsed at a time."""
+MAX_INFLATION = 50
+"""A zip member may inflate to at most this many times its compressed size (BACI's CSVs
+inflate about 4×; a zip bomb thousands of times)."""
+INTEGER = r"^\s*[0-9]+\s*$"
+NUMBER = r"^\s*[+-]?(([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?|(?i:inf|infinity|nan))\s*$"
+
+Progress = Callable[[str, int], None]
+"""Called with (what is being read, rows read so far in it)."""
 
 
 @dataclass
-class RawTrade:
-    """BACI rows as read, before validation, plus any code tables found beside them."""
+class Member:
+    """One CSV inside the inputs: its display name, header and how to open it."""
 
-    rows: pd.DataFrame
-    malformed: int
-    malformed_examples: list[str]
-    country_codes: pd.DataFrame | None = None
-    product_codes: pd.DataFrame | None = None
+    name: str
+    header: list[str]
+    open: Callable[[], IO[bytes]]
 
 
-def repair_text(text: str) -> str:
-    """Undo UTF-8 read as Latin-1 ("TÃ¼rkiye" -> "Türkiye"); leave clean text alone."""
+class _Capped(io.RawIOBase):
+    """A byte stream that fails once more than ``limit`` bytes were read."""
+
+    def __init__(self, raw: IO[bytes], limit: int, name: str) -> None:
+        self.raw, self.limit, self.name, self.count = raw, limit, name, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.raw.read(len(buffer))
+        self.count += len(data)
+        if self.count > self.limit:
+            raise DataError(f"{self.name}: inflates beyond {MAX_INFLATION}x its compressed "
+                            "size; not a BACI file (refused as a possible zip bomb)")
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self.raw.close()
+        super().close()
+
+
+def _header(stream: IO[bytes], name: str) -> list[str]:
+    line = stream.readline(1 << 16)
     try:
-        return text.encode("latin-1").decode("utf-8")
-    except (UnicodeEncodeError, UnicodeDecodeError):
-        return text
+        text = line.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise DataError(f"{name}: not a UTF-8 text CSV file") from None
+    return [h.strip().strip('"').strip().lower() for h in text.strip().split(",")]
 
 
-def read_baci_sqlite(path: Path) -> RawTrade:
-    """The ``baci_trade`` table of the bundled ``baci.db``."""
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as con:
-        rows = pd.read_sql_query("SELECT t, i, j, k, v, q FROM baci_trade", con)
-        codes = pd.read_sql_query(
-            "SELECT country_code, country_name, country_iso2, country_iso3 "
-            "FROM country_codes_V202401b",
-            con,
-        )
-    return RawTrade(rows=rows, malformed=0, malformed_examples=[], country_codes=codes)
+def members(paths: Sequence[Path]) -> Iterator[Member]:
+    """The CSV files among the inputs (zip archives opened), each with its header."""
+    for path in paths:
+        path = check_input_file(path)
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as zf:
+                infos = [i for i in zf.infolist()
+                         if not i.is_dir() and i.filename.lower().endswith(".csv")]
+            for info in infos:
+                name = f"{path.name}:{info.filename}"
+                limit = max(info.compress_size * MAX_INFLATION, 1 << 20)
+                if info.file_size > limit:
+                    raise DataError(f"{name}: declares {info.file_size:,} bytes from "
+                                    f"{info.compress_size:,} compressed; refused as a possible "
+                                    "zip bomb")
+
+                def opener(p: Path = path, i: zipfile.ZipInfo = info, n: str = name,
+                           cap: int = limit) -> IO[bytes]:
+                    zf = zipfile.ZipFile(p)
+                    raw = _Capped(zf.open(i), cap, n)
+                    return io.BufferedReader(raw, 1 << 20)
+
+                with opener() as stream:
+                    header = _header(stream, name)
+                yield Member(name, header, opener)
+        else:
+            def plain(p: Path = path) -> IO[bytes]:
+                return p.open("rb")
+
+            with plain() as stream:
+                header = _header(stream, path.name)
+            yield Member(path.name, header, plain)
 
 
-def _read_csv_bytes(data: bytes, name: str) -> tuple[pd.DataFrame, int, list[str]]:
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-
-    bad: list[str] = []
-
-    def on_invalid(row: pacsv.InvalidRow) -> str:
-        where = f"line {row.number}: " if row.number is not None else ""
-        bad.append(f"{where}{row.text!r}"[:120])
-        return "skip"
-
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{name}: not a UTF-8 text CSV file (byte {exc.start})") from None
-    header = text.split("\n", 1)[0].strip().lower()
-    del text
-    names = [h.strip().strip('"') for h in header.split(",")]
-    try:
-        table = pacsv.read_csv(
-            io.BytesIO(data),
-            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, use_threads=False),
-            parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid),
-            convert_options=pacsv.ConvertOptions(
-                column_types={n: pa.string() for n in names}, strings_can_be_null=False
-            ),
-        )
-    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-        raise DataError(f"{name}: cannot be parsed as CSV ({str(exc).splitlines()[0]})") from None
-    return table.to_pandas(), len(bad), bad
-
-
-def _classify(frame: pd.DataFrame) -> str:
-    cols = {c.strip().lower() for c in frame.columns}
+def kind_of(header: list[str]) -> str:
+    """What a BACI CSV holds, from its header: trade, countries, products or unknown."""
+    cols = set(header)
     if set(RAW_COLUMNS) <= cols:
         return "trade"
     if {"country_code", "country_iso3"} <= cols:
@@ -98,60 +129,36 @@ def _classify(frame: pd.DataFrame) -> str:
     return "unknown"
 
 
-def _members(path: Path) -> Iterable[tuple[str, bytes]]:
-    if not path.exists():
-        raise InvalidInput(f"no such file: {path}")
-    if zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as zf:
-            for info in zf.infolist():
-                if not info.is_dir() and info.filename.lower().endswith(".csv"):
-                    yield f"{path.name}:{info.filename}", zf.read(info)
-        return
-    yield path.name, path.read_bytes()
+def read_csv_text(member: Member, cov: Coverage) -> Iterator[pa.Table]:
+    """The trade rows of one CSV as text columns t..q, in blocks; rows with the wrong number
+    of fields are counted as malformed (with their line)."""
+    import pyarrow.csv as pacsv
 
+    def on_invalid(row: Any) -> str:
+        where = f"line {row.number}: " if row.number is not None else ""
+        cov.drop("malformed line", 1, [f"{member.name} {where}{row.text!r}"[:120]])
+        cov.rows_read += 1
+        return "skip"
 
-def read_baci_files(paths: Sequence[Path]) -> RawTrade:
-    """Read BACI release files: trade CSVs ``t,i,j,k,v,q`` (one or many years), plain or in
-    zip archives, and BACI's country and product code files when given.
-
-    Raises :class:`DataError` when a file holds no recognisable BACI table.
-    """
-    trade: list[pd.DataFrame] = []
-    countries: list[pd.DataFrame] = []
-    products: list[pd.DataFrame] = []
-    malformed = 0
-    examples: list[str] = []
-    for path in paths:
-        found = False
-        for name, data in _members(Path(path)):
-            frame, bad, bad_examples = _read_csv_bytes(data, name)
-            frame.columns = [c.strip().lower() for c in frame.columns]
-            kind = _classify(frame)
-            if kind == "unknown":
-                continue
-            found = True
-            if kind == "trade":
-                trade.append(frame[list(RAW_COLUMNS)])
-                malformed += bad
-                examples.extend(f"{name} {e}" for e in bad_examples[:3])
-            elif kind == "countries":
-                countries.append(frame)
-            else:
-                products.append(frame)
-        if not found:
-            raise DataError(
-                f"{Path(path).name}: no BACI table found (expected a CSV with columns "
-                "t,i,j,k,v,q, or BACI's country_codes / product_codes files)"
+    names = member.header
+    with member.open() as stream:
+        try:
+            reader = pacsv.open_csv(
+                stream,
+                read_options=pacsv.ReadOptions(column_names=names, skip_rows=1,
+                                               block_size=BLOCK_BYTES, use_threads=False),
+                parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid),
+                convert_options=pacsv.ConvertOptions(
+                    column_types={n: pa.string() for n in names}, strings_can_be_null=False,
+                    include_columns=list(RAW_COLUMNS)),
             )
-    if not trade:
-        raise DataError("no BACI trade file among the inputs (CSV with columns t,i,j,k,v,q)")
-    return RawTrade(
-        rows=pd.concat(trade, ignore_index=True),
-        malformed=malformed,
-        malformed_examples=examples,
-        country_codes=pd.concat(countries, ignore_index=True) if countries else None,
-        product_codes=pd.concat(products, ignore_index=True) if products else None,
-    )
+            for batch in reader:
+                yield pa.Table.from_batches([batch])
+        except pa.ArrowInvalid as exc:
+            message = str(exc).splitlines()[0]
+            if "UTF8" in message or "utf8" in message.lower():
+                raise DataError(f"{member.name}: not a UTF-8 text CSV file") from None
+            raise DataError(f"{member.name}: cannot be parsed as CSV ({message})") from None
 
 
 def code_series(country_codes: pd.DataFrame) -> pd.Series:
@@ -177,84 +184,128 @@ def code_map(country_codes: pd.DataFrame, extra: pd.DataFrame | None,
     return mapping
 
 
-def normalise_flows(raw: RawTrade, codes: pd.Series, hs_codes: Iterable[str],
-                    source: str = "baci") -> tuple[pd.DataFrame, Coverage]:
-    """Validate raw BACI rows into the canonical ``flows`` frame.
+class CodeLookup:
+    """Vectorised BACI code -> ISO3 (dictionary-encoded; unknown codes become null)."""
 
-    Dropped, by reason: ``malformed line`` (unparseable year, code or value),
-    ``unknown country code``, ``unknown product``, ``negative quantity``. Kept and
-    noted: ``missing quantity`` (the value is still real trade) and ``duplicates merged``
-    (two source codes attributed to one country, e.g. a historical aggregate).
+    def __init__(self, codes: pd.Series) -> None:
+        self.names = pa.array(sorted(set(codes.to_numpy())))
+        position = {name: n for n, name in enumerate(self.names.to_pylist())}
+        self.table = np.full(int(codes.index.max()) + 1, -1, dtype=np.int32)
+        self.table[codes.index.to_numpy()] = [position[v] for v in codes.to_numpy()]
+
+    def __call__(self, raw: np.ndarray) -> pa.DictionaryArray:
+        inside = (raw >= 0) & (raw < len(self.table))
+        index = np.where(inside, self.table[np.clip(raw, 0, len(self.table) - 1)], -1)
+        return pa.DictionaryArray.from_arrays(pa.array(index, mask=index < 0), self.names)
+
+
+def _parsed(text: pa.ChunkedArray, pattern: str, kind: pa.DataType) -> tuple[Any, np.ndarray]:
+    ok = pc.match_substring_regex(text, pattern)
+    clean = pc.if_else(ok, pc.utf8_trim_whitespace(text), pa.scalar(None, pa.string()))
+    return pc.cast(clean, kind), np.asarray(ok.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def to_flows(raw: pa.Table, codes: CodeLookup, known: Known, cov: Coverage,
+             first_seq: int, name: str) -> pa.Table:
+    """Canonical flows (plus ``src_exporter``, ``src_importer``, ``seq``) from text rows
+    t..q; malformed, repeated-header and invalid rows are counted in ``cov`` and left out."""
+    cov.rows_read += raw.num_rows
+    t_text = raw.column("t")
+    header = np.asarray(pc.equal(pc.utf8_lower(pc.utf8_trim_whitespace(t_text)), "t")
+                        .to_numpy(zero_copy_only=False), dtype=bool)
+    t, t_ok = _parsed(t_text, INTEGER, pa.int64())
+    i, i_ok = _parsed(raw.column("i"), INTEGER, pa.int64())
+    j, j_ok = _parsed(raw.column("j"), INTEGER, pa.int64())
+    k, k_ok = _parsed(raw.column("k"), INTEGER, pa.int64())
+    v, v_ok = _parsed(raw.column("v"), NUMBER, pa.float64())
+    q_text = raw.column("q")
+    q, q_ok = _parsed(q_text, NUMBER, pa.float64())
+    q_missing = np.asarray(pc.is_in(pc.utf8_trim_whitespace(q_text), pa.array(MISSING_TEXT))
+                           .to_numpy(zero_copy_only=False), dtype=bool)
+    malformed = ~(t_ok & i_ok & j_ok & k_ok & v_ok & (q_ok | q_missing)) & ~header
+    seq = np.arange(first_seq, first_seq + raw.num_rows, dtype=np.int64)
+    if header.any():
+        cov.drop("repeated header line", int(header.sum()), [f"{name}: {'{'}t,i,j,k,v,q{'}'}"])
+    if malformed.any():
+        rows = np.flatnonzero(malformed)[:3]
+        cov.drop("malformed line", int(malformed.sum()), [
+            f"{name} row {s + 1 - first_seq}: " + ",".join(str(raw.column(c)[int(r)]) for c in RAW_COLUMNS)
+            for r, s in zip(rows, seq[rows], strict=True)])
+    keep = pa.array(~(malformed | header))
+    i_raw = np.asarray(pc.fill_null(i, -1).to_numpy(zero_copy_only=False))
+    j_raw = np.asarray(pc.fill_null(j, -1).to_numpy(zero_copy_only=False))
+    year = pc.cast(pc.if_else(pc.and_(pc.greater_equal(t, -32768), pc.less_equal(t, 32767)),
+                              t, -32768), pa.int16())
+    hs6 = pc.utf8_lpad(pc.cast(k, pa.string()), 6, "0")
+    flows = pa.table({
+        "year": year, "exporter": codes(i_raw), "importer": codes(j_raw), "hs6": hs6,
+        "value_kusd": v, "qty_t": q, "src_year": t, "src_exporter": i, "src_importer": j,
+        "seq": seq,
+    }).filter(keep)
+    flows = validate("flows", flows, known, cov)
+    cov.note("missing quantity (kept with value only)", flows.column("qty_t").null_count)
+    return flows
+
+
+def read_release(paths: Sequence[Path], country_codes: pd.DataFrame, countries: pd.DataFrame,
+                 known: Known, cov: Coverage, progress: Progress | None = None
+                 ) -> Iterator[pa.Table]:
+    """Validated flows from BACI release files (trade CSVs ``t,i,j,k,v,q``, plain or zipped,
+    one or many years; BACI's country code file, when given, extends the code map).
+
+    Raises :class:`DataError` when a file holds no recognisable BACI table.
     """
-    cov = Coverage(source=source, rows_read=len(raw.rows) + raw.malformed)
-    cov.drop("malformed line", raw.malformed, raw.malformed_examples)
-    rows = raw.rows
+    found: dict[str, list[Member]] = {"trade": [], "countries": [], "products": []}
+    for path in paths:
+        kinds = [m for m in members([Path(path)]) if kind_of(m.header) != "unknown"]
+        if not kinds:
+            raise DataError(
+                f"{Path(path).name}: no BACI table found (expected a CSV with columns "
+                "t,i,j,k,v,q, or BACI's country_codes / product_codes files)"
+            )
+        for member in kinds:
+            found[kind_of(member.header)].append(member)
+    if not found["trade"]:
+        raise DataError("no BACI trade file among the inputs (CSV with columns t,i,j,k,v,q)")
+    extra = None
+    if found["countries"]:
+        parts = []
+        for member in found["countries"]:
+            with member.open() as stream:
+                parts.append(pd.read_csv(stream, dtype=str, keep_default_na=False))
+        extra = pd.concat(parts, ignore_index=True)
+    lookup = CodeLookup(code_map(country_codes, extra, countries))
+    seq = 0
+    for member in found["trade"]:
+        read = 0
+        for block in read_csv_text(member, cov):
+            out = to_flows(block, lookup, known, cov, seq, member.name)
+            seq += block.num_rows
+            read += block.num_rows
+            if progress is not None:
+                progress(member.name, read)
+            yield out
 
-    def text(col: str) -> pd.Series:
-        return rows[col].astype("string").str.strip()
 
-    def num(col: str) -> pd.Series:
-        values = rows[col]
-        if not pd.api.types.is_numeric_dtype(values):
-            values = text(col).mask(text(col).isin(MISSING_TEXT))
-        return pd.to_numeric(values, errors="coerce").astype("float64")
-
-    t, i, j, k, v, q = (num(c) for c in RAW_COLUMNS)
-    q_text = text("q")
-    q_bad_text = (q.isna() & ~(q_text.isna() | q_text.isin(MISSING_TEXT))).to_numpy(bool)
-    bad = t.isna() | i.isna() | j.isna() | k.isna() | v.isna() | q_bad_text
-    bad |= (t % 1 != 0) | (i % 1 != 0) | (j % 1 != 0) | (k % 1 != 0)
-    cov.drop(
-        "malformed line",
-        int(bad.sum()),
-        [",".join(map(str, r)) for r in rows[bad].head(3).itertuples(index=False)],
-    )
-    keep = ~bad
-    exporter = i.where(keep).map(codes)
-    importer = j.where(keep).map(codes)
-    unknown_country = keep & (exporter.isna() | importer.isna())
-    unknown_codes = pd.concat([i[keep & exporter.isna()], j[keep & importer.isna()]])
-    cov.drop(
-        "unknown country code",
-        int(unknown_country.sum()),
-        [str(int(c)) for c in unknown_codes.drop_duplicates().head(5)],
-    )
-    keep &= ~unknown_country
-    hs6 = k.where(keep).astype("Int64").astype(str).str.zfill(6)
-    known = hs6.isin(set(hs_codes))
-    unknown_product = keep & ~known
-    cov.drop(
-        "unknown product",
-        int(unknown_product.sum()),
-        list(hs6[unknown_product].drop_duplicates().head(5)),
-    )
-    keep &= known
-    negative = keep & (q < 0)
-    cov.drop("negative quantity", int(negative.sum()), [str(x) for x in q[negative].head(3)])
-    keep &= ~negative
-    cov.note("missing quantity (kept with value only)", int((keep & q.isna()).sum()))
-
-    flows = pd.DataFrame(
-        {
-            "year": t[keep].astype("int16"),
-            "exporter": exporter[keep].astype(str),
-            "importer": importer[keep].astype(str),
-            "hs6": hs6[keep],
-            "value_kusd": v[keep].astype("float64"),
-            "qty_t": q[keep].astype("float64"),
-        }
-    )
-    before = len(flows)
-    dup = flows.duplicated(FLOW_KEY, keep=False)
-    if dup.any():
-        merged = (
-            flows[dup]
-            .groupby(FLOW_KEY, as_index=False, sort=False)
-            .agg(value_kusd=("value_kusd", "sum"), qty_t=("qty_t", lambda s: s.sum(min_count=1)))
+def read_baci_sqlite(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The ``baci_trade`` table of the bundled ``baci.db`` (as text rows t..q) and the
+    release's country code table."""
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as con:
+        rows = pd.read_sql_query("SELECT t, i, j, k, v, q FROM baci_trade", con)
+        codes = pd.read_sql_query(
+            "SELECT country_code, country_name, country_iso2, country_iso3 "
+            "FROM country_codes_V202401b",
+            con,
         )
-        flows = pd.concat([flows[~dup], merged], ignore_index=True)
-        cov.note("duplicates merged", before - len(flows))
-    flows = flows.sort_values(FLOW_KEY, kind="stable").reset_index(drop=True)
-    cov.rows_kept = int(keep.sum())
-    flows["qty_t"] = flows["qty_t"].astype("float64").where(flows["qty_t"].notna(), np.nan)
-    return flows, cov
+    text = pd.DataFrame({c: rows[c].astype(str).where(rows[c].notna(), "") for c in RAW_COLUMNS})
+    text["q"] = text["q"].replace({"nan": "", "None": ""})
+    return text, codes
+
+
+def read_frame_text(rows: pd.DataFrame, lookup: CodeLookup, known: Known, cov: Coverage,
+                    name: str, block: int = 1_000_000) -> Iterator[pa.Table]:
+    """Validated flows from an in-memory frame of text rows t..q (the bundled SQLite)."""
+    for start in range(0, len(rows), block):
+        part = pa.Table.from_pandas(rows.iloc[start:start + block], preserve_index=False)
+        yield to_flows(part.cast(pa.schema([(c, pa.string()) for c in RAW_COLUMNS])),
+                       lookup, known, cov, start, name)

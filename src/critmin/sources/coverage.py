@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 class Coverage:
     """Rows read, kept, and dropped by reason, for one source.
 
-    ``notes`` counts rows that were kept but deserve a mention (a missing quantity,
-    duplicates merged); ``examples`` keeps a few offending values per reason.
+    ``notes`` counts kept rows that deserve a mention (a missing quantity); ``merged``
+    counts rows added into another row (two source codes of one country); ``examples``
+    keeps a few offending values per reason. ``rows_read`` = ``rows_kept`` +
+    ``rows_dropped`` + ``merged``, and ``rows_kept`` is what was stored.
     """
 
     source: str
@@ -19,6 +21,7 @@ class Coverage:
     dropped: dict[str, int] = field(default_factory=dict)
     notes: dict[str, int] = field(default_factory=dict)
     examples: dict[str, list[str]] = field(default_factory=dict)
+    merged: int = 0
 
     def drop(self, reason: str, count: int, examples: list[str] | None = None) -> None:
         """Record ``count`` rows dropped for ``reason``."""
@@ -46,6 +49,7 @@ class Coverage:
             "rows_read": self.rows_read,
             "rows_kept": self.rows_kept,
             "rows_dropped": self.rows_dropped,
+            "rows_merged": self.merged,
             "dropped": dict(self.dropped),
             "notes": dict(self.notes),
             "examples": {k: list(v) for k, v in self.examples.items()},

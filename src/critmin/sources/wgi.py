@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from critmin.resolve import Index
 from critmin.sources.coverage import Coverage
 
 
@@ -30,16 +31,15 @@ def _long(frame: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def read_governance(path: Path, resolve_iso3: pd.Series) -> tuple[pd.DataFrame, Coverage]:
-    """WGI estimates from ``wgi.db`` table ``Estimate``, matched by the WGI code (ISO3).
-
-    ``resolve_iso3`` maps any known code or alias (upper case) to critmin's ISO3. A
-    missing estimate ('NA', 'None', 'nan', blank) stays missing, never 0.
+def read_governance(path: Path, countries: Index) -> tuple[pd.DataFrame, Coverage]:
+    """WGI estimates from ``wgi.db`` table ``Estimate``, matched by the WGI code (ISO3 or
+    one of the country index's aliases). A missing estimate ('NA', 'None', 'nan', blank)
+    stays missing, never 0.
     """
     cov = Coverage(source="wgi")
     long = _long(_read(path, "Estimate"))
     cov.rows_read = len(long)
-    long["country"] = long["Code"].astype(str).str.upper().map(resolve_iso3)
+    long["country"] = countries.lookup(long["Code"])
     unknown = long["country"].isna()
     cov.drop("unknown country code", int(unknown.sum()),
              sorted(set(long.loc[unknown, "Code"].astype(str)))[:5])

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from critmin.resolve import Index
 from critmin.sources.coverage import Coverage
 
 TOTAL_MARK = "DELETE"
@@ -35,12 +36,12 @@ def read_hs_map(path: Path) -> pd.DataFrame:
 
 
 def normalise_production(tables: dict[str, pd.DataFrame], minerals: pd.DataFrame,
-                         codes: pd.Series, names: pd.Series) -> tuple[pd.DataFrame, Coverage]:
+                         codes: pd.Series, countries: Index) -> tuple[pd.DataFrame, Coverage]:
     """Long production frame in tonnes of each mineral's basis.
 
     A blank cell is a missing value (no row), never 0; a stored 0 stays 0. The "Total"
-    row is not a country and is left out. Countries are matched by name (``names``: casefolded
-    name or alias -> ISO3) first, then by BACI code: the source gives French Guiana the code
+    row is not a country and is left out. Countries are matched by name (the country index)
+    first, then by BACI code: the source gives French Guiana the code
     of Guyana, and the name tells them apart.
     """
     cov = Coverage(source="wmd")
@@ -62,7 +63,7 @@ def normalise_production(tables: dict[str, pd.DataFrame], minerals: pd.DataFrame
         cov.note("blank cells (missing, not zero)", int(blank.sum()))
         long = long[~blank]
         code = pd.to_numeric(long["Country_Code"], errors="coerce")
-        iso3 = long["Country"].astype(str).str.strip().str.casefold().map(names)
+        iso3 = countries.lookup(long["Country"])
         iso3 = iso3.fillna(code.map(codes))
         unknown = iso3.isna()
         cov.drop(

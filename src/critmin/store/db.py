@@ -1,7 +1,8 @@
 """The store: DuckDB over the bundled Parquet snapshot plus the user's imports.
 
-This module and its siblings are the only places that talk to the database. Imported
-flows replace the snapshot's flows for the years they cover.
+This package is the only code that talks to the database. Imported years of a table replace
+the snapshot's rows of those years. A store reads one generation of the imports for its
+whole life (it holds a lease on it), so a concurrent import never removes a file under it.
 """
 
 from __future__ import annotations
@@ -16,35 +17,48 @@ from typing import TYPE_CHECKING, Any
 from critmin import schema
 from critmin.errors import DataError
 from critmin.store import paths, user
-from critmin.store.snapshot import MANIFEST
 
 if TYPE_CHECKING:
     import duckdb
     import pandas as pd
 
+    from critmin.store.engine import DuckDBEngine
+
+MANIFEST = "manifest.json"
+SNAPSHOT_HINT = ("reinstall critmin (`pip install --force-reinstall critmin`) or rebuild the "
+                 "snapshot with `critmin data build`")
+
 
 class Store:
-    """Read access to the canonical tables."""
+    """Read access to the canonical tables of one snapshot and one generation of imports."""
 
     def __init__(self, snapshot: Path | None = None) -> None:
         self.snapshot = snapshot or paths.snapshot_dir()
         self._local = threading.local()
+        self._lease: Any = None
 
     @cached_property
     def manifest(self) -> dict[str, Any]:
         """The snapshot manifest."""
         path = self.snapshot / MANIFEST
-        if not path.exists():
+        try:
+            loaded: dict[str, Any] = json.loads(path.read_text("utf-8"))
+        except FileNotFoundError:
             raise DataError(
                 f"no data snapshot in {self.snapshot}; run `critmin data build` to create it"
-            )
-        loaded: dict[str, Any] = json.loads(path.read_text("utf-8"))
+            ) from None
+        except (OSError, ValueError) as exc:
+            raise DataError(f"the snapshot manifest {path} is damaged ({exc}); {SNAPSHOT_HINT}"
+                            ) from None
+        if not isinstance(loaded.get("tables"), dict):
+            raise DataError(f"the snapshot manifest {path} is damaged; {SNAPSHOT_HINT}")
         return loaded
 
     @cached_property
     def user_manifest(self) -> dict[str, Any]:
-        """The user's import manifest (empty when nothing was imported)."""
-        return user.read_manifest()
+        """The user's import manifest (empty when nothing was imported), leased."""
+        manifest, self._lease = user.open_generation()
+        return manifest
 
     @cached_property
     def fingerprint(self) -> str:
@@ -53,14 +67,37 @@ class Store:
         for name, entry in sorted(self.manifest["tables"].items()):
             digest.update(f"{name}:{entry['sha256']}".encode())
         for name, entry in sorted(self.user_manifest["tables"].items()):
-            digest.update(f"user:{name}:{entry['sha256']}".encode())
+            for year, part in sorted(entry["years"].items()):
+                digest.update(f"user:{name}:{year}:{part['sha256']}".encode())
         return digest.hexdigest()[:20]
 
-    def _file(self, table: str) -> Path:
+    def snapshot_file(self, table: str) -> Path:
+        """The snapshot's Parquet file of ``table`` (a bare name inside the snapshot)."""
         try:
-            return self.snapshot / self.manifest["tables"][table]["file"]
+            name = Path(self.manifest["tables"][table]["file"]).name
         except KeyError:
-            raise DataError(f"table {table!r} is missing from the snapshot manifest") from None
+            raise DataError(f"table {table!r} is missing from the snapshot manifest; "
+                            f"{SNAPSHOT_HINT}") from None
+        return self.snapshot / name
+
+    def problems(self, deep: bool = False) -> list[str]:
+        """What is damaged: every file is checked for size and Parquet framing, and with
+        ``deep`` for its sha256 (reads every byte)."""
+        from critmin.sources.bundle import sha256_of
+
+        found = []
+        for table, entry in self.manifest["tables"].items():
+            path = self.snapshot_file(table)
+            problem = user.parquet_problem(path, entry.get("bytes"))
+            if problem is None and deep and sha256_of(path) != entry["sha256"]:
+                problem = "content differs from its sha256"
+            if problem:
+                found.append(f"snapshot {table} ({path.name}): {problem}; {SNAPSHOT_HINT}")
+        try:
+            found += [f"{p}; {user.RESET_HINT}" for p in user.verify(self.user_manifest, deep)]
+        except DataError as exc:
+            found.append(str(exc))
+        return found
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
@@ -74,43 +111,56 @@ class Store:
     def _connect(self) -> duckdb.DuckDBPyConnection:
         import duckdb
 
+        damaged = self.problems()
+        if damaged:
+            raise DataError(damaged[0])
         con = duckdb.connect()
         for table in schema.SNAPSHOT_TABLES:
-            if table != "flows":
-                con.read_parquet(str(self._file(table))).create_view(table)
-        snap = con.read_parquet(str(self._file("flows")))
-        imported = self.user_manifest["tables"].get("flows")
-        if imported:
-            years = [int(y) for y in imported["rows_by_year"]]
-            mine = con.read_parquet(str(user.imports_dir() / imported["file"]))
-            hidden = duckdb.ColumnExpression("year").isin(
-                *[duckdb.ConstantExpression(y) for y in years]
-            )
-            snap = mine.union(snap.filter(~hidden))
-        snap.create_view("flows")
+            rel = con.read_parquet(str(self.snapshot_file(table)))
+            imported = user.year_files(self.user_manifest, table)
+            if imported:
+                mine = con.read_parquet([str(p) for p in imported.values()])
+                hidden = duckdb.ColumnExpression("year").isin(
+                    *[duckdb.ConstantExpression(y) for y in imported]
+                )
+                rel = mine.union(rel.filter(~hidden))
+            rel.create_view(table)
         return con
+
+    def engine(self) -> DuckDBEngine:
+        """The aggregation engine over this store's flows."""
+        from critmin.store.engine import DuckDBEngine
+
+        return DuckDBEngine(self.con)
 
     def df(self, sql: str, params: list[Any] | None = None,
            categorical: bool = False) -> pd.DataFrame:
         """Run a query of this package and return a DataFrame (through Arrow: fast; string
         columns as categoricals when asked, for large tables)."""
-        import pandas as pd
-        import pyarrow as pa
+        arrow = self.arrow(sql, params)
+        return _pandas(arrow, categorical)
 
-        arrow = self.con.sql(sql, params=params or None).to_arrow_table()
-        # int32 columns hold codes that may be missing (ISO numeric, BACI code): keep them
-        # integers with pandas' missing value rather than turning them into floats
-        return arrow.to_pandas(
-            strings_to_categorical=categorical,
-            types_mapper=lambda t: pd.Int32Dtype() if t == pa.int32() else None,
-        )
+    def arrow(self, sql: str, params: list[Any] | None = None) -> Any:
+        """Run a query of this package and return an Arrow table."""
+        import duckdb
+
+        try:
+            return self.con.sql(sql, params=params or None).to_arrow_table()
+        except duckdb.IOException as exc:
+            raise self._damage(exc) from None
+
+    def _damage(self, exc: Exception) -> DataError:
+        found = self.problems()
+        if found:
+            return DataError(found[0])
+        return DataError(f"cannot read the data: {str(exc).splitlines()[0]}; {user.RESET_HINT}")
 
     def table(self, name: str) -> pd.DataFrame:
         """A whole canonical table."""
-        schema.table_columns(name)  # raises NotFound with suggestions
-        return self.df(
-            f"SELECT * FROM {name}", categorical=name == "flows"
-        )
+        if name not in schema.SNAPSHOT_TABLES:
+            schema.table_columns(name)  # raises NotFound with suggestions
+            raise DataError(f"{name!r} is not a stored table")
+        return self.df(f"SELECT * FROM {name}", categorical=name == "flows")
 
     def flows(self, hs6: list[str] | None = None, years: list[int] | None = None,
               importer: str | None = None, exporter: str | None = None) -> pd.DataFrame:
@@ -126,16 +176,22 @@ class Store:
 
     def rows_by_year(self, table: str) -> dict[int, int]:
         """Rows per year of a table as the store serves it (imported years replace bundled)."""
-        by_year = {int(k): v for k, v in self.manifest["tables"][table].get("rows_by_year", {}).items()}
-        imported = self.user_manifest["tables"].get(table)
-        if imported:
-            by_year.update({int(k): v for k, v in imported["rows_by_year"].items()})
+        entry = self.manifest["tables"][table]
+        by_year = {int(k): int(v) for k, v in entry.get("rows_by_year", {}).items()}
+        imported = self.user_manifest["tables"].get(table, {}).get("years", {})
+        by_year.update({int(y): int(p["rows"]) for y, p in imported.items()})
         return by_year
 
-    def status(self) -> dict[str, Any]:
-        """Row counts, years and sources of every table, without opening the database."""
+    def status(self, verify: bool = False) -> dict[str, Any]:
+        """Row counts, years and sources of every table; what is damaged (``verify`` reads
+        every file)."""
         tables: dict[str, Any] = {}
-        imported = self.user_manifest["tables"]
+        damaged = self.problems(deep=verify)
+        try:
+            imported = self.user_manifest["tables"]
+            imports = self.user_manifest["imports"]
+        except DataError:
+            imported, imports = {}, []
         for name, entry in self.manifest["tables"].items():
             info: dict[str, Any] = {"rows": entry["rows"], "source": "snapshot"}
             if "years" in entry:
@@ -146,33 +202,151 @@ class Store:
                     "rows": sum(by_year.values()),
                     "years": [min(by_year), max(by_year)],
                     "source": "snapshot + import",
-                    "imported_years": sorted(int(k) for k in imported[name]["rows_by_year"]),
+                    "imported_years": sorted(int(y) for y in imported[name]["years"]),
                 }
             tables[name] = info
         return {
             "snapshot": str(self.snapshot),
-            "user_data": str(user.imports_dir()),
-            "fingerprint": self.fingerprint,
+            "user_data": str(paths.imports_dir()),
+            "fingerprint": None if damaged else self.fingerprint,
             "tables": tables,
-            "sources": self.manifest["sources"],
-            "package": self.manifest["package"],
-            "imports": self.user_manifest["imports"],
+            "sources": self.manifest.get("sources", []),
+            "package": self.manifest.get("package", {}),
+            "imports": imports,
             "unmapped_baci_codes": self.manifest.get("unmapped_baci_codes", []),
+            "damaged": damaged,
+            "verified": verify,
         }
 
+    def read_parquet(self, path: Path, where: dict[str, list[Any] | None],
+                     columns: list[str] | None = None, order: list[str] | None = None
+                     ) -> pd.DataFrame:
+        """Rows of a Parquet file (a cache) whose columns take one of the given values
+        (``None``: no filter), sorted by ``order``; only those rows are read."""
+        import duckdb
 
-_STORES: dict[tuple[str, str, float], Store] = {}
+        clauses, params = [], [str(path)]
+        for col, values in where.items():
+            if values is not None:
+                clauses.append(f'list_contains(?, "{col}")')
+                params.append(values)
+        cols = ", ".join(f'"{c}"' for c in columns) if columns else "*"
+        sql = f"SELECT {cols} FROM read_parquet(?)" + (
+            " WHERE " + " AND ".join(clauses) if clauses else "")
+        if order:
+            sql += " ORDER BY " + ", ".join(f'"{c}"' for c in order)
+        try:
+            arrow = self.con.sql(sql, params=params).to_arrow_table()
+        except duckdb.Error as exc:
+            raise DataError(f"cannot read {path.name}: {str(exc).splitlines()[0]}") from None
+        return _pandas(arrow, categorical=False)
+
+    def copy(self, source: Path | str, where: dict[str, list[Any] | None], columns: list[str],
+             fmt: str, dest: Path, list_columns: list[str], order: list[str] | None = None
+             ) -> None:
+        """Stream the filtered rows of a Parquet file (a cache) or of a stored table to
+        ``dest`` in ``fmt`` (csv, tsv, json, jsonl, parquet) without holding them in memory.
+        ``list_columns`` hold ';'-separated text that JSON gets as lists; list-typed columns
+        are joined with ';' in CSV. ``order``: column names, '-name' for descending."""
+        import duckdb
+
+        options = {"csv": "FORMAT csv, HEADER true", "tsv": "FORMAT csv, HEADER true, DELIMITER '\t'",
+                   "json": "FORMAT json, ARRAY true", "jsonl": "FORMAT json",
+                   "parquet": "FORMAT parquet, COMPRESSION zstd"}[fmt]
+        if isinstance(source, str):
+            if source not in schema.SNAPSHOT_TABLES:
+                raise DataError(f"{source!r} is not a stored table")
+            relation, params = source, []
+        else:
+            relation, params = "read_parquet(?)", [str(source)]
+        types = {c.name: c.dtype for c in schema.table_columns(source)} if isinstance(
+            source, str) else {}
+        exprs = []
+        for col in columns:
+            if fmt in ("json", "jsonl") and col in list_columns:
+                exprs.append(f"list_filter(string_split(coalesce(\"{col}\", ''), ';'), "
+                             f"lambda x: x <> '') AS \"{col}\"")
+            elif fmt in ("csv", "tsv") and types.get(col) == "list<string>":
+                exprs.append(f"array_to_string(\"{col}\", ';') AS \"{col}\"")
+            else:
+                exprs.append(f'"{col}"')
+        clauses: list[str] = []
+        for col, values in where.items():
+            if values is not None:
+                clauses.append(f'list_contains(?, "{col}")')
+                params.append(values)
+        sql = f"SELECT {', '.join(exprs)} FROM {relation}"
+        if clauses:
+            sql += " WHERE " + " AND ".join(clauses)
+        if order:
+            sql += " ORDER BY " + ", ".join(
+                f'"{c[1:]}" DESC NULLS LAST' if c.startswith("-") else f'"{c}"' for c in order)
+        target = str(dest).replace("'", "''")
+        try:
+            self.con.sql(f"COPY ({sql}) TO '{target}' ({options})", params=params or None)
+        except duckdb.Error as exc:
+            found = self.problems()
+            raise DataError(found[0] if found else
+                            f"cannot export: {str(exc).splitlines()[0]}") from None
+
+    def export_year(self, table: str, year: int, dest: Path) -> None:
+        """The rows of one year of a table as the store serves it, to a Parquet file."""
+        if table not in schema.SNAPSHOT_TABLES:
+            raise DataError(f"{table!r} is not a stored table")
+        self.con.sql(
+            f"COPY (SELECT * FROM {table} WHERE year = ?) TO '"
+            + str(dest).replace("'", "''") + "' (FORMAT parquet)", params=[year])
+
+    def close(self) -> None:
+        """Release the lease and this thread's connection."""
+        con = getattr(self._local, "con", None)
+        if con is not None:
+            con.close()
+            self._local.con = None
+        if self._lease is not None:
+            self._lease.release()
+            self._lease = None
+
+
+def _pandas(arrow: Any, categorical: bool) -> pd.DataFrame:
+    import pandas as pd
+    import pyarrow as pa
+
+    # int32 columns hold codes that may be missing (ISO numeric, BACI code): keep them
+    # integers with pandas' missing value rather than turning them into floats
+    return arrow.to_pandas(  # type: ignore[no-any-return]
+        strings_to_categorical=categorical,
+        types_mapper=lambda t: pd.Int32Dtype() if t == pa.int32() else None,
+    )
+
+
+_STORES: dict[tuple[Any, ...], Store] = {}
+_LOCK = threading.Lock()
 
 
 def get_store() -> Store:
-    """The store for the current snapshot and user folder (re-opened after an import)."""
-    manifest = user.imports_dir() / MANIFEST
-    key = (
-        str(paths.snapshot_dir()),
-        str(paths.user_dir()),
-        manifest.stat().st_mtime if manifest.exists() else 0.0,
-    )
-    store = _STORES.get(key)
-    if store is None:
-        store = _STORES[key] = Store()
+    """The store for the current snapshot and the current generation of imports."""
+    manifest = paths.imports_dir() / user.MANIFEST
+    try:
+        info = manifest.stat()
+        version: tuple[int, ...] = (info.st_ino, info.st_mtime_ns, info.st_size)
+    except OSError:
+        version = ()
+    key = (str(paths.snapshot_dir()), str(paths.user_dir()), version)
+    with _LOCK:
+        store = _STORES.get(key)
+        if store is None:
+            stale = [k for k in _STORES if k[:2] == key[:2]]
+            for k in stale:
+                _STORES.pop(k)
+            store = _STORES[key] = Store()
     return store
+
+
+def release_stores() -> None:
+    """Close every store this process opened (their leases too): a writer calls it before
+    publishing, so that its own leases do not keep the files it replaces alive."""
+    with _LOCK:
+        for store in _STORES.values():
+            store.close()
+        _STORES.clear()

@@ -23,6 +23,11 @@ def user_dir() -> Path:
     return Path(user_data_dir("critmin", appauthor=False))
 
 
+def imports_dir() -> Path:
+    """Imported tables: year-partitioned Parquet files and their manifest."""
+    return user_dir() / "imports"
+
+
 def cache_dir() -> Path:
     """Derived data (the metrics cube, downloads); safe to delete."""
     return user_dir() / "cache"

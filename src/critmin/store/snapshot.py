@@ -1,20 +1,26 @@
-"""Writing canonical tables as Parquet (zstd) with a manifest, atomically."""
+"""Writing the canonical snapshot: Parquet (zstd) per table plus a manifest.
+
+A build writes into a folder that is either empty, new, or an earlier snapshot (it has a
+critmin manifest); it replaces only the files it writes and the files the earlier manifest
+named, and never removes anything else.
+"""
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from critmin import schema
+from critmin import files, schema
+from critmin.errors import InvalidInput
 from critmin.sources.bundle import sha256_of
 
 MANIFEST = "manifest.json"
+PACKAGE_FILES = {"__init__.py", "__pycache__"}
+"""Files that may sit beside a snapshot in the package's data folder."""
 
 
 def to_arrow(table: str, frame: pd.DataFrame) -> Any:
@@ -49,36 +55,51 @@ def describe(table: str, frame: pd.DataFrame) -> dict[str, Any]:
     return entry
 
 
+def _earlier_manifest(out_dir: Path) -> dict[str, Any] | None:
+    """The critmin manifest already in ``out_dir``; refuses a folder with other content."""
+    if not out_dir.exists():
+        return None
+    if not out_dir.is_dir():
+        raise InvalidInput(f"{out_dir} is a file, not a folder")
+    entries = {p.name for p in out_dir.iterdir()} - PACKAGE_FILES
+    if not entries:
+        return None
+    try:
+        earlier: dict[str, Any] = json.loads((out_dir / MANIFEST).read_text("utf-8"))
+        if isinstance(earlier.get("tables"), dict) and "snapshot" in earlier:
+            return earlier
+    except (OSError, ValueError):
+        pass
+    raise InvalidInput(
+        f"{out_dir} is not empty and holds no critmin snapshot; give an empty or new folder"
+    )
+
+
 def write_snapshot(tables: dict[str, pd.DataFrame], out_dir: Path,
                    manifest: dict[str, Any]) -> dict[str, Any]:
-    """Write every table and the manifest into ``out_dir``, replacing it as a whole.
+    """Write every table and the manifest into ``out_dir``.
 
-    The files are written to a sibling temporary folder first, so a failure leaves the
-    previous snapshot untouched.
+    Each file is written under a temporary name and renamed into place, the manifest last,
+    so a failure midway leaves the earlier manifest pointing at whole files.
     """
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".snapshot-", dir=out_dir.parent))
-    try:
-        entries: dict[str, Any] = {}
-        for name in schema.SNAPSHOT_TABLES:
-            frame = tables[name]
-            path = tmp / f"{name}.parquet"
-            write_parquet(name, frame, path)
-            entries[name] = {"file": path.name, "sha256": sha256_of(path), **describe(name, frame)}
-        full = {**manifest, "tables": entries}
-        (tmp / MANIFEST).write_text(json.dumps(full, indent=2, ensure_ascii=False) + "\n", "utf-8")
-        keep = {p.name for p in out_dir.glob("*")} - {f"{n}.parquet" for n in entries} - {MANIFEST}
-        for name in keep:  # files that are not snapshot files (e.g. __init__.py) stay
-            src = out_dir / name
-            if src.is_file():
-                shutil.copy2(src, tmp / name)
-        backup = out_dir.with_name(out_dir.name + ".old")
-        if out_dir.exists():
-            os.replace(out_dir, backup)
-        os.replace(tmp, out_dir)
-        out_dir.chmod(0o755)
-        shutil.rmtree(backup, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    earlier = _earlier_manifest(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    entries: dict[str, Any] = {}
+    for name in schema.SNAPSHOT_TABLES:
+        frame = tables[name]
+        path = out_dir / f"{name}.parquet"
+        with files.atomic_write(path, mode=0o644) as tmp:
+            write_parquet(name, frame, tmp)
+        entries[name] = {"file": path.name, "sha256": sha256_of(path),
+                         "bytes": path.stat().st_size, **describe(name, frame)}
+    full = {**manifest, "tables": entries}
+    with files.atomic_write(out_dir / MANIFEST, mode=0o644) as tmp:
+        tmp.write_text(json.dumps(full, indent=2, ensure_ascii=False) + "\n", "utf-8")
+    if earlier is not None:
+        written = {e["file"] for e in entries.values()}
+        for old in earlier["tables"].values():
+            name = Path(str(old.get("file", ""))).name
+            if name.endswith(".parquet") and name not in written:
+                (out_dir / name).unlink(missing_ok=True)
+    os.chmod(out_dir, 0o755)
     return full

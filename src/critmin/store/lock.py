@@ -1,0 +1,94 @@
+"""File locks (POSIX ``flock``): one writer at a time, and leases that keep files alive.
+
+A writer holds :func:`exclusive` on the store's lock file from reading the manifest to
+publishing the new one. A reader holds a :class:`Lease` (a shared lock on a file named
+after the manifest generation it reads) for as long as it may open that generation's
+files; a writer deletes replaced files only when it can take every stale lease
+exclusively, that is when no reader can still need them.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from critmin.errors import Busy
+
+POLL_S = 0.1
+
+
+def _open(path: Path) -> int:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+
+
+def try_lock(fd: int, shared: bool = False) -> bool:
+    """Take the lock on ``fd`` if it is free now."""
+    try:
+        fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+@contextmanager
+def exclusive(path: Path, timeout_s: float, waiting: Callable[[], None] | None = None
+              ) -> Iterator[None]:
+    """Hold the exclusive lock on ``path``, waiting up to ``timeout_s`` for it.
+
+    ``waiting`` is called once if the lock is not free at first (to tell the user why
+    nothing happens). Raises :class:`~critmin.errors.Busy` after the timeout.
+    """
+    fd = _open(path)
+    try:
+        if not try_lock(fd):
+            if waiting is not None:
+                waiting()
+            deadline = time.monotonic() + timeout_s
+            while not try_lock(fd):
+                if time.monotonic() > deadline:
+                    raise Busy(
+                        f"another critmin process has been writing to {path.parent} for over "
+                        f"{timeout_s:.0f} s; try again when it has finished"
+                    )
+                time.sleep(POLL_S)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+class Lease:
+    """A shared lock on ``path`` held until :meth:`release` (or garbage collection)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = _open(path)
+        fcntl.flock(self._fd, fcntl.LOCK_SH)
+
+    def release(self) -> None:
+        """Give the lease up."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def __del__(self) -> None:
+        self.release()
+
+
+def unused(path: Path) -> bool:
+    """Whether nobody holds a lease on ``path`` now; if so, ``path`` is removed."""
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except FileNotFoundError:
+        return True
+    try:
+        if not try_lock(fd):
+            return False
+        path.unlink(missing_ok=True)
+        return True
+    finally:
+        os.close(fd)

@@ -1,0 +1,76 @@
+"""Which years the data covers, which is the default, and which is incomplete: in one place.
+
+The newest trade year of a BACI release lacks late reporters; it is flagged incomplete when
+it has clearly fewer rows than the year before, and the default year is then the latest
+production year before it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from critmin.checks import as_year
+from critmin.errors import InvalidInput
+from critmin.store import Store
+
+INCOMPLETE_YEAR_RATIO = 0.95
+"""The latest trade year is flagged incomplete when it has fewer rows than this share of the
+year before (BACI's newest year lacks late reporters)."""
+
+
+def latest_incomplete_year(rows_by_year: pd.Series) -> int | None:
+    """The newest year if it has clearly fewer rows than the year before.
+
+    >>> latest_incomplete_year(pd.Series({2022: 100, 2023: 94}))
+    2023
+    >>> latest_incomplete_year(pd.Series({2022: 100, 2023: 95})) is None
+    True
+    """
+    counts = rows_by_year.sort_index()
+    if len(counts) < 2:
+        return None
+    if counts.iloc[-1] < INCOMPLETE_YEAR_RATIO * counts.iloc[-2]:
+        return int(counts.index[-1])
+    return None
+
+
+def incomplete_year(store: Store) -> int | None:
+    """The newest trade year if the source has it only in part."""
+    return latest_incomplete_year(pd.Series(store.rows_by_year("flows"), dtype="int64"))
+
+
+def data_years(store: Store) -> list[int]:
+    """Years with trade or production data."""
+    spans = [store.rows_by_year(t) for t in ("flows", "production")]
+    years = [y for span in spans for y in span]
+    return list(range(min(years), max(years) + 1))
+
+
+def default_year(store: Store) -> int:
+    """The latest year with production data whose trade is not flagged incomplete."""
+    production = sorted(store.rows_by_year("production"))
+    last = production[-1]
+    if incomplete_year(store) == last and len(production) > 1:
+        last = production[-2]
+    return int(last)
+
+
+def describe_default(store: Store) -> str:
+    """The default-year rule as said to the user, e.g. "2023: latest complete year; 2024
+    incomplete"."""
+    year, partial = default_year(store), incomplete_year(store)
+    text = f"{year}: latest complete year"
+    return text + (f"; {partial} incomplete" if partial else "")
+
+
+def check_year(store: Store, year: Any) -> int:
+    """``year`` if the data has it; the default year for None."""
+    if year is None:
+        return default_year(store)
+    value = as_year(year)
+    known = data_years(store)
+    if value not in known:
+        raise InvalidInput(f"no data for year {value}; years with data: {known[0]}-{known[-1]}")
+    return value
