@@ -41,3 +41,16 @@ def median_of(runs: int, cmd: list[str], env: dict[str, str] | None = None,
         mems.append(mem)
     return {"runs": runs, "wall_s_median": round(statistics.median(walls), 3),
             "wall_s_all": [round(w, 3) for w in walls], "peak_mb_median": round(statistics.median(mems), 1)}
+
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def save(name: str, result: dict) -> None:
+    """Write ``results/<name>.json`` and print it."""
+    import json
+
+    RESULTS.mkdir(exist_ok=True)
+    text = json.dumps(result, indent=2) + "\n"
+    (RESULTS / f"{name}.json").write_text(text)
+    print(text, end="")

@@ -7,18 +7,15 @@ Usage: python benchmarks/cold_start.py [--runs 5]   (writes benchmarks/results/c
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _timing import median_of
+from _timing import median_of, save
 
 import critmin.store.paths as paths
-
-RESULTS = Path(__file__).parent / "results"
 
 
 def main() -> None:
@@ -42,9 +39,7 @@ def main() -> None:
         "snapshot_mb": round(size / 2**20, 2),
         "targets": {"data_status_s": 1.0, "profile_s": 1.5, "snapshot_mb": 40},
     }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "cold_start.json").write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
+    save("cold_start", result)
     shutil.rmtree(home, ignore_errors=True)
 
 

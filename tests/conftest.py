@@ -79,6 +79,23 @@ def critmin_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     reset_caches()
 
 
+@pytest.fixture(scope="session")
+def fixture_snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny snapshot of ``tests/data/fixture``, built once."""
+    from fixture_store import build
+
+    return build(tmp_path_factory.mktemp("fixture") / "snapshot")
+
+
+@pytest.fixture
+def tiny_store(fixture_snapshot: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Use the tiny fixture snapshot instead of the bundled one for this test."""
+    monkeypatch.setenv("CRITMIN_SNAPSHOT", str(fixture_snapshot))
+    reset_caches()
+    yield fixture_snapshot
+    reset_caches()
+
+
 @dataclass
 class CliResult:
     code: int

@@ -105,7 +105,7 @@ def core_rows(core, utils, years, countries, materials, failures):
         hs = ";".join(str(c) for c in sorted(int(x) for x in hs_map.get(rm, [])))
         try:
             unit = utils.getProd(rm)["unit"].tolist()[0]
-        except Exception as e:  # noqa: BLE001
+        except Exception as e:
             unit = ""
             failures.append((rm, None, None, f"getProd: {type(e).__name__}: {e}"))
         for ctry in countries:
@@ -116,7 +116,7 @@ def core_rows(core, utils, years, countries, materials, failures):
                     num, total, price = core.importrisk(rm, year, ctry, data)
                     prod, hhi = core.HHI(rm, int(year), name)
                     score, cf, wta = core.GeoPolRisk(num, total, price, prod, hhi)
-                except Exception as e:  # noqa: BLE001
+                except Exception as e:
                     failures.append((rm, name, year, f"{type(e).__name__}: {e}"))
                     continue
                 b = utils.getbacidata(year, code, rm, data)
@@ -147,7 +147,7 @@ def compare_with_batch(rows, result):
             continue
         mine = (row["geopolrisk_score"], row["cf_eq_kg_cu_per_kg"], row["hhi"],
                 row["import_risk_wta"], row["price_kusd_per_t"])
-        if any(float(a) != float(b) for a, b in zip(mine, batch[key])):
+        if any(float(a) != float(b) for a, b in zip(mine, batch[key], strict=False)):
             mism += 1
             log(f"MISMATCH gprs_calc vs core for {key}: {batch[key]} vs {mine}")
     log(f"core vs gprs_calc: {len(batch)} batch rows compared, {mism} mismatches")
@@ -173,8 +173,8 @@ def main(argv=None):
     isolate_home()
     warnings.filterwarnings("ignore")
     t0 = time.perf_counter()
-    from geopolrisk.assessment import core, utils  # noqa: E402  (HOME must be set first)
-    from geopolrisk.assessment import main as gmain  # noqa: E402
+    from geopolrisk.assessment import core, utils
+    from geopolrisk.assessment import main as gmain
     log(f"import geopolrisk: {time.perf_counter() - t0:.2f} s")
 
     result = run_batch(gmain, years, countries, materials)

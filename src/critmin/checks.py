@@ -34,7 +34,7 @@ def _integer(value: Any, what: str) -> int:
     if isinstance(value, numbers.Integral):
         return int(value)
     if isinstance(value, numbers.Real) and math.isfinite(float(value)) and float(value).is_integer():
-        return int(value)
+        return int(float(value))
     if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
         return int(value.strip())
     raise InvalidInput(f"{what} must be an integer, not {value!r}")

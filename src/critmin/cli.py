@@ -7,6 +7,7 @@ and one line naming the offending value; Ctrl-C exits 130 with one line.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import sys
@@ -383,7 +384,7 @@ def profile_cmd(
     emit(result.minerals, opts, PROFILE_VIEW,
          f"{result.name} ({result.country}), {result.year}", payload=result.to_dict(),
          sheets=result.sheets(), notes=result.notes)
-    if opts.fmt is None and opts.out is None:
+    if opts.fmt in (None, "tsv") and opts.out is None:
         say(f"year {result.year_note}" if year is None else f"year {result.year}")
         for note in result.notes:
             say(f"• {note}")
@@ -406,6 +407,8 @@ def mineral_cmd(
     if opts.fmt is not None or opts.out is not None:
         emit(result.producers, opts, list(result.producers.columns),
              payload=result.to_dict(), sheets=result.sheets(), notes=result.notes)
+        if opts.fmt in ("csv", "tsv"):
+            say("producers only; --json or --out FILE.xlsx give every table")
         return
     emit(result.producers, opts, list(result.producers.columns),
          f"{result.name} producers, {result.year} (t {result.basis})")
@@ -447,7 +450,7 @@ def risk_cmd(
     where = {"country": query.resolve_countries(country), "mineral": query.resolve_minerals(mineral),
              "year": query.resolve_years(year)}
     store = get_store()
-    streamed = opts.out is not None and present.output_format(opts.out) != "xlsx" or (
+    streamed = (opts.out is not None and present.output_format(opts.out) != "xlsx") or (
         opts.fmt is not None and opts.limit is None)
     everything = all(v is None for v in where.values())
     if streamed and (everything or compute.cache_path(store, output, mode).exists()):
@@ -464,8 +467,9 @@ def risk_cmd(
         return
     with _console().status("computing"):
         frame = query.risk(country, mineral, year, compat=compat)
-    frame = frame.sort_values(["year", "score"], ascending=False, na_position="last",
-                              kind="stable").reset_index(drop=True)
+    if opts.fmt in (None, "tsv") and opts.out is None:  # people: most relevant first
+        frame = frame.sort_values(["year", "score"], ascending=False, na_position="last",
+                                  kind="stable").reset_index(drop=True)
     first = [c for c in RISK_VIEW if c in frame.columns]
     frame = schema.select(output, frame)[first + [c for c in frame.columns if c not in first]]
     frame.attrs.update({"units": schema.units(output), "table": output})
@@ -498,18 +502,29 @@ def root(
     mineral, who depends on whom, and how risky that is (GeoPolRisk)."""
 
 
+def _interrupted(exc: BaseException) -> bool:
+    """Whether ``exc`` is Ctrl-C reaching us through a library (DuckDB, Arrow)."""
+    duckdb = sys.modules.get("duckdb")
+    if duckdb is not None and isinstance(exc, duckdb.InterruptException):
+        return True
+    return isinstance(exc, RuntimeError) and "interrupted" in str(exc).lower()
+
+
 def main() -> None:
     """Entry point: critmin errors exit 2 with one line; Ctrl-C exits 130 with one line."""
+    import signal
+
     from typer.exceptions import TyperException
 
     from critmin.errors import CritminError
 
-    import signal
-
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `critmin risk | head` ends quietly
     code = 0
     try:
-        app(standalone_mode=False)
+        returned = app(standalone_mode=False)  # turns Ctrl-C into a silent 130
+        code = returned if isinstance(returned, int) else 0
+        if code == 130:
+            raise KeyboardInterrupt
     except CritminError as exc:
         _console().print(f"error: {exc}", soft_wrap=True)
         code = 2
@@ -530,10 +545,12 @@ def main() -> None:
         _console().print(f"error: {exc.strerror or exc}", soft_wrap=True)
         code = 1
     except Exception as exc:  # a bug: one line, not a traceback
-        _console().print(f"internal error: {type(exc).__name__}: {exc}", soft_wrap=True)
-        code = 1
-    try:
+        if _interrupted(exc):
+            _console().print("interrupted; nothing was changed", soft_wrap=True)
+            code = 130
+        else:
+            _console().print(f"internal error: {type(exc).__name__}: {exc}", soft_wrap=True)
+            code = 1
+    with contextlib.suppress(BrokenPipeError):
         sys.stdout.flush()
-    except BrokenPipeError:
-        pass
     raise SystemExit(code)

@@ -16,7 +16,7 @@ import shutil
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import Any, TextIO
 
 import pandas as pd
 
@@ -69,8 +69,8 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     for col in [c for c in out.columns if pd.api.types.is_object_dtype(out[c])]:
         out[col] = out[col].map(as_list)
     out = out.astype(object).where(out.notna(), None)
-    rows: list[dict[str, Any]] = out.to_dict(orient="records")
-    return [{k: _json_value(v) for k, v in row.items()} for row in rows]
+    rows = out.to_dict(orient="records")
+    return [{str(k): _json_value(v) for k, v in row.items()} for row in rows]
 
 
 def output_format(out: Path) -> str:
@@ -103,7 +103,7 @@ def check_destination(out: Path) -> Path:
 
 def _excel(sheets: Mapping[str, pd.DataFrame], path: Path, notes: Sequence[str]) -> None:
     try:
-        import openpyxl  # noqa: F401
+        import openpyxl  # type: ignore[import-untyped]  # noqa: F401  (no stubs; only checked)
     except ImportError:
         raise InvalidInput("Excel output needs openpyxl: pip install openpyxl") from None
     for name, frame in sheets.items():
@@ -174,8 +174,9 @@ def stream_cached(source: Path | str, where: Mapping[str, list[Any] | None],
         _copy_to(tmp, sys.stdout)
 
 
-def _copy_to(path: Path, stream: IO[str]) -> None:
+def _copy_to(path: Path, stream: TextIO) -> None:
     stream.flush()
+    buffer = stream.buffer
     with path.open("rb") as src:
-        shutil.copyfileobj(src, stream.buffer, 1 << 20)
-    stream.buffer.flush()
+        shutil.copyfileobj(src, buffer, 1 << 20)
+    buffer.flush()

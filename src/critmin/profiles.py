@@ -107,13 +107,15 @@ def profile_notes(rows: pd.DataFrame, store: Store) -> list[str]:
         "reliance undefined)": [],
     }
     keys = list(groups)
-    for row, row_flags in zip(rows.itertuples(index=False), flags, strict=True):
-        label = str(names[row.mineral])
-        if row.mineral not in stages.index:
+    minerals = rows["mineral"].astype(str).tolist()
+    imports = rows["imports_t"].fillna(0.0).tolist()
+    for mineral, imported, row_flags in zip(minerals, imports, flags, strict=True):
+        label = str(names[mineral])
+        if mineral not in stages.index:
             groups[keys[0]].append(label)
             continue
-        covered = [st for st in STAGES if st in stages[row.mineral]]
-        if len(covered) < len(STAGES) and (row.imports_t or 0) > 0:
+        covered = [st for st in STAGES if st in stages[mineral]]
+        if len(covered) < len(STAGES) and imported > 0:
             groups[keys[1]].append(f"{label} ({', '.join(covered)})")
         if "mixed_bases" in row_flags:
             groups[keys[2]].append(label)
@@ -169,7 +171,7 @@ def mineral(name: str, year: int | None = None, top: int = 15) -> MineralProfile
     the largest bilateral flows of a mineral.
 
     >>> m = critmin.mineral("rare earths", 2022)
-    >>> m.producers.iloc[0]["country"], round(m.producers.iloc[0]["share"], 2)
+    >>> m.producers.iloc[0]["country"], round(float(m.producers.iloc[0]["share"]), 2)
     ('CHN', 0.7)
     """
     store = get_store()

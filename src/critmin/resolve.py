@@ -14,6 +14,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import cache
+from typing import Any, cast
 
 import pandas as pd
 
@@ -64,25 +65,30 @@ class Index:
         return values.astype(str).map(key).map(self.keys)
 
 
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return cast("list[dict[str, Any]]", frame.to_dict("records"))
+
+
 def country_index(countries: pd.DataFrame) -> Index:
     """The country index of a ``countries`` table: ISO3, names, ISO2, aliases, ISO numeric
     and BACI codes. Names and ISO3 codes win over aliases, so an alias never shadows
     another country's name."""
     keys: dict[str, str] = {}
     labels: dict[str, str] = {}
-    for row in countries.itertuples(index=False):
-        labels[row.iso3] = f"{row.name} ({row.iso3})"
-        for text in (row.iso3, row.name):
-            keys.setdefault(key(text), row.iso3)
-    for row in countries.itertuples(index=False):
-        for text in [row.iso2, *list(row.aliases)]:
+    rows = _records(countries)
+    for row in rows:
+        labels[row["iso3"]] = f"{row['name']} ({row['iso3']})"
+        for text in (row["iso3"], row["name"]):
+            keys.setdefault(key(text), row["iso3"])
+    for row in rows:
+        for text in [row["iso2"], *list(row["aliases"])]:
             if text:
-                keys.setdefault(key(text), row.iso3)
-        for code in (row.iso_numeric, row.baci_code):
+                keys.setdefault(key(text), row["iso3"])
+        for code in (row["iso_numeric"], row["baci_code"]):
             if not pd.isna(code):
-                keys.setdefault(str(int(code)), row.iso3)
-    ambiguous = {k: ids for k, ids in AMBIGUOUS_COUNTRY_NAMES.items()
-                 if all(i in labels for i in ids)}
+                keys.setdefault(str(int(code)), row["iso3"])
+    ambiguous: dict[str, tuple[str, ...]] = {
+        k: ids for k, ids in AMBIGUOUS_COUNTRY_NAMES.items() if all(i in labels for i in ids)}
     return Index(keys, labels, ambiguous)
 
 
@@ -90,14 +96,15 @@ def mineral_index(minerals: pd.DataFrame) -> Index:
     """The mineral index of a ``minerals`` table: slugs, names, source table names, aliases."""
     keys: dict[str, str] = {}
     labels: dict[str, str] = {}
-    for row in minerals.itertuples(index=False):
-        labels[row.mineral] = f"{row.name} ({row.mineral})"
-        for text in (row.mineral, row.name, row.wmd_table):
+    rows = _records(minerals)
+    for row in rows:
+        labels[row["mineral"]] = f"{row['name']} ({row['mineral']})"
+        for text in (row["mineral"], row["name"], row["wmd_table"]):
             if isinstance(text, str) and text:
-                keys.setdefault(key(text), row.mineral)
-    for row in minerals.itertuples(index=False):
-        for text in row.aliases:
-            keys.setdefault(key(text), row.mineral)
+                keys.setdefault(key(text), row["mineral"])
+    for row in rows:
+        for text in row["aliases"]:
+            keys.setdefault(key(text), row["mineral"])
     return Index(keys, labels)
 
 
@@ -127,11 +134,10 @@ def mineral(value: str) -> str:
 
 @cache
 def _group_index(fingerprint: str) -> dict[str, list[str]]:
-    frame = get_store().table("countries")
     groups: dict[str, list[str]] = {}
-    for row in frame.itertuples(index=False):
-        for group in row.groups:
-            groups.setdefault(key(group), []).append(row.iso3)
+    for row in _records(get_store().table("countries")):
+        for group in row["groups"]:
+            groups.setdefault(key(group), []).append(row["iso3"])
     return groups
 
 

@@ -17,7 +17,9 @@ def _read(name: str, **kwargs: object) -> pd.DataFrame:
     path = resources.files("critmin.catalog").joinpath(name)
     try:
         with path.open("r", encoding="utf-8") as fh:
-            return pd.read_csv(fh, keep_default_na=False, na_values=[""], **kwargs)  # type: ignore[call-overload]
+            frame: pd.DataFrame = pd.read_csv(  # type: ignore[call-overload]
+                fh, keep_default_na=False, na_values=[""], **kwargs)
+            return frame
     except FileNotFoundError:
         raise DataError(f"catalog file {name} is missing from the package") from None
 

@@ -2,9 +2,9 @@
 
 >>> import pandas as pd
 >>> frame = pd.DataFrame({"m": ["x"] * 3, "who": ["A", "B", "C"], "q": [60.0, 30.0, 10.0]})
->>> concentration(frame, ["m"], "who", "q")[["hhi", "top3_share", "top", "top_share"]].round(3)
-     hhi  top3_share top  top_share
-0  0.460         1.0   A        0.6
+>>> row = concentration(frame, ["m"], "who", "q").iloc[0]
+>>> round(float(row["hhi"]), 3), row["top"], float(row["top_share"])
+(0.46, 'A', 0.6)
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ def concentration(frame: pd.DataFrame, by: list[str], who: str, qty: str,
     Rows with a missing or non-positive quantity do not count. Groups whose total is not
     positive are left out.
     """
-    data = frame.loc[frame[qty] > 0, [*by, who, qty]]
-    data = data.groupby([*by, who], sort=False, as_index=False, observed=True)[qty].sum()
+    positive = frame.loc[frame[qty] > 0, [*by, who, qty]]
+    data = positive.groupby([*by, who], sort=False, as_index=False, observed=True)[[qty]].sum()
     data["share"] = shares(data, by, qty)
     data = data[data["share"].notna()]
     data = data.sort_values([*by, "share", who], ascending=[True] * len(by) + [False, True])

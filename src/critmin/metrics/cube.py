@@ -243,8 +243,8 @@ def compute_compat_cube(pairs: pd.DataFrame, materials: list[str], gpr_governanc
     with_code = countries[countries["baci_code"].notna()][["iso3", "baci_code"]]
     keys = (
         with_code.rename(columns={"iso3": "country"})
-        .merge(pd.DataFrame({"mineral": sorted(materials)}), how="cross")
-        .merge(pd.DataFrame({"year": years}), how="cross")
+        .merge(pd.DataFrame({"mineral": pd.Series(sorted(materials), dtype=str)}), how="cross")
+        .merge(pd.DataFrame({"year": pd.Series(years, dtype="int16")}), how="cross")
     )
     keys["baci_code"] = keys["baci_code"].astype("int64")
     keys["year"] = keys["year"].astype("int16")

@@ -200,6 +200,14 @@ class CodeLookup:
 
 
 def _parsed(text: pa.ChunkedArray, pattern: str, kind: pa.DataType) -> tuple[Any, np.ndarray]:
+    """``text`` as numbers, and which rows parsed. Clean blocks take one cast; a block with
+    a bad cell is checked cell by cell against ``pattern``."""
+    clean_block = pa.types.is_floating(kind) or pc.all(pc.utf8_is_digit(text)).as_py()
+    if clean_block:
+        try:
+            return pc.cast(text, kind), np.ones(len(text), dtype=bool)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass
     ok = pc.match_substring_regex(text, pattern)
     clean = pc.if_else(ok, pc.utf8_trim_whitespace(text), pa.scalar(None, pa.string()))
     return pc.cast(clean, kind), np.asarray(ok.to_numpy(zero_copy_only=False), dtype=bool)
@@ -219,9 +227,10 @@ def to_flows(raw: pa.Table, codes: CodeLookup, known: Known, cov: Coverage,
     k, k_ok = _parsed(raw.column("k"), INTEGER, pa.int64())
     v, v_ok = _parsed(raw.column("v"), NUMBER, pa.float64())
     q_text = raw.column("q")
-    q, q_ok = _parsed(q_text, NUMBER, pa.float64())
-    q_missing = np.asarray(pc.is_in(pc.utf8_trim_whitespace(q_text), pa.array(MISSING_TEXT))
-                           .to_numpy(zero_copy_only=False), dtype=bool)
+    missing = pc.is_in(pc.utf8_trim_whitespace(q_text), pa.array(MISSING_TEXT))
+    q, q_ok = _parsed(pc.if_else(missing, pa.scalar("0"), q_text), NUMBER, pa.float64())
+    q = pc.if_else(missing, pa.scalar(None, pa.float64()), q)
+    q_missing = np.asarray(missing.to_numpy(zero_copy_only=False), dtype=bool)
     malformed = ~(t_ok & i_ok & j_ok & k_ok & v_ok & (q_ok | q_missing)) & ~header
     seq = np.arange(first_seq, first_seq + raw.num_rows, dtype=np.int64)
     if header.any():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any, cast
 
 import pandas as pd
 
@@ -46,8 +47,8 @@ def normalise_production(tables: dict[str, pd.DataFrame], minerals: pd.DataFrame
     """
     cov = Coverage(source="wmd")
     parts = []
-    for m in minerals.itertuples(index=False):
-        table = tables.get(m.wmd_table)
+    for m in cast("list[dict[str, Any]]", minerals.to_dict("records")):
+        table = tables.get(m["wmd_table"])
         if table is None:
             continue
         years = [c for c in table.columns if c.isdigit()]
@@ -68,7 +69,7 @@ def normalise_production(tables: dict[str, pd.DataFrame], minerals: pd.DataFrame
         unknown = iso3.isna()
         cov.drop(
             "unknown country code", int(unknown.sum()),
-            sorted({f"{m.wmd_table}: {c}" for c in long.loc[unknown, "Country"]})[:5],
+            sorted({f"{m['wmd_table']}: {c}" for c in long.loc[unknown, "Country"]})[:5],
         )
         long = long.assign(country=iso3)[~unknown]
         parts.append(
@@ -76,8 +77,8 @@ def normalise_production(tables: dict[str, pd.DataFrame], minerals: pd.DataFrame
                 {
                     "year": long["year"].astype("int16"),
                     "country": long["country"].astype(str),
-                    "mineral": m.mineral,
-                    "qty_t": long["qty_reported"].astype("float64") * float(m.to_tonnes),
+                    "mineral": m["mineral"],
+                    "qty_t": long["qty_reported"].astype("float64") * float(m["to_tonnes"]),
                     "qty_reported": long["qty_reported"].astype("float64"),
                     "data_source": long["data_source"].astype(str),
                 }
@@ -103,8 +104,8 @@ def source_rows(tables: dict[str, pd.DataFrame], minerals: pd.DataFrame) -> pd.D
     takes an importer's production from the first row carrying its BACI code.
     """
     parts = []
-    for m in minerals.itertuples(index=False):
-        table = tables.get(m.wmd_table)
+    for m in cast("list[dict[str, Any]]", minerals.to_dict("records")):
+        table = tables.get(m["wmd_table"])
         if table is None:
             continue
         table = table[table["Country_Code"].astype(str) != TOTAL_MARK].reset_index(drop=True)
@@ -117,11 +118,11 @@ def source_rows(tables: dict[str, pd.DataFrame], minerals: pd.DataFrame) -> pd.D
             pd.DataFrame(
                 {
                     "year": long["year"].astype("int16"),
-                    "mineral": m.mineral,
+                    "mineral": m["mineral"],
                     "row": long["row"].astype("int32"),
                     "baci_code": pd.to_numeric(long["Country_Code"], errors="coerce").astype("Int32"),
                     "qty_reported": pd.to_numeric(long["qty_reported"], errors="coerce").astype("float64"),
-                    "wmd_unit": table["unit"].iloc[0] if len(table) else m.wmd_unit,
+                    "wmd_unit": table["unit"].iloc[0] if len(table) else m["wmd_unit"],
                 }
             )
         )

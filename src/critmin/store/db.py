@@ -116,16 +116,23 @@ class Store:
             raise DataError(damaged[0])
         con = duckdb.connect()
         for table in schema.SNAPSHOT_TABLES:
-            rel = con.read_parquet(str(self.snapshot_file(table)))
-            imported = user.year_files(self.user_manifest, table)
-            if imported:
-                mine = con.read_parquet([str(p) for p in imported.values()])
-                hidden = duckdb.ColumnExpression("year").isin(
-                    *[duckdb.ConstantExpression(y) for y in imported]
-                )
-                rel = mine.union(rel.filter(~hidden))
-            rel.create_view(table)
+            self._view(con, table)
         return con
+
+    def _view(self, con: duckdb.DuckDBPyConnection, table: str) -> None:
+        """Create ``table``'s view on ``con``: the snapshot's file, its imported years
+        replacing the snapshot's rows of those years."""
+        import duckdb
+
+        rel = con.read_parquet(str(self.snapshot_file(table)))
+        imported = user.year_files(self.user_manifest, table)
+        if imported:
+            mine = con.read_parquet([str(p) for p in imported.values()])
+            hidden = duckdb.ColumnExpression("year").isin(
+                *[duckdb.ConstantExpression(y) for y in imported]
+            )
+            rel = mine.union(rel.filter(~hidden))
+        rel.create_view(table)
 
     def engine(self) -> DuckDBEngine:
         """The aggregation engine over this store's flows."""
@@ -225,7 +232,8 @@ class Store:
         (``None``: no filter), sorted by ``order``; only those rows are read."""
         import duckdb
 
-        clauses, params = [], [str(path)]
+        clauses: list[str] = []
+        params: list[Any] = [str(path)]
         for col, values in where.items():
             if values is not None:
                 clauses.append(f'list_contains(?, "{col}")')
@@ -253,10 +261,13 @@ class Store:
         options = {"csv": "FORMAT csv, HEADER true", "tsv": "FORMAT csv, HEADER true, DELIMITER '\t'",
                    "json": "FORMAT json, ARRAY true", "jsonl": "FORMAT json",
                    "parquet": "FORMAT parquet, COMPRESSION zstd"}[fmt]
+        # one thread keeps the source's row order without buffering the whole result
+        con = duckdb.connect(config={"threads": 1})
         if isinstance(source, str):
             if source not in schema.SNAPSHOT_TABLES:
                 raise DataError(f"{source!r} is not a stored table")
-            relation, params = source, []
+            self._view(con, source)
+            relation, params = source, list[Any]()
         else:
             relation, params = "read_parquet(?)", [str(source)]
         types = {c.name: c.dtype for c in schema.table_columns(source)} if isinstance(
@@ -283,11 +294,13 @@ class Store:
                 f'"{c[1:]}" DESC NULLS LAST' if c.startswith("-") else f'"{c}"' for c in order)
         target = str(dest).replace("'", "''")
         try:
-            self.con.sql(f"COPY ({sql}) TO '{target}' ({options})", params=params or None)
+            con.sql(f"COPY ({sql}) TO '{target}' ({options})", params=params or None)
         except duckdb.Error as exc:
             found = self.problems()
             raise DataError(found[0] if found else
                             f"cannot export: {str(exc).splitlines()[0]}") from None
+        finally:
+            con.close()
 
     def export_year(self, table: str, year: int, dest: Path) -> None:
         """The rows of one year of a table as the store serves it, to a Parquet file."""

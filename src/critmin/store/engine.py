@@ -51,7 +51,8 @@ class Engine(Protocol):
 
 
 def _to_pandas(arrow: Any) -> pd.DataFrame:
-    return arrow.to_pandas()
+    frame: pd.DataFrame = arrow.to_pandas()
+    return frame
 
 
 class DuckDBEngine:

@@ -6,10 +6,15 @@ import os
 from pathlib import Path
 
 ENV_HOME = "CRITMIN_HOME"
+ENV_SNAPSHOT = "CRITMIN_SNAPSHOT"
 
 
 def snapshot_dir() -> Path:
-    """The package's snapshot folder (read-only at run time)."""
+    """The snapshot folder: the package's (read-only at run time), or ``$CRITMIN_SNAPSHOT``
+    (another build, e.g. a small test fixture)."""
+    env = os.environ.get(ENV_SNAPSHOT)
+    if env:
+        return Path(env).expanduser()
     return Path(__file__).resolve().parent.parent / "data"
 
 

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-MEMORY_LIMIT = "1GB"
+MEMORY_LIMIT = "512MB"
 """DuckDB's memory limit while finalising an import (it spills to disk beyond it)."""
 ROW_GROUP = 1_000_000
 STAGED_EXTRA = ("src_exporter", "src_importer", "seq")
@@ -89,24 +89,32 @@ class Staging:
         con = self._connect()
         try:
             staged = _literal(self.folder / f"staged-{year}.parquet")
+            # the first row of each source key (the source's own codes), in input order
             con.sql(
                 "CREATE TEMP TABLE firsts AS SELECT year, hs6, src_exporter, src_importer, "
-                "first(exporter ORDER BY seq) AS exporter, first(importer ORDER BY seq) AS importer, "
-                "first(value_kusd ORDER BY seq) AS value_kusd, first(qty_t ORDER BY seq) AS qty_t, "
-                "count(*) AS n, count(DISTINCT (value_kusd, coalesce(qty_t, -1.0))) AS n_distinct "
+                "arg_min(struct_pack(exporter := exporter, importer := importer, "
+                "value_kusd := value_kusd, qty_t := qty_t), seq) AS f, count(*) AS n "
                 f"FROM read_parquet({staged}) GROUP BY year, hs6, src_exporter, src_importer"
             )
-            n, n_distinct, keys = con.sql(
-                "SELECT sum(n), sum(n_distinct), count(*) FROM firsts").fetchall()[0] or (0, 0, 0)
+            n, keys = con.sql("SELECT sum(n), count(*) FROM firsts").fetchall()[0]
+            distinct = keys
+            if (n or 0) > (keys or 0):  # rare: count the distinct rows of repeated keys only
+                distinct = con.sql(
+                    "SELECT count(*) FROM (SELECT DISTINCT s.year, s.hs6, s.src_exporter, "
+                    "s.src_importer, s.value_kusd, s.qty_t FROM read_parquet("
+                    f"{staged}) s SEMI JOIN (SELECT * FROM firsts WHERE n > 1) d "
+                    "USING (year, hs6, src_exporter, src_importer))"
+                ).fetchall()[0][0] + con.sql(
+                    "SELECT count(*) FROM firsts WHERE n = 1").fetchall()[0][0]
             dropped = {
-                "exact duplicate row": int(n or 0) - int(n_distinct or 0),
-                "conflicting duplicate row (first kept)": int(n_distinct or 0) - int(keys or 0),
+                "exact duplicate row": int(n or 0) - int(distinct or 0),
+                "conflicting duplicate row (first kept)": int(distinct or 0) - int(keys or 0),
             }
             con.sql(
-                "CREATE TEMP TABLE merged AS SELECT year, exporter, importer, hs6, "
-                "sum(value_kusd) AS value_kusd, "
-                "CASE WHEN count(qty_t) = 0 THEN NULL ELSE sum(qty_t) END AS qty_t "
-                "FROM firsts GROUP BY year, exporter, importer, hs6")
+                "CREATE TEMP TABLE merged AS SELECT year, f.exporter AS exporter, "
+                "f.importer AS importer, hs6, sum(f.value_kusd) AS value_kusd, "
+                "CASE WHEN count(f.qty_t) = 0 THEN NULL ELSE sum(f.qty_t) END AS qty_t "
+                "FROM firsts GROUP BY year, f.exporter, f.importer, hs6")
             rows = con.sql("SELECT count(*) FROM merged").fetchall()[0]
             merged = int(keys or 0) - int(rows[0] if rows else 0)
             source = "merged"
