@@ -117,3 +117,18 @@ def test_dir_lists_the_public_api() -> None:
         assert name in names
         assert callable(getattr(critmin, name))
         assert getattr(critmin, name).__doc__
+
+
+def test_public_functions_have_numpy_docstrings_with_examples() -> None:
+    import inspect
+
+    for name in critmin.__all__:
+        obj = getattr(critmin, name)
+        if not inspect.isfunction(obj):
+            continue
+        doc = inspect.getdoc(obj) or ""
+        assert "Examples\n--------\n>>> " in doc, name
+        assert "Returns\n-------" in doc or obj.__annotations__.get("return") in ("None", None), name
+        params = [p for p in inspect.signature(obj).parameters]
+        if params:
+            assert "Parameters\n----------" in doc, name

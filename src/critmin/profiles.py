@@ -61,9 +61,26 @@ def _top_suppliers(partners: pd.DataFrame, top: int, names: pd.Series) -> pd.Dat
 
 
 def profile(country: str, year: int | None = None, top: int = 3) -> CountryProfile:
-    """Per mineral: production, imports, exports, import reliance, top suppliers, China share,
-    import HHI, GeoPolRisk score and CF, and data-quality flags.
+    """A country's minerals in one year.
 
+    Parameters
+    ----------
+    country : str
+        ISO3, ISO2, name, alias or BACI code.
+    year : int, optional
+        The year; the latest complete year if None.
+    top : int
+        Suppliers listed per mineral.
+
+    Returns
+    -------
+    CountryProfile
+        ``minerals`` (production, imports, exports, reliance, top suppliers, China share,
+        import HHI, GeoPolRisk, flags), ``suppliers`` and ``notes`` (what the data cannot
+        show).
+
+    Examples
+    --------
     >>> p = critmin.profile("India", 2022)
     >>> p.suppliers.query("mineral == 'rare-earths'").iloc[0]["supplier"]
     'CHN'
@@ -167,9 +184,25 @@ def _ranked(frame: pd.DataFrame, qty: str, top: int | None = None) -> pd.DataFra
 
 
 def mineral(name: str, year: int | None = None, top: int = 15) -> MineralProfile:
-    """Producers and their shares, HHI, top-3 and China share over time, top exporters and
-    the largest bilateral flows of a mineral.
+    """A mineral: who produces and exports it, and how concentrated that is.
 
+    Parameters
+    ----------
+    name : str
+        Slug, name or alias (e.g. "REE").
+    year : int, optional
+        The year; the latest complete year if None.
+    top : int
+        Exporters and flows listed.
+
+    Returns
+    -------
+    MineralProfile
+        ``producers`` and their shares, ``concentration`` over time (HHI, top-3, China
+        share), top ``exporters`` and the largest bilateral ``flows``.
+
+    Examples
+    --------
     >>> m = critmin.mineral("rare earths", 2022)
     >>> m.producers.iloc[0]["country"], round(float(m.producers.iloc[0]["share"]), 2)
     ('CHN', 0.7)

@@ -19,9 +19,21 @@ from critmin.store import get_store
 
 
 def status(verify: bool = False) -> dict[str, Any]:
-    """Tables (rows, years), sources (version, licence, sha256), imports, and what is
-    damaged; ``verify=True`` reads every file and checks its sha256.
+    """What the store holds and whether it is whole.
 
+    Parameters
+    ----------
+    verify : bool
+        Read every file and check its sha256 (otherwise sizes and Parquet framing only).
+
+    Returns
+    -------
+    dict
+        ``tables`` (rows, years, source per table), ``sources`` (version, licence,
+        sha256), ``imports``, ``damaged`` (one line per damaged file, with the way out).
+
+    Examples
+    --------
     >>> critmin.status()["damaged"]
     []
     """
@@ -29,8 +41,16 @@ def status(verify: bool = False) -> dict[str, Any]:
 
 
 def countries() -> pd.DataFrame:
-    """All countries: ISO3, name, codes, groups and aliases.
+    """All countries critmin knows.
 
+    Returns
+    -------
+    pandas.DataFrame
+        One row per country: ``iso3``, ``name``, ``iso2``, ``iso_numeric``,
+        ``baci_code``, ``groups`` (EU27, G7, G20, BRICS, Quad, OECD) and ``aliases``.
+
+    Examples
+    --------
     >>> critmin.countries().set_index("iso3").loc["IND", "name"]
     'India'
     """
@@ -38,8 +58,16 @@ def countries() -> pd.DataFrame:
 
 
 def minerals() -> pd.DataFrame:
-    """All minerals with their production unit and basis, and the HS codes that carry them.
+    """All minerals critmin knows.
 
+    Returns
+    -------
+    pandas.DataFrame
+        One row per mineral: slug, name, production ``basis`` and unit, and the HS-6
+        codes that carry it in the trade data (``hs_codes``).
+
+    Examples
+    --------
     >>> critmin.minerals().set_index("mineral").loc["rare-earths", "basis"]
     'REO'
     """
@@ -77,21 +105,52 @@ def resolve_years(values: Sequence[int] | int | None) -> list[int] | None:
 
 
 def cube(compat: str | None = None) -> pd.DataFrame:
-    """The whole metrics cube: one row per (year, country, mineral); see :func:`risk`.
+    """The whole metrics cube.
 
-    >>> len(critmin.cube()) > 100_000  # doctest: +SKIP
-    True
+    Parameters
+    ----------
+    compat : str, optional
+        ``"geopolrisk-py"`` for that library's GeoPolRisk numbers and columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (year, country, mineral); columns as in :func:`risk`.
+
+    Examples
+    --------
+    >>> cube = critmin.cube()
+    >>> cube.attrs["units"]["imports_basis_t"]
+    't (basis)'
     """
     return compute.load(get_store(), compute.OUTPUTS[compute.mode_of(compat)][0], compat)
 
 
 def risk(countries: Sequence[str] | str | None = None, minerals: Sequence[str] | str | None = None,
          years: Sequence[int] | int | None = None, compat: str | None = None) -> pd.DataFrame:
-    """Rows of the metrics cube, filtered by countries (or groups), minerals and years.
+    """Rows of the metrics cube, filtered.
 
-    ``compat="geopolrisk-py"`` reproduces geopolrisk-py 2.0.1's GeoPolRisk numbers, with
-    only the columns that mode defines.
+    Parameters
+    ----------
+    countries : str or list of str, optional
+        Countries or groups (ISO3, names, aliases, BACI codes, "G7", "EU27"…); all if None.
+    minerals : str or list of str, optional
+        Minerals (slugs, names, aliases); all if None.
+    years : int or list of int, optional
+        Years; all if None.
+    compat : str, optional
+        ``"geopolrisk-py"`` reproduces geopolrisk-py 2.0.1's GeoPolRisk numbers, with only
+        the columns that mode defines.
 
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (year, country, mineral): trade, supply, reliance, concentration,
+        GeoPolRisk and flags; every column is declared in ``catalog/schema.csv`` and its unit
+        is in ``attrs["units"]``.
+
+    Examples
+    --------
     >>> row = critmin.risk("India", "lithium", 2021).iloc[0]
     >>> bool(abs(row["score"] - row["hhi"] * row["wta"]) < 1e-12)
     True
@@ -105,9 +164,22 @@ def risk(countries: Sequence[str] | str | None = None, minerals: Sequence[str] |
 def partners(importers: Sequence[str] | str | None = None,
              minerals: Sequence[str] | str | None = None,
              years: Sequence[int] | int | None = None) -> pd.DataFrame:
-    """Each importer's suppliers per mineral and year, with their share of its imports on
-    the mineral's basis (the aggregates the cube's supplier figures come from).
+    """Each importer's suppliers per mineral and year.
 
+    Parameters
+    ----------
+    importers, minerals, years
+        Filters as in :func:`risk`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (year, importer, mineral, exporter): tonnes (gross and on the mineral's
+        basis), value, and the exporter's ``share`` of the importer's imports on the basis
+        (the aggregates behind the cube's ``china_share`` and ``top_supplier_share``).
+
+    Examples
+    --------
     >>> p = critmin.partners("IND", "rare-earths", 2022)
     >>> p.set_index("exporter")["share"].idxmax()
     'CHN'
@@ -118,9 +190,15 @@ def partners(importers: Sequence[str] | str | None = None,
 
 
 def default_year() -> int:
-    """The year used when none is given: the latest with production data whose trade is
-    complete.
+    """The year used when none is given.
 
+    Returns
+    -------
+    int
+        The latest year with production data whose trade is not flagged incomplete.
+
+    Examples
+    --------
     >>> critmin.default_year() >= 2023
     True
     """
@@ -135,10 +213,28 @@ EXPORTABLE = ("cube", "partners")
 
 def export_table(table: str, out: str | Path, compat: str | None = None,
                  progress: compute.Progress | None = None) -> Path:
-    """Write a canonical table, or the whole ``cube`` / ``partners``, to ``out``: .csv,
-    .parquet, .json, .jsonl or .xlsx by extension. Streamed (memory stays small), written
-    atomically with normal permissions, never into critmin's own data folders.
+    """Write a table to a file, in the format of its extension.
 
+    Parameters
+    ----------
+    table : str
+        A canonical table (``flows``, ``production``, ``countries``…) or ``cube`` /
+        ``partners``.
+    out : str or Path
+        .csv, .parquet, .json, .jsonl or .xlsx. Written atomically with normal permissions,
+        streamed (memory stays small), never inside critmin's own data folders.
+    compat : str, optional
+        For the cube: ``"geopolrisk-py"`` exports that mode's cube.
+    progress : callable, optional
+        Called with a message at each stage of a long export.
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Examples
+    --------
     >>> import tempfile, pathlib
     >>> out = pathlib.Path(tempfile.mkdtemp()) / "countries.csv"
     >>> critmin.export_table("countries", out).name
