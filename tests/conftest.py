@@ -39,6 +39,7 @@ def reset_caches() -> None:
     resolve._country_index.cache_clear()
     resolve._mineral_index.cache_clear()
     resolve._group_index.cache_clear()
+    resolve._mineral_groups.cache_clear()
 
 
 @pytest.fixture(scope="session")
@@ -59,7 +60,7 @@ def session_cube_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
         mp.undo()
         reset_caches()
     cache = home / "cache"
-    assert len(list(cache.glob("*.parquet"))) == 3  # cube, partners, cube_compat
+    assert len(list(cache.glob("*.parquet"))) == 4  # cube, stages, partners, cube_compat
     return cache
 
 

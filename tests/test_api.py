@@ -26,18 +26,24 @@ def test_profile_india(india_2022) -> None:
     lithium = rows.loc["lithium"]
     assert lithium["production_t"] == 0.0  # India mines no lithium
     assert lithium["import_reliance"] == 1.0
-    assert lithium["reliance_status"] == "net importer"
+    assert lithium["reliance_status"] == "net importer (no domestic production)"
     ree = rows.loc["rare-earths"]
     assert 0.5 < ree["china_share"] < 1.0
     assert ree["top_supplier"] == "CHN"
     assert ree["production_t"] == 2600.0
     assert ree["top_suppliers"].startswith("CHN ")
     assert p.notes and all(isinstance(n, str) and n for n in p.notes)
-    assert any("World Mining Data" in n for n in p.notes)
+    assert any("production stage" in n for n in p.notes)
     assert p.minerals.attrs["units"]["imports_t"] == "t (gross)"
-    # rows sorted by import value
-    values = p.minerals["imports_kusd"].dropna().to_numpy()
-    assert (np.diff(values) <= 0).all()
+    # India's own list first, each part by GeoPolRisk score (largest first, missing last)
+    assert p.lists == ["india-2023"]
+    own = p.minerals["own_list"].to_numpy()
+    assert own[0] and (np.diff(own.astype(int)) <= 0).all()
+    for part in (p.minerals[own], p.minerals[~own]):
+        scores = part["score"].to_numpy(float)
+        known = scores[~np.isnan(scores)]
+        assert (np.diff(known) <= 0).all()
+        assert np.isnan(scores[len(known):]).all()
 
 
 def test_profile_suppliers(india_2022) -> None:
@@ -71,7 +77,7 @@ def test_profile_default_year() -> None:
 def test_profile_errors() -> None:
     with pytest.raises(NotFound, match=r"India \(IND\)"):
         critmin.profile("Inida")
-    with pytest.raises(InvalidInput, match="1995-2024"):
+    with pytest.raises(InvalidInput, match="1995-2025"):
         critmin.profile("India", 1990)
 
 
@@ -99,7 +105,7 @@ def test_mineral_rare_earths_2022() -> None:
 
 
 def test_mineral_without_hs_code() -> None:
-    m = critmin.mineral("gallium", 2022)
+    m = critmin.mineral("talc", 2022)
     assert m.exporters.empty and m.flows.empty
     assert any("no HS code" in n for n in m.notes)
     assert len(m.producers) >= 1
@@ -152,9 +158,12 @@ def test_export_table_round_trip(tmp_path: Path) -> None:
 
 def test_status_and_tables() -> None:
     info = critmin.status()
-    assert info["tables"]["products"]["rows"] == 74
+    assert info["tables"]["products"]["rows"] == len(get_store().table("products")) > 200
     assert info["imports"] == []
     assert len(critmin.countries()) == info["tables"]["countries"]["rows"]
     minerals = critmin.minerals().set_index("mineral")
-    assert minerals.loc["gallium", "hs_codes"] == []
-    assert sorted(minerals.loc["rare-earths", "hs_codes"]) == ["280530", "284610", "284690"]
+    assert minerals.loc["talc", "hs_codes"] == []
+    assert minerals.loc["talc", "assessable"] == "production only (no HS code)"
+    assert sorted(minerals.loc["rare-earths", "hs_codes"]) == [
+        "253090", "261220", "280530", "284610", "284690", "850511"]
+    assert minerals.loc["hafnium", "assessable"] == "trade only (no production series)"

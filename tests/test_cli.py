@@ -22,10 +22,10 @@ def test_data_status_json(cli) -> None:
     tables = info["tables"]
     assert tables["flows"]["rows"] >= 1_200_000
     assert tables["flows"]["years"] == [1995, 2024]
-    assert tables["production"]["years"] == [2018, 2024]
+    assert tables["production"]["years"] == [2018, 2025]  # USGS MCS 2026 estimates 2025
     assert tables["countries"]["rows"] >= 200
     assert tables["minerals"]["rows"] >= 40
-    assert tables["products"]["rows"] == 74
+    assert tables["products"]["rows"] > 200
     assert all(t["source"] == "snapshot" for t in tables.values())
     assert info["imports"] == []
     assert {"baci", "wmd", "wgi"} <= {s["id"] for s in info["sources"]}
@@ -36,7 +36,7 @@ def test_data_status_json(cli) -> None:
 def test_data_status_table(cli) -> None:
     res = cli("data", "status")
     assert res.code == 0
-    assert "flows" in res.stdout and "1264888" in res.stdout.replace(",", "")
+    assert "flows" in res.stdout and "1291293" in res.stdout.replace(",", "")
     assert "Etalab Open Licence 2.0" in res.stderr
 
 
@@ -84,7 +84,8 @@ def test_minerals_json(cli) -> None:
     assert res.code == 0
     rows = {r["mineral"]: r for r in res.json()}
     assert len(rows) >= 40
-    assert sorted(rows["lithium"]["hs_codes"]) == ["282520", "283691"]
+    assert sorted(rows["lithium"]["hs_codes"]) == ["253090", "280519", "282520", "283691",
+                                                   "850780"]
     assert rows["lithium"]["basis"] == "Li2O"
     assert rows["gold"]["wmd_unit"] == "kg"
     assert rows["gold"]["to_tonnes"] == pytest.approx(0.001)
@@ -148,7 +149,7 @@ def test_risk_group_and_repeat_options(cli) -> None:
 def test_risk_bad_year_exits_2(cli) -> None:
     res = cli("risk", "--year", "1990")
     assert res.code == 2
-    assert "1990" in res.stderr and "1995-2024" in res.stderr
+    assert "1990" in res.stderr and "1995-2025" in res.stderr
     assert len(res.stderr.strip().splitlines()) == 1
     assert "Traceback" not in res.stderr
 

@@ -138,7 +138,7 @@ def tiny_inputs(**overrides) -> dict:
         [("CHN", "m1", 600.0), ("BBB", "m1", 300.0), ("AAA", "m1", 100.0),
          ("CHN", "m2", 50.0), ("AAA", "m2", 10.0), ("AAA", "m3", 7.0)],
         columns=["country", "mineral", "qty_t"],
-    ).assign(year=Y)
+    ).assign(year=Y, stage="ore")
     governance = pd.DataFrame(
         [("CHN", 0.6), ("BBB", 0.2), ("AAA", np.nan)], columns=["country", "risk"]
     ).assign(year=Y)
@@ -234,7 +234,8 @@ def test_cube_single_supplier_threshold() -> None:
     # CHN 66 of 100 > 0.65 -> flagged; 65 of 100 -> not
     links = pd.DataFrame({"hs6": ["000001"], "mineral": ["m1"], "stage": ["ore"],
                           "content_factor": [1.0]})
-    prod = pd.DataFrame({"year": [Y], "country": ["CHN"], "mineral": ["m1"], "qty_t": [1.0]})
+    prod = pd.DataFrame({"year": [Y], "country": ["CHN"], "mineral": ["m1"], "qty_t": [1.0],
+                         "stage": ["ore"]})
     gov = pd.DataFrame({"year": [Y], "country": ["CHN"], "risk": [0.5]})
     for chn, flagged in [(66.0, True), (65.0, False)]:
         flows = pd.DataFrame({"year": [Y, Y], "exporter": ["CHN", "AUS"], "importer": ["JPN"] * 2,
@@ -262,7 +263,7 @@ def test_cube_no_trade_data(tiny: pd.DataFrame) -> None:
     assert a["hhi"] == 1.0
     for col in ["imports_t", "imports_basis_t", "wta", "score", "cf", "import_reliance"]:
         assert math.isnan(a[col]), col
-    assert a["reliance_status"] == "no data"
+    assert a["reliance_status"] == "no trade recorded"
 
 
 def test_cube_no_production_data() -> None:
@@ -272,7 +273,7 @@ def test_cube_no_production_data() -> None:
     assert "no_production_data" in flags(cube, ("AAA", "m2"))
     assert math.isnan(cube.loc[("AAA", "m2"), "production_t"])
     assert math.isnan(cube.loc[("AAA", "m2"), "hhi"])
-    assert cube.loc[("AAA", "m2"), "reliance_status"] == "no data"
+    assert cube.loc[("AAA", "m2"), "reliance_status"] == "no production data"
 
 
 def test_cube_independent_of_row_order() -> None:
@@ -316,5 +317,5 @@ def test_no_exports_is_never_a_re_export_hub() -> None:
     cube = cube_of(**tiny_inputs(flows=pd.concat([inputs["flows"], extra], ignore_index=True)))
     fff = cube.set_index(["country", "mineral"]).loc[("FFF", "m1")]
     assert fff["exports_basis_t"] == 0.0
-    assert "re_export_hub" not in str(fff["flags"])
-    assert fff["reliance_status"] != "re-export hub"
+    assert "exports_exceed_supply" not in str(fff["flags"])
+    assert not fff["reliance_status"].startswith("exports exceed supply")

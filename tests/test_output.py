@@ -56,7 +56,7 @@ def test_out_writes_each_format(cli, tmp_path: Path, suffix: str, command: list[
     elif suffix == ".xlsx":
         sheets = pd.read_excel(out, sheet_name=None)
         if command[0] == "profile":
-            assert list(sheets) == ["data", "suppliers", "units", "notes"]
+            assert list(sheets) == ["data", "stages", "suppliers", "units", "notes"]
         assert len(next(iter(sheets.values()))) >= 1
     else:
         reader = pd.read_parquet if suffix == ".parquet" else pd.read_csv

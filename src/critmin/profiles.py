@@ -1,8 +1,8 @@
 """Country and mineral profiles: views of the metrics cube and its partner table.
 
 >>> p = critmin.profile("India", 2022)
->>> p.minerals.set_index("mineral").loc["lithium", "import_reliance"]
-np.float64(1.0)
+>>> p.minerals.set_index("mineral").loc["lithium", "reliance_status"]
+'net importer (no domestic production)'
 """
 
 from __future__ import annotations
@@ -13,39 +13,60 @@ from typing import Any
 import pandas as pd
 
 from critmin import checks, compute, resolve, schema
-from critmin.errors import InvalidInput
+from critmin.errors import InvalidInput, nearest
 from critmin.present import records
 from critmin.store import Store, get_store
 from critmin.years import check_year, describe_default
+
+SORTS = {
+    "risk": (["own_list", "score", "import_reliance", "imports_kusd"], [False, False, False, False]),
+    "reliance": (["own_list", "import_reliance", "imports_kusd"], [False, False, False]),
+    "china": (["own_list", "china_share", "imports_kusd"], [False, False, False]),
+    "value": (["own_list", "imports_kusd", "production_t"], [False, False, False]),
+    "name": (["own_list", "mineral"], [False, True]),
+}
+"""Profile orderings. The default risk ordering: the country's own critical list first, then
+the other minerals; within each, GeoPolRisk score (concentration of world production x
+governance risk of the suppliers, weighted by import share), then import reliance, then
+import value, largest first; minerals without a figure last."""
+
+SHOWN_CLASSES = ("metal", "industrial")
+"""Mineral classes a profile shows by default (construction minerals and fuels on request),
+besides everything on the country's own lists."""
 
 
 @dataclass
 class CountryProfile:
     """A country's minerals in one year: production, trade, dependence, suppliers, risk.
 
-    ``minerals`` has one row per mineral; ``suppliers`` the top partners per mineral;
-    ``notes`` say what the data cannot show; ``year_note`` how the year was chosen.
+    ``minerals`` has one row per mineral (the country's own critical list first);
+    ``stages`` one row per mineral and supply-chain stage; ``suppliers`` the top partners
+    per mineral; ``notes`` say what the data cannot show; ``lists`` the country's own
+    critical-mineral lists; ``year_note`` how the year was chosen.
     """
 
     country: str
     name: str
     year: int
     minerals: pd.DataFrame
+    stages: pd.DataFrame
     suppliers: pd.DataFrame
     notes: list[str]
+    lists: list[str]
     year_note: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready form (the ``--json`` output)."""
         return {
             "country": self.country, "name": self.name, "year": self.year,
-            "minerals": records(self.minerals), "suppliers": records(self.suppliers),
+            "lists": self.lists, "minerals": records(self.minerals),
+            "stages": records(self.stages), "suppliers": records(self.suppliers),
             "units": self.minerals.attrs.get("units", {}), "notes": self.notes,
         }
 
     def sheets(self) -> dict[str, pd.DataFrame]:
         """The profile's tables by sheet name, for a multi-sheet file."""
-        return {"data": self.minerals, "suppliers": self.suppliers}
+        return {"data": self.minerals, "stages": self.stages, "suppliers": self.suppliers}
 
 
 def _names(store: Store) -> pd.Series:
@@ -53,14 +74,30 @@ def _names(store: Store) -> pd.Series:
 
 
 def _top_suppliers(partners: pd.DataFrame, top: int, names: pd.Series) -> pd.DataFrame:
-    ranked = partners[partners["share"].notna()]
+    ranked = partners[partners["share"].notna() & (partners["stage"] == "headline")]
     ranked = ranked.sort_values(["mineral", "share", "exporter"], ascending=[True, False, True])
     ranked = ranked.groupby("mineral", sort=False).head(top).rename(columns={"exporter": "supplier"})
     ranked["supplier_name"] = ranked["supplier"].map(names)
     return schema.select("suppliers", ranked.reset_index(drop=True))
 
 
-def profile(country: str, year: int | None = None, top: int = 3) -> CountryProfile:
+def own_lists(store: Store, iso3: str) -> list[str]:
+    """The critical-mineral lists a country issued (or that apply to it, e.g. the EU's)."""
+    lists = store.table("lists")
+    members = store.table("group_members")
+    eu = set(members.loc[members["group"] == "EU27", "iso3"])
+    mine = lists["jurisdiction"].eq(iso3) | (lists["jurisdiction"].eq("EU") & (iso3 in eu))
+    return sorted(lists.loc[mine, "list"])
+
+
+def list_memberships(store: Store) -> pd.Series:
+    """mineral -> the lists it is on."""
+    entries = store.table("critical_lists").explode("minerals")
+    return entries.groupby("minerals")["list"].agg(lambda s: sorted(set(s)))
+
+
+def profile(country: str, year: int | None = None, top: int = 3, sort: str = "risk",
+            show_all: bool = False) -> CountryProfile:
     """A country's minerals in one year.
 
     Parameters
@@ -71,78 +108,137 @@ def profile(country: str, year: int | None = None, top: int = 3) -> CountryProfi
         The year; the latest complete year if None.
     top : int
         Suppliers listed per mineral.
+    sort : str
+        ``risk`` (default: own critical list first, then GeoPolRisk score, reliance and
+        import value), ``reliance``, ``china``, ``value`` or ``name``.
+    show_all : bool
+        Also construction minerals and fuels that are not on the country's own lists.
 
     Returns
     -------
     CountryProfile
-        ``minerals`` (production, imports, exports, reliance, top suppliers, China share,
-        import HHI, GeoPolRisk, flags), ``suppliers`` and ``notes`` (what the data cannot
-        show).
+        ``minerals`` (production, imports, exports, reliance or the reason it is withheld,
+        top suppliers, China share, GeoPolRisk, the lists each mineral is on, flags),
+        ``stages`` (the same per supply-chain stage), ``suppliers`` and ``notes``.
 
     Examples
     --------
     >>> p = critmin.profile("India", 2022)
+    >>> p.minerals.iloc[0]["own_list"], p.lists
+    (np.True_, ['india-2023'])
     >>> p.suppliers.query("mineral == 'rare-earths'").iloc[0]["supplier"]
     'CHN'
     """
     store = get_store()
     iso3 = resolve.country(checks.as_name(country, "country"))
     top = checks.as_int(top, "top", minimum=1, maximum=50)
+    if sort not in SORTS:
+        raise InvalidInput(f"unknown sort {sort!r}", suggestions=nearest(str(sort), SORTS)
+                           or list(SORTS))
     year = check_year(store, year)
     names = _names(store)
     rows = compute.load(store, "cube", years=[year], countries=[iso3])
+    stages = compute.load(store, "stages", years=[year], countries=[iso3])
+    lists = own_lists(store, iso3)
+    memberships = list_memberships(store)
+    entries = store.table("critical_lists")
+    listed = {m for ms in entries.loc[entries["list"].isin(lists), "minerals"] for m in ms}
+    minerals = store.table("minerals").set_index("mineral")
+    missing = sorted(listed - set(rows["mineral"]))
+    if missing:
+        rows = pd.concat([rows, placeholder_rows(store, missing, year, iso3)],
+                         ignore_index=True)
     if rows.empty:
         raise InvalidInput(
-            f"no mineral production or trade recorded for {names[iso3]} ({iso3}) in {year}"
-        )
+            f"no mineral production or trade recorded for {names[iso3]} ({iso3}) in {year}")
+    rows["own_list"] = rows["mineral"].isin(listed)
+    rows["lists"] = rows["mineral"].map(memberships).map(
+        lambda v: v if isinstance(v, list) else [])
+    shown = rows["own_list"] | rows["mineral"].map(minerals["class"]).isin(SHOWN_CLASSES)
+    if not show_all:
+        rows = rows[shown]
     suppliers = _top_suppliers(
         compute.load(store, "partners", years=[year], countries=[iso3]), top, names)
     label = (suppliers["supplier"] + " "
              + (suppliers["share"] * 100).round(0).astype(int).astype(str) + "%")
     text = label.groupby(suppliers["mineral"]).agg(", ".join)
     rows["top_suppliers"] = rows["mineral"].map(text).fillna("")
-    rows = rows.sort_values(["imports_kusd", "production_t"], ascending=False, na_position="last")
+    by, ascending = SORTS[sort]
+    rows = rows.sort_values(by, ascending=ascending, na_position="last", kind="stable")
     table = schema.select("profile", rows.reset_index(drop=True))
+    stage_table = schema.select("stages", stages[stages["mineral"].isin(set(table["mineral"]))]
+                                .reset_index(drop=True))
     return CountryProfile(
-        country=iso3, name=str(names[iso3]), year=year, minerals=table, suppliers=suppliers,
-        notes=profile_notes(table, store), year_note=describe_default(store),
+        country=iso3, name=str(names[iso3]), year=year, minerals=table, stages=stage_table,
+        suppliers=suppliers[suppliers["mineral"].isin(set(table["mineral"]))]
+        .reset_index(drop=True),
+        notes=profile_notes(table, store, year), lists=lists, year_note=describe_default(store),
     )
 
 
-def profile_notes(rows: pd.DataFrame, store: Store) -> list[str]:
-    """Plain-language caveats for a profile, grouped: what the data cannot show and why."""
-    from critmin.schema import STAGES
+def placeholder_rows(store: Store, minerals: list[str], year: int, iso3: str) -> pd.DataFrame:
+    """Rows for listed minerals the cube has nothing on for the country, saying why."""
+    links = store.table("product_minerals")
+    produced = store.table("production")
+    present = set(store.engine().presence([year]).query("n_rows > 0")["hs6"])
+    out = []
+    for mineral in minerals:
+        codes = sorted(set(links.loc[links["mineral"] == mineral, "hs6"]))
+        made = produced[produced["mineral"] == mineral]
+        in_year = made[made["year"] == year]
+        if not codes and made.empty:
+            reason = ("not assessable: critmin has no production series and no HS code for it "
+                      "in the sources")
+        elif not codes:
+            reason = "production only: no HS code carries it in the catalog"
+        elif not set(codes) & present:
+            reason = (f"not assessable from the data: its codes ({', '.join(codes)}) have no "
+                      f"rows in {year}; import a BACI release that holds them")
+        else:
+            reason = f"no trade of its codes ({', '.join(codes)}) recorded for the country"
+        if not in_year.empty and iso3 not in set(in_year["country"]):
+            reason += "; the country has no recorded production"
+        elif in_year.empty and codes:
+            reason += f"; no production figure for {year}"
+        out.append({"year": year, "country": iso3, "mineral": mineral,
+                    "reliance_status": "no data", "reason": reason, "flags": ""})
+    return pd.DataFrame(out).astype({"year": "int16"})
 
+
+def profile_notes(rows: pd.DataFrame, store: Store, year: int) -> list[str]:
+    """Plain-language caveats for a profile, grouped: what the data cannot show and why."""
     names = store.table("minerals").set_index("mineral")["name"]
-    stages = store.table("product_minerals").groupby("mineral")["stage"].agg(set)
+    status = rows["reliance_status"].fillna("").astype(str)
     flags = rows["flags"].fillna("").astype(str)
-    groups: dict[str, list[str]] = {
-        "Production only (no HS code carries it in the trade data)": [],
-        "Trade data covers only these stages": [],
-        "Import reliance not shown as a percentage (a traded product has no content factor)": [],
-        "Exports exceed production plus imports (re-exports, stocks or unrecorded feed; "
-        "reliance undefined)": [],
-    }
-    keys = list(groups)
-    minerals = rows["mineral"].astype(str).tolist()
-    imports = rows["imports_t"].fillna(0.0).tolist()
-    for mineral, imported, row_flags in zip(minerals, imports, flags, strict=True):
-        label = str(names[mineral])
-        if mineral not in stages.index:
-            groups[keys[0]].append(label)
-            continue
-        covered = [st for st in STAGES if st in stages[mineral]]
-        if len(covered) < len(STAGES) and imported > 0:
-            groups[keys[1]].append(f"{label} ({', '.join(covered)})")
-        if "mixed_bases" in row_flags:
-            groups[keys[2]].append(label)
-        if "re_export_hub" in row_flags:
-            groups[keys[3]].append(label)
-    notes = [f"{title}: {', '.join(items)}." for title, items in groups.items() if items]
+    label = rows["mineral"].astype(str).map(names)
+    groups = [
+        ("Reliance withheld: principal traded forms missing from the data (see reason)",
+         status == "coverage incomplete"),
+        ("Reliance withheld: world trade of the content exceeds what is produced "
+         "(a code or content factor cannot be right)", status == "implausible content"),
+        ("Reliance undefined: exports exceed production plus imports (re-exports, stocks or "
+         "unrecorded feed)", status.str.startswith("exports exceed supply")),
+        ("Not shown as a percentage: a traded product has no content factor",
+         status == "not comparable: mixed bases"),
+        ("No data for the country this year (see reason)", status == "no data"),
+        ("An entrepôt for these minerals (material passes through it: most of its exports "
+         "are other countries' material)", flags.str.contains("entrepot")),
+        ("Trade known only from partners' reports this year", flags.str.contains("mirror_data")),
+    ]
+    notes = [f"{title}: {', '.join(label[mask])}." for title, mask in groups if mask.any()]
+    origin = rows["china_share_origin"] - rows["china_share"]
+    traced = label[(origin > 0.05).fillna(False)]
+    if not traced.empty:
+        notes.append("China's share rises by more than 5 points once suppliers that are "
+                     f"entrepôts are traced to their own sources (china_share_origin): "
+                     f"{', '.join(traced)}.")
     if flags.str.contains("latest_year_incomplete").any():
-        notes.append("The latest trade year is incomplete in the source (fewer reporters).")
-    notes.append("Production is mine production (World Mining Data); refined output is not in "
-                 "the data, so reliance combines mining with trade in all stages on one basis.")
+        notes.append(f"{year} is the latest trade year and is incomplete in the source "
+                     "(fewer reporters).")
+    notes.append("Production is at each mineral's production stage (mine for most; smelter or "
+                 "refinery for aluminium and by-product metals); the headline reliance adds "
+                 "trade of the primary-supply stages from there on, on the mineral's basis; "
+                 "stages lists each stage.")
     return notes
 
 

@@ -11,10 +11,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from critmin import checks, compute, resolve, schema
-from critmin.errors import NotFound, nearest
+from critmin.errors import InvalidInput, NotFound, nearest
 from critmin.store import get_store
 
 
@@ -57,25 +58,77 @@ def countries() -> pd.DataFrame:
     return schema.select("country_index", get_store().table("countries"))
 
 
-def minerals() -> pd.DataFrame:
-    """All minerals critmin knows.
+def minerals(list_id: str | None = None) -> pd.DataFrame:
+    """All minerals critmin knows, or those of one critical-mineral list.
+
+    Parameters
+    ----------
+    list_id : str, optional
+        A list id (see :func:`lists`), e.g. ``"india-2023"``: its entries in the list's
+        order, each with the minerals it maps to and why a mineral cannot be assessed.
 
     Returns
     -------
     pandas.DataFrame
-        One row per mineral: slug, name, production ``basis`` and unit, and the HS-6
-        codes that carry it in the trade data (``hs_codes``).
+        One row per mineral: slug, name, production ``basis`` and unit, the HS-6 codes that
+        carry it in the trade data (``hs_codes``), the lists it is on, and ``assessable``
+        (what critmin can say about it). With ``list_id``: one row per entry of the list, as
+        the list writes it (``name_on_list``, ``category``), with the ``minerals`` it
+        maps to and whether each can be assessed.
 
     Examples
     --------
     >>> critmin.minerals().set_index("mineral").loc["rare-earths", "basis"]
     'REO'
+    >>> india = critmin.minerals(list_id="india-2023")
+    >>> len(india), list(india.set_index("name_on_list").loc["PGE", "minerals"])
+    (30, ['platinum', 'palladium', 'rhodium', 'iridium', 'ruthenium', 'osmium'])
     """
+    from critmin.profiles import list_memberships
+
     store = get_store()
     frame = store.table("minerals")
-    codes = store.table("product_minerals").groupby("mineral")["hs6"].agg(list)
+    links = store.table("product_minerals")
+    codes = links.groupby("mineral")["hs6"].agg(lambda s: sorted(set(s)))
     frame["hs_codes"] = frame["mineral"].map(codes).map(lambda v: v if isinstance(v, list) else [])
-    return schema.select("mineral_index", frame)
+    frame["lists"] = frame["mineral"].map(list_memberships(store)).map(
+        lambda v: v if isinstance(v, list) else [])
+    produced = set(store.table("production")["mineral"])
+    frame["assessable"] = np.select(
+        [frame["mineral"].isin(produced) & (frame["hs_codes"].map(len) > 0),
+         frame["mineral"].isin(produced), frame["hs_codes"].map(len) > 0],
+        ["production and trade", "production only (no HS code)",
+         "trade only (no production series)"],
+        default="not assessable (no production series, no HS code)")
+    if list_id is None:
+        return schema.select("mineral_index", frame)
+    entries = store.table("critical_lists")
+    known = sorted(set(entries["list"]))
+    if list_id not in known:
+        raise NotFound(f"unknown list {list_id!r}",
+                       suggestions=nearest(str(list_id), known) or known)
+    chosen = entries[entries["list"] == list_id].reset_index(drop=True)
+    status = frame.set_index("mineral")["assessable"]
+    chosen["assessable"] = chosen["minerals"].map(
+        lambda ms: "; ".join(f"{m}: {status.get(m, 'unknown')}" for m in ms)
+        if len(ms) else "not a mineral critmin models")
+    return schema.select("list_entries", chosen)
+
+
+def lists() -> pd.DataFrame:
+    """The official critical-mineral lists critmin holds.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per list: id, title, jurisdiction, publication date, counts, source.
+
+    Examples
+    --------
+    >>> "eu-crma-2024" in set(critmin.lists()["list"])
+    True
+    """
+    return schema.select("list_index", get_store().table("lists"))
 
 
 def resolve_countries(values: Sequence[str] | str | None) -> list[str] | None:
@@ -91,9 +144,15 @@ def resolve_countries(values: Sequence[str] | str | None) -> list[str] | None:
 
 
 def resolve_minerals(values: Sequence[str] | str | None) -> list[str] | None:
-    """Mineral slugs of names, slugs or aliases."""
+    """Mineral slugs of names, slugs, aliases or groups (PGE stands for its metals)."""
     names = checks.as_names(values, "minerals")
-    return None if names is None else list(dict.fromkeys(resolve.mineral(n) for n in names))
+    if names is None:
+        return None
+    out: list[str] = []
+    for name in names:
+        members = resolve.mineral_group(name)
+        out.extend(members if members else [resolve.mineral(name)])
+    return list(dict.fromkeys(out))
 
 
 def resolve_years(values: Sequence[int] | int | None) -> list[int] | None:
@@ -127,7 +186,8 @@ def cube(compat: str | None = None) -> pd.DataFrame:
 
 
 def risk(countries: Sequence[str] | str | None = None, minerals: Sequence[str] | str | None = None,
-         years: Sequence[int] | int | None = None, compat: str | None = None) -> pd.DataFrame:
+         years: Sequence[int] | int | None = None, compat: str | None = None,
+         as_group: bool = False) -> pd.DataFrame:
     """Rows of the metrics cube, filtered.
 
     Parameters
@@ -141,6 +201,10 @@ def risk(countries: Sequence[str] | str | None = None, minerals: Sequence[str] |
     compat : str, optional
         ``"geopolrisk-py"`` reproduces geopolrisk-py 2.0.1's GeoPolRisk numbers, with only
         the columns that mode defines.
+    as_group : bool
+        Also report each group named in ``countries`` as one importer (``country`` is the
+        group's name): trade between members left out, production summed, membership by
+        year (``critmin.group_members``).
 
     Returns
     -------
@@ -156,9 +220,81 @@ def risk(countries: Sequence[str] | str | None = None, minerals: Sequence[str] |
     True
     """
     mode = compute.mode_of(compat)
-    return compute.load(get_store(), compute.OUTPUTS[mode][0], compat,
-                        years=resolve_years(years), minerals=resolve_minerals(minerals),
-                        countries=resolve_countries(countries))
+    year_list, mineral_list = resolve_years(years), resolve_minerals(minerals)
+    frame = compute.load(get_store(), compute.OUTPUTS[mode][0], compat, years=year_list,
+                         minerals=mineral_list, countries=resolve_countries(countries))
+    if not as_group:
+        return frame
+    if mode != "default":
+        raise InvalidInput("groups as one importer exist in the default mode only")
+    store = get_store()
+    named = checks.as_names(countries, "countries") or []
+    groups = [g for g in named if resolve.group_members(g)]
+    if not groups:
+        raise InvalidInput("as_group needs a group among the countries (G7, EU27, BRICS, Quad…)")
+    years_all = year_list or sorted(store.rows_by_year("flows") | store.rows_by_year("production"))
+    parts = [frame]
+    for name in groups:
+        label, members = group_membership(name, years_all)
+        parts.append(compute.group_cube(store, label, members, years_all, mineral_list))
+    out = pd.concat(parts, ignore_index=True)
+    out.attrs["units"] = schema.units("cube")
+    return out
+
+
+def group_membership(name: str, years: Sequence[int]) -> tuple[str, pd.DataFrame]:
+    """A group's canonical name and its members in each year (year, iso3)."""
+    table = get_store().table("group_members")
+    known = {resolve.key(g): g for g in table["group"]}
+    label = known.get(resolve.key(name))
+    if label is None:
+        raise NotFound(f"unknown group {name!r}", suggestions=sorted(set(table["group"])))
+    rows = table[table["group"] == label]
+    last = rows["to_year"].astype("Float64").fillna(9999)
+    grid = rows.assign(last=last).merge(pd.DataFrame({"year": list(years)}), how="cross")
+    grid = grid[(grid["year"] >= grid["from_year"]) & (grid["year"] <= grid["last"])]
+    return label, grid[["year", "iso3"]].reset_index(drop=True)
+
+
+def stages(countries: Sequence[str] | str | None = None,
+           minerals: Sequence[str] | str | None = None,
+           years: Sequence[int] | int | None = None,
+           stage: Sequence[str] | str | None = None) -> pd.DataFrame:
+    """Per supply-chain stage: production, trade, suppliers and reliance.
+
+    Parameters
+    ----------
+    countries, minerals, years
+        Filters as in :func:`risk`.
+    stage : str or list of str, optional
+        ``ore``, ``intermediate``, ``refined``, ``alloy``, ``scrap``, ``product``; all if None.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (year, country, mineral, stage): production at the stage, imports and
+        exports on the mineral's basis, suppliers and China's share, the stage's reliance
+        where the data carries it, and the stage's coverage.
+
+    Examples
+    --------
+    >>> s = critmin.stages("IND", "rare-earths", 2024, stage="product")
+    >>> s.iloc[0]["top_supplier"]
+    'CHN'
+    """
+    wanted = checks.as_names(stage, "stage")
+    if wanted is not None:
+        bad = [s for s in wanted if s not in schema.STAGES]
+        if bad:
+            raise NotFound(f"unknown stage {bad[0]!r}",
+                           suggestions=nearest(bad[0], schema.STAGES) or list(schema.STAGES))
+    frame = compute.load(get_store(), "stages", years=resolve_years(years),
+                         minerals=resolve_minerals(minerals),
+                         countries=resolve_countries(countries))
+    if wanted is not None:
+        frame = frame[frame["stage"].isin(wanted)].reset_index(drop=True)
+        frame.attrs["units"] = schema.units("stages")
+    return frame
 
 
 def partners(importers: Sequence[str] | str | None = None,

@@ -128,19 +128,44 @@ def country(value: str) -> str:
 
 
 def mineral(value: str) -> str:
-    """Slug of a mineral given by slug, name or alias (e.g. "REE" -> "rare-earths")."""
+    """Slug of a mineral given by slug, name or alias (e.g. "REE" -> "rare-earths").
+
+    A group name (PGE) raises :class:`~critmin.errors.Ambiguous` with its members.
+    """
+    members = mineral_group(value)
+    if members:
+        raise Ambiguous(f"{value!r} is a group of minerals",
+                        suggestions=[_mineral_index(get_store().fingerprint).labels[m]
+                                     for m in members])
     return _mineral_index(get_store().fingerprint).resolve(value, "mineral")
 
 
 @cache
 def _group_index(fingerprint: str) -> dict[str, list[str]]:
     groups: dict[str, list[str]] = {}
-    for row in _records(get_store().table("countries")):
-        for group in row["groups"]:
-            groups.setdefault(key(group), []).append(row["iso3"])
+    members = get_store().table("group_members").sort_values(["group", "iso3"])
+    for group, iso3 in zip(members["group"], members["iso3"], strict=True):
+        found = groups.setdefault(key(group), [])
+        if iso3 not in found:
+            found.append(iso3)
     return groups
 
 
 def group_members(value: str) -> list[str] | None:
-    """ISO3 members of a country group (EU27, G7, G20, BRICS, Quad, OECD), or None."""
+    """ISO3 members of a country group (EU27, EU, G7, G20, BRICS, Quad, OECD), members in
+    any year, or None."""
     return _group_index(get_store().fingerprint).get(key(str(value)))
+
+
+@cache
+def _mineral_groups(fingerprint: str) -> dict[str, list[str]]:
+    groups: dict[str, list[str]] = {}
+    for row in _records(get_store().table("minerals")):
+        for group in row["groups"]:
+            groups.setdefault(key(group), []).append(row["mineral"])
+    return groups
+
+
+def mineral_group(value: str) -> list[str] | None:
+    """Slugs of a mineral group (PGE, PGM), or None."""
+    return _mineral_groups(get_store().fingerprint).get(key(str(value)))

@@ -32,16 +32,29 @@ SNAPSHOT_TABLES = (
     "products",
     "product_minerals",
     "flows",
+    "superseded_flows",
     "production",
     "governance",
     "gpr_governance",
     "gpr_hs_map",
     "gpr_production",
+    "hs_correspondence",
+    "critical_lists",
+    "lists",
+    "production_defaults",
+    "reserves",
+    "us_salient",
+    "reporting_gaps",
+    "group_members",
 )
 """Tables of the canonical snapshot, in build order."""
 
-STAGES = ("ore", "intermediate", "refined")
-"""Supply-chain stages of traded products, upstream first."""
+STAGES = ("ore", "intermediate", "refined", "alloy", "scrap", "product")
+"""Supply-chain stages of traded products and production, upstream first."""
+
+HEADLINE_STAGES = ("ore", "intermediate", "refined", "alloy")
+"""Stages of primary supply that a headline import reliance adds up (scrap and downstream
+products are shown per stage, not in the headline)."""
 
 DEFAULT_PRIORITY = 3
 """Display priority of a column declared without one (1 = always shown)."""

