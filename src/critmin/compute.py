@@ -143,7 +143,7 @@ def cube_inputs(store: Store, years: list[int], minerals: list[str] | None = Non
 
 def short_name(description: str) -> str:
     """A product description cut to its first clause, for reasons."""
-    text = str(description).split(";")[0].split(",")[0].strip()
+    text = str(description).split(";")[0].strip()
     return text[:40].rstrip() + ("…" if len(text) > 40 else "")
 
 

@@ -44,9 +44,10 @@ the mineral-year's content factors are suspect and its reliance figures are with
 
 ENTREPOT_PRODUCTION_SHARE = 0.1
 ENTREPOT_THROUGHPUT = 0.5
-"""A country is an entrepôt for a mineral when it produces less than 10 % of what it exports,
-imports at least half as much as it exports, and exports at least half of what it imports:
-material passes through it, so its exports are mostly other countries' material."""
+"""A country is an entrepôt for a mineral when it produces less than 10 % of what it exports
+and exports at least half of what it imports: material passes through it (ports such as
+Rotterdam often record more re-exports than imports), so its exports are other countries'
+material."""
 
 FLAGS = (
     "no_trade_data",
@@ -256,8 +257,7 @@ def entrepots(frame: pd.DataFrame) -> pd.Series:
     """Rows (country, mineral, year) whose exports are mostly other countries' material."""
     x, m = frame["exports_basis_t"].fillna(0.0), frame["imports_basis_t"].fillna(0.0)
     p = frame["production_t"].fillna(0.0)
-    return ((x > 0) & (p < ENTREPOT_PRODUCTION_SHARE * x) & (m >= ENTREPOT_THROUGHPUT * x)
-            & (x >= ENTREPOT_THROUGHPUT * m))
+    return (x > 0) & (m > 0) & (p < ENTREPOT_PRODUCTION_SHARE * x) & (x >= ENTREPOT_THROUGHPUT * m)
 
 
 def _coverage(inp: CubeInputs, keys: pd.DataFrame, stages: pd.Series | None) -> pd.DataFrame:
@@ -351,9 +351,14 @@ def _supply(cube: pd.DataFrame, has_trade: pd.Series, has_prod: pd.Series,
                          "exports exceed production plus imports (re-exports, stocks or "
                          "unrecorded feed): reliance is undefined")
     reason = reason.mask(status == "no supply", "no production and no net trade in tonnes")
+    reason = reason.mask(status == "net importer (no domestic production)",
+                         "no domestic production: all primary supply is imported (an upper "
+                         "bound where the country recycles: secondary production is not in "
+                         "the data)")
     reason = reason.mask((status == "net importer (no domestic production)") & gap,
-                         "no domestic production, so the country relies fully on imports "
-                         "whatever the missing codes (" + missing + ") hold")
+                         "no domestic production: all primary supply is imported whatever the "
+                         "missing codes (" + missing + ") hold (an upper bound where the country "
+                         "recycles: secondary production is not in the data)")
     return pd.DataFrame({"apparent_supply_t": supply, "import_reliance": reliance,
                          "reliance_status": status, "reason": reason, "mixed": mixed,
                          "exceed": exceed, "gap": gap})
