@@ -20,6 +20,7 @@ from hypothesis.configuration import set_hypothesis_home_dir
 
 import critmin.resolve as resolve
 import critmin.store.db as db
+import critmin.whatif as whatif
 
 DATA = Path(__file__).parent / "data"
 
@@ -40,6 +41,7 @@ def reset_caches() -> None:
     resolve._mineral_index.cache_clear()
     resolve._group_index.cache_clear()
     resolve._mineral_groups.cache_clear()
+    whatif._network.cache_clear()
 
 
 @pytest.fixture(scope="session")

@@ -50,7 +50,8 @@ def build(out: Path) -> Path:
     lists = catalog.load("critical_lists")
     lists["minerals"] = lists["minerals"].map(lambda ms: [m for m in ms if m in known])
     tables["critical_lists"] = lists
-    for name in ("lists", "group_members", "hs_correspondence", "reporting_gaps"):
+    for name in ("lists", "group_members", "hs_correspondence", "reporting_gaps", "events",
+                 "agreements", "byproducts"):
         tables[name] = catalog.load(name)
     for name in ("gpr_governance", "gpr_hs_map", "gpr_production", "production_defaults",
                  "superseded_flows",

@@ -34,6 +34,15 @@ _EXPORTS = {
     "ImportReport": "critmin.ingest",
     "export_table": "critmin.query",
     "default_year": "critmin.query",
+    "restrict": "critmin.whatif",
+    "pact": "critmin.whatif",
+    "supply_at_risk": "critmin.whatif",
+    "events": "critmin.whatif",
+    "agreements": "critmin.whatif",
+    "network": "critmin.whatif",
+    "Restriction": "critmin.whatif",
+    "Pact": "critmin.whatif",
+    "SupplyAtRisk": "critmin.whatif",
     "CritminError": "critmin.errors",
     "InvalidInput": "critmin.errors",
     "NotFound": "critmin.errors",
@@ -59,6 +68,17 @@ if TYPE_CHECKING:
         risk,
         stages,
         status,
+    )
+    from critmin.whatif import (
+        Pact,
+        Restriction,
+        SupplyAtRisk,
+        agreements,
+        events,
+        network,
+        pact,
+        restrict,
+        supply_at_risk,
     )
 
 

@@ -149,8 +149,55 @@ def check_catalog(tables: dict[str, pd.DataFrame]) -> None:
     defaults = tables["production_defaults"]
     if set(defaults["mineral"]) - known:
         problems.append("production_defaults.csv names unknown minerals")
+    problems.extend(check_registries(tables, known, set(countries["iso3"])))
     if problems:
         raise DataError("; ".join(problems))
+
+
+EVENT_KINDS = ("licence", "ban", "quota", "tax")
+AGREEMENT_STATUSES = ("reported", "proposed", "signed", "in force")
+
+
+def check_registries(tables: dict[str, pd.DataFrame], minerals: set[str],
+                     countries: set[str]) -> list[str]:
+    """Problems of the events, agreements and by-products registries: unknown minerals,
+    countries, stages, kinds or statuses, shares outside [0, 1], repeated ids."""
+    from critmin.schema import STAGES
+
+    groups = set(tables["group_members"]["group"]) | {"EU"}
+    problems = []
+
+    def unknown(values: pd.Series, known: set[str]) -> list[str]:
+        flat = {v for entry in values for v in (entry if isinstance(entry, list) else [entry])
+                if isinstance(v, str) and v}
+        return sorted(flat - known)
+
+    for name, kinds, field in (("events", EVENT_KINDS, "kind"),
+                               ("agreements", AGREEMENT_STATUSES, "status")):
+        frame = tables[name]
+        checks = {
+            "repeated ids": sorted(set(frame.loc[frame["id"].duplicated(), "id"])),
+            "unknown minerals": unknown(frame["minerals"], minerals),
+            "unknown stages": unknown(frame["stage"], set(STAGES)),
+            f"unknown {field}": unknown(frame[field], set(kinds)),
+        }
+        people = ["supplier", "targets"] if name == "events" else ["parties", "supplier",
+                                                                    "importer"]
+        for col in people:
+            checks[f"unknown countries in {col}"] = unknown(frame[col], countries | groups)
+        problems += [f"{name}.csv {what}: {bad}" for what, bad in checks.items() if bad]
+    events = tables["events"]
+    if ((events["cut"] < 0) | (events["cut"] > 1)).any():
+        problems.append("events.csv cut outside [0, 1]")
+    hosts = tables["byproducts"]
+    for what, bad in (("minerals", unknown(hosts["companion"], minerals)
+                       + unknown(hosts["host"], minerals)),
+                      ("countries", unknown(hosts["country"], countries))):
+        if bad:
+            problems.append(f"byproducts.csv unknown {what}: {bad}")
+    if ((hosts["share"] < 0) | (hosts["share"] > 1)).any():
+        problems.append("byproducts.csv share outside [0, 1]")
+    return problems
 
 
 def _merge_keys(frame: pd.DataFrame, cov: Coverage) -> pd.DataFrame:

@@ -338,15 +338,40 @@ def data_export(
 
 # -- reference -----------------------------------------------------------------------------
 
-@app.command("countries")
-def countries_cmd(as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None,
-                  columns: ColumnsOpt = None, limit: LimitOpt = None,
-                  show_all: AllOpt = False) -> None:
-    """All countries with ISO codes, BACI code and groups (EU27, G7, G20, BRICS, Quad, OECD)."""
-    from critmin.query import countries
+def _reference(name: str, loader: str, view: list[str], doc: str) -> None:
+    """Register ``critmin NAME``: a reference table from ``loader`` ("module.function"),
+    shown like every table (``--json``, ``--csv``, ``--out``, ``--columns``…)."""
 
-    emit(countries(), Output(as_json, as_csv, out, columns, limit, show_all),
-         ["iso3", "name", "iso2", "iso_numeric", "baci_code", "groups"], "countries")
+    def command(as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None,
+                columns: ColumnsOpt = None, limit: LimitOpt = None,
+                show_all: AllOpt = False) -> None:
+        import importlib
+
+        module, function = loader.rsplit(".", 1)
+        frame = getattr(importlib.import_module(module), function)()
+        emit(frame, Output(as_json, as_csv, out, columns, limit, show_all), view, name)
+
+    command.__doc__ = doc
+    app.command(name)(command)
+
+
+_reference("countries", "critmin.query.countries",
+           ["iso3", "name", "iso2", "iso_numeric", "baci_code", "groups"],
+           "All countries with ISO codes, BACI code and groups (EU27, G7, G20, BRICS, Quad, "
+           "OECD).")
+_reference("lists", "critmin.query.lists",
+           ["list", "jurisdiction", "published", "n_critical", "n_strategic", "title"],
+           "The official critical-mineral lists critmin holds (India, EU, USA, Australia, "
+           "Canada, China…), with their sources.")
+_reference("events", "critmin.whatif.events",
+           ["id", "supplier", "minerals", "kind", "effective", "ended", "cut", "targets"],
+           "Documented export-control events (China's controls on gallium, germanium, "
+           "graphite, antimony and rare earths; Indonesia's ore bans…), to run with "
+           "`critmin restrict --event`.")
+_reference("agreements", "critmin.whatif.agreements",
+           ["id", "parties", "minerals", "status", "announced", "title"],
+           "Critical-mineral agreements and partnerships, to run with "
+           "`critmin pact --agreement`.")
 
 
 @app.command("minerals")
@@ -364,18 +389,6 @@ def minerals_cmd(
                ["mineral", "name", "basis", "production_stage", "assessable", "hs_codes"])
     emit(frame, Output(as_json, as_csv, out, columns, limit, show_all), default,
          list_id or "minerals")
-
-
-@app.command("lists")
-def lists_cmd(as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None,
-              columns: ColumnsOpt = None, limit: LimitOpt = None,
-              show_all: AllOpt = False) -> None:
-    """The official critical-mineral lists critmin holds (India, EU, USA, Australia, Canada,
-    China…), with their sources."""
-    from critmin.query import lists
-
-    emit(lists(), Output(as_json, as_csv, out, columns, limit, show_all),
-         ["list", "jurisdiction", "published", "n_critical", "n_strategic", "title"], "lists")
 
 
 # -- metrics -------------------------------------------------------------------------------
@@ -520,6 +533,143 @@ def stages_cmd(
     with _console().status("computing"):
         frame = query.stages(country, mineral, year, stage)
     emit(frame, opts, ["year", "country", *STAGE_VIEW], "per stage")
+
+
+# -- scenarios ---------------------------------------------------------------------------------
+
+StageOpt = Annotated[str | None, typer.Option(
+    "--stage", "-s", metavar="STAGE",
+    help="One stage only: ore, intermediate, refined, alloy, scrap or product (default: the "
+    "headline stages together, as in the cube).")]
+NoCascadeOpt = Annotated[bool, typer.Option(
+    "--no-cascade", help="First order only: hit countries do not pass their loss on.")]
+StockOpt = Annotated[float, typer.Option(
+    "--stock-buffer", metavar="F", min=0.0,
+    help="Accessible stocks as a share of each country's apparent supply (default 0).")]
+SpareOpt = Annotated[float, typer.Option(
+    "--spare-capacity", metavar="F", min=0.0, max=1.0,
+    help="Substitution: other suppliers may add up to this share of their production "
+    "(default 0: off).")]
+SCENARIO_VIEW = ["country", "supply_t", "loss_share_first_order", "loss_share", "loss_t",
+                 "rerouted_t", "withheld_share", "first_round", "note"]
+
+
+def _say_all(lines: list[str]) -> None:
+    for line in lines:
+        say(line)
+
+
+@app.command("restrict")
+def restrict_cmd(
+    supplier: Annotated[list[str] | None, typer.Option("--supplier", metavar="COUNTRY", help="Restricting country or group (repeatable).")] = None,
+    mineral: Annotated[str | None, typer.Option("--mineral", "-m", metavar="MINERAL", help="The mineral (with --event: one of the event's).")] = None,
+    year: YearOpt = None,
+    cut: Annotated[float | None, typer.Option(metavar="F", help="Share of the supplier's exports withheld, 0-1 (default 1; for an event its documented cut).")] = None,
+    target: Annotated[list[str] | None, typer.Option("--target", metavar="COUNTRY", help="Only exports to this country or group (repeatable; default every importer).")] = None,
+    stage: StageOpt = None,
+    no_cascade: NoCascadeOpt = False,
+    stock_buffer: StockOpt = 0.0,
+    spare_capacity: SpareOpt = 0.0,
+    absorb: Annotated[float | None, typer.Option(metavar="F", min=0.0, max=1.0, help="Share of a deficit absorbed by consumption (default: in proportion to domestic use and exports).")] = None,
+    production: Annotated[bool, typer.Option("--production", help="The supplier loses CUT of its production instead of withholding exports.")] = False,
+    by_products: Annotated[bool, typer.Option("--by-products", help="Also run the minerals recovered from this one (gallium from bauxite, cobalt from nickel…).")] = False,
+    event: Annotated[str | None, typer.Option(metavar="ID", help="Run a documented export-control event (see `critmin events`).")] = None,
+    as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None,
+    columns: ColumnsOpt = None, limit: LimitOpt = None, show_all: AllOpt = False,
+) -> None:
+    """What a supplier's export restriction does to every country's supply: the first-order
+    loss, then the cascade as hit countries pass part of their loss on."""
+    from critmin.whatif import restrict
+
+    opts = Output(as_json, as_csv, out, columns, limit, show_all)
+    with _console().status("running the scenario"):
+        result = restrict(supplier, mineral, year, cut, target, stage, cascade=not no_cascade,
+                          stock_buffer=stock_buffer, spare_capacity=spare_capacity,
+                          absorb=absorb, production=production, by_products=by_products,
+                          event=event)
+    sheets = {"countries": result.countries,
+              **{b.mineral: b.countries for b in result.by_products}}
+    emit(result.countries, opts, SCENARIO_VIEW, f"{result.mineral}, {result.year}",
+         payload=result.to_dict(), sheets=sheets, notes=result.notes)
+    if opts.fmt in (None, "tsv") and opts.out is None:
+        _say_all([result.summary(), *[f"• {n}" for n in result.notes]])
+        for item in result.by_products:
+            if opts.fmt is None:
+                emit(item.countries, opts, SCENARIO_VIEW, f"{item.mineral} (by-product)")
+            _say_all([item.summary(), *[f"• {n}" for n in item.notes]])
+
+
+@app.command("pact")
+def pact_cmd(
+    importer: Annotated[str | None, typer.Option("--importer", metavar="COUNTRY", help="Importing country or group.")] = None,
+    supplier: Annotated[str | None, typer.Option("--supplier", metavar="COUNTRY", help="Supplying country.")] = None,
+    mineral: Annotated[str | None, typer.Option("--mineral", "-m", metavar="MINERAL", help="The mineral.")] = None,
+    volume: Annotated[float | None, typer.Option(metavar="T", help="Tonnes a year on the mineral's basis.")] = None,
+    share: Annotated[float | None, typer.Option(metavar="F", help="Or the volume as a share of the importer's current imports.")] = None,
+    mode: Annotated[str, typer.Option(metavar="redirect|new", help="redirect: taken from the supplier's other customers pro rata (default); new: from new capacity.")] = "redirect",
+    against: Annotated[list[str] | None, typer.Option("--against", metavar="COUNTRY", help="The restriction the exposure is measured against (repeatable; default CHN).")] = None,
+    against_cut: Annotated[float, typer.Option(metavar="F", min=0.0, max=1.0, help="Share of exports the --against suppliers withhold (default 1).")] = 1.0,
+    year: YearOpt = None,
+    stage: StageOpt = None,
+    agreement: Annotated[str | None, typer.Option(metavar="ID", help="Start from a registry agreement (see `critmin agreements`).")] = None,
+    no_cascade: NoCascadeOpt = False,
+    as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None,
+) -> None:
+    """What a supply agreement changes for the importer (reliance, China's share, exposure to
+    a restriction) and whether the supplier can deliver it today."""
+    from critmin.whatif import pact
+
+    opts = Output(as_json, as_csv, out)
+    with _console().status("running the scenario"):
+        result = pact(importer, supplier, mineral, volume=volume, share=share, mode=mode,
+                      against=against or "CHN", against_cut=against_cut, year=year,
+                      stage=stage, agreement=agreement, cascade=not no_cascade)
+    emit(result.metrics, opts, list(result.metrics.columns),
+         f"{result.importer} from {result.supplier}: {result.mineral}, {result.year}",
+         payload=result.to_dict(), notes=result.warnings + result.notes)
+    if opts.fmt in (None, "tsv") and opts.out is None:
+        _say_all([result.summary(), *[f"• {n}" for n in result.notes]])
+
+
+@app.command("supply-at-risk")
+def supply_at_risk_cmd(
+    mineral: Annotated[str, typer.Option("--mineral", "-m", metavar="MINERAL", help="The mineral.")],
+    year: YearOpt = None,
+    stage: StageOpt = None,
+    draws: Annotated[int, typer.Option(metavar="N", help="Random scenarios (default 10,000).")] = 10_000,
+    seed: Annotated[int, typer.Option(metavar="N", help="Seed: the same seed gives the same numbers.")] = 0,
+    probability: Annotated[list[str] | None, typer.Option("--probability", metavar="COUNTRY=P", help="A supplier's yearly probability of restricting, replacing the default (repeatable).")] = None,
+    cascade: Annotated[bool, typer.Option("--cascade", help="Run the cascade in every draw (slower).")] = False,
+    country: Annotated[list[str] | None, typer.Option("--country", "-c", metavar="COUNTRY", help="Report only these importers (countries or groups, a group also as one).")] = None,
+    as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None,
+    columns: ColumnsOpt = None, limit: LimitOpt = None, show_all: AllOpt = False,
+) -> None:
+    """Supply-at-risk by Monte Carlo: each supplier restricts with a probability from its
+    governance risk (raised where a restriction is in force); per importer the expected loss,
+    the 95th percentile and the expected shortfall beyond it."""
+    from critmin.errors import InvalidInput
+    from critmin.whatif import supply_at_risk
+
+    given: dict[str, float] = {}
+    for item in probability or []:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise InvalidInput(f"--probability takes COUNTRY=P, not {item!r}")
+        try:
+            given[name.strip()] = float(value)
+        except ValueError:
+            raise InvalidInput(f"--probability {item!r}: {value!r} is not a number") from None
+    opts = Output(as_json, as_csv, out, columns, limit, show_all)
+    with _console().status(f"drawing {draws:,} scenarios"):
+        result = supply_at_risk(mineral, year, stage, draws=draws, seed=seed,
+                                probability=given or None, cascade=cascade, countries=country)
+    emit(result.countries, opts, ["country", "supply_t", "expected_loss_share", "var95_share",
+                                  "es95_share", "p_loss_over_10", "note"],
+         f"{result.mineral} supply at risk, {result.year}", payload=result.to_dict(),
+         sheets={"countries": result.countries, "suppliers": result.suppliers},
+         notes=result.notes)
+    if opts.fmt in (None, "tsv") and opts.out is None:
+        _say_all([result.summary(), *[f"• {n}" for n in result.notes]])
 
 
 def store_frame_stub(output: str) -> pd.DataFrame:

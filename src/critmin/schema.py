@@ -46,6 +46,9 @@ SNAPSHOT_TABLES = (
     "us_salient",
     "reporting_gaps",
     "group_members",
+    "events",
+    "agreements",
+    "byproducts",
 )
 """Tables of the canonical snapshot, in build order."""
 

@@ -1,5 +1,5 @@
 """Curated reference data (countries, BACI codes, minerals, products, critical-mineral
-lists, groups…) as CSV files, and the one loader that reads them in their declared schema.
+lists, groups, export-control events, agreements, by-product hosts) as CSV files, and the one loader that reads them in their declared schema.
 
 These files are inputs of the snapshot build; at run time critmin reads the snapshot's
 copies, so a build is the one place a catalog change takes effect.
@@ -29,6 +29,9 @@ FILES = {
     "production_defaults": "production_defaults.csv",
     "reporting_gaps": "reporting_gaps.csv",
     "group_members": "group_members.csv",
+    "events": "events.csv",
+    "agreements": "agreements.csv",
+    "byproducts": "byproducts.csv",
 }
 """Catalog tables and their files."""
 

@@ -1,0 +1,216 @@
+"""The scenario engine on hand-computed networks, and its invariants as property tests."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from critmin.scenarios import montecarlo
+from critmin.scenarios.cascade import Params, run
+from critmin.scenarios.network import Network, collapse, importer_metrics
+from critmin.scenarios.pact import apply
+
+# A mines 20 t and ships B 10 t and C 10 t; B re-exports 5 t to C.
+# Supplies: A 0, B 5, C 15.
+CHAIN = Network.of(["A", "B", "C"], [[0, 10, 10], [0, 0, 5], [0, 0, 0]], [20, 0, 0])
+
+
+def test_first_order_loss_is_the_withheld_flow_over_supply() -> None:
+    out = run(CHAIN, [0.5, 0, 0], params=Params(cascade=False))
+    assert out.first_order_loss_t[0].tolist() == [0.0, 5.0, 5.0]
+    assert out.loss_t[0].tolist() == [0.0, 5.0, 5.0]
+    assert out.loss_share[0, 1:].tolist() == pytest.approx([1.0, 1 / 3])
+    assert np.isnan(out.loss_share[0, 0])  # A's supply is 0: no share
+
+
+def test_targets_limit_the_restriction() -> None:
+    out = run(CHAIN, [1.0, 0, 0], targets=[0, 0, 1], params=Params(cascade=False))
+    assert out.loss_t[0].tolist() == [0.0, 0.0, 10.0]
+
+
+def test_cascade_splits_the_deficit_between_use_and_exports() -> None:
+    # B lacks 5 t; it uses 5 and exports 5, so it absorbs half and passes 2.5 t on to C
+    out = run(CHAIN, [0.5, 0, 0])
+    assert out.withheld_share[0].tolist() == pytest.approx([0.0, 0.5, 0.0])
+    assert out.loss_t[0].tolist() == pytest.approx([0.0, 2.5, 7.5])
+    assert out.first_round[0].tolist() == [0, 1, 1]
+    assert out.passed_on_t[0, 1] == pytest.approx(2.5)
+    assert out.balance_residual_t[0] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_a_hub_that_absorbs_nothing_passes_everything_on() -> None:
+    out = run(CHAIN, [0.5, 0, 0], params=Params(absorb=0.0))
+    assert out.loss_t[0].tolist() == pytest.approx([0.0, 0.0, 10.0])
+    assert out.withheld_share[0, 1] == pytest.approx(1.0)
+
+
+def test_stocks_are_drawn_first() -> None:
+    # stocks: B 1 t, C 3 t. B: 5 lost, 1 from stock, 4 short, passes half (2) on.
+    # C: 5 + 2 lost, 3 from stock, 4 lost.
+    out = run(CHAIN, [0.5, 0, 0], params=Params(stock_buffer=0.2))
+    assert out.stock_drawn_t[0].tolist() == pytest.approx([0.0, 1.0, 3.0])
+    assert out.loss_t[0].tolist() == pytest.approx([0.0, 2.0, 4.0])
+    assert out.balance_residual_t[0] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_a_chain_is_hit_round_by_round() -> None:
+    # S -> A -> B -> C: each passes on what it cannot absorb; C is hit in round 3
+    net = Network.of(["S", "A", "B", "C"],
+                     [[0, 8, 0, 0], [0, 0, 4, 0], [0, 0, 0, 2], [0, 0, 0, 0]], [8, 0, 0, 0])
+    out = run(net, [1.0, 0, 0, 0])
+    assert out.first_round[0].tolist() == [0, 1, 2, 3]
+    assert out.loss_share[0, 1:].tolist() == pytest.approx([1.0, 1.0, 1.0])
+    assert out.loss_t[0].sum() == pytest.approx(8.0)
+
+
+def test_substitution_is_capped_by_spare_capacity() -> None:
+    # S and R each ship A 10 t; R has 50 t of production and may add 10 % of it
+    net = Network.of(["S", "R", "A"], [[0, 0, 10], [0, 0, 10], [0, 0, 0]], [10, 50, 0])
+    out = run(net, [1.0, 0, 0], params=Params(spare_capacity=0.1))
+    assert out.rerouted_t[0].tolist() == pytest.approx([0.0, 0.0, 5.0])
+    assert out.loss_t[0, 2] == pytest.approx(5.0)
+    assert out.balance_residual_t[0] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_substitution_is_rationed_pro_rata() -> None:
+    # R can add 10 t; A and B each lack 10 t and ask R for all of it: each gets 5 t
+    net = Network.of(["S", "R", "A", "B"],
+                     [[0, 0, 10, 10], [0, 0, 5, 15], [0, 0, 0, 0], [0, 0, 0, 0]],
+                     [20, 40, 0, 0])
+    out = run(net, [1.0, 0, 0, 0], params=Params(spare_capacity=0.25))
+    assert out.rerouted_t[0, 2:].tolist() == pytest.approx([5.0, 5.0])
+
+
+def test_a_production_shock_is_passed_on_like_a_restriction() -> None:
+    # A loses half its output (10 t); it uses nothing itself, so all of it reaches B and C
+    out = run(CHAIN, np.zeros(3), production_loss=[10, 0, 0])
+    assert out.initial_shock_t[0] == pytest.approx(10.0)
+    assert out.withheld_share[0, 0] == pytest.approx(0.5)
+    assert out.loss_t[0].sum() == pytest.approx(10.0)
+
+
+def test_importer_metrics_follow_the_cube_definitions() -> None:
+    net = Network.of(["CHN", "R", "A"], [[0, 0, 6], [0, 0, 2], [0, 0, 0]], [10, 2, 2],
+                     risk=[0.5, 0.1, 0.3])
+    m = {k: v[2] for k, v in importer_metrics(net).items()}
+    assert m["china_share"] == pytest.approx(0.75)
+    assert m["import_hhi"] == pytest.approx(0.75**2 + 0.25**2)
+    assert m["import_reliance"] == pytest.approx(8 / 10)
+    assert m["wta"] == pytest.approx((0.5 * 6 + 0.1 * 2) / 10)
+    assert m["score"] == pytest.approx(((10 / 14) ** 2 + (2 / 14) ** 2 * 2) * m["wta"])
+
+
+def test_a_group_is_one_importer_without_trade_between_members() -> None:
+    net = Network.of(["A", "B", "C"], [[0, 1, 2], [3, 0, 4], [5, 6, 0]], [1, 1, 1])
+    g = collapse(net, np.array([0, 1]), "AB")
+    assert g.supply[-1] == pytest.approx(net.supply[:2].sum())
+
+
+def test_a_pact_redirects_pro_rata_and_stops_at_what_is_exported() -> None:
+    net = Network.of(["A", "B", "C", "D"],
+                     [[0, 0, 0, 0], [2, 0, 6, 2], [0, 0, 0, 0], [0, 0, 0, 0]], [0, 10, 0, 0])
+    deal = apply(net, np.array([0]), 1, 4.0)
+    assert deal.network.flows[1].tolist() == pytest.approx([6.0, 0.0, 3.0, 1.0])
+    too_much = apply(net, np.array([0]), 1, 20.0)
+    assert too_much.delivered_t == pytest.approx(8.0)
+    new = apply(net, np.array([0]), 1, 20.0, mode="new")
+    assert new.network.production[1] == 30.0 and new.network.flows[1, 0] == 22.0
+
+
+# -- invariants --------------------------------------------------------------------------------
+
+@st.composite
+def networks(draw: st.DrawFn) -> Network:
+    n = draw(st.integers(2, 6))
+    cell = st.one_of(st.just(0.0), st.floats(0.1, 100.0))
+    flows = [[draw(cell) for _ in range(n)] for _ in range(n)]
+    production = [draw(st.one_of(st.just(0.0), st.floats(0.0, 200.0))) for _ in range(n)]
+    return Network.of([f"C{i}" for i in range(n)], flows, production)
+
+
+PARAMS = st.builds(Params, stock_buffer=st.sampled_from([0.0, 0.1, 0.5]),
+                   absorb=st.sampled_from([None, 0.0, 0.3, 1.0]),
+                   spare_capacity=st.sampled_from([0.0, 0.2]), cascade=st.booleans())
+
+
+@settings(max_examples=150, deadline=None)
+@given(net=networks(), params=PARAMS, cut=st.floats(0.0, 1.0), data=st.data())
+def test_tonnes_are_conserved_and_shares_stay_in_range(net: Network, params: Params,
+                                                       cut: float, data: st.DataObject) -> None:
+    supplier = data.draw(st.integers(0, net.size - 1))
+    targets = data.draw(st.lists(st.sampled_from([0.0, 1.0]), min_size=net.size,
+                                 max_size=net.size))
+    phi = np.zeros(net.size)
+    phi[supplier] = cut
+    out = run(net, phi, targets, params=params)
+    scale = max(1.0, float(out.initial_shock_t[0]))
+    assert abs(out.balance_residual_t[0]) <= 1e-7 * scale
+    assert (out.loss_t >= -1e-9 * scale).all() and (out.stock_drawn_t >= 0).all()
+    if params.cascade:  # first order, a transit hub may lose more than it uses
+        others = np.arange(net.size) != supplier
+        share = out.loss_share[0, others]
+        assert (share[np.isfinite(share)] <= 1 + 1e-9).all()
+    assert ((out.withheld_share >= 0) & (out.withheld_share <= 1)).all()
+    assert out.converged.all()
+
+
+@settings(max_examples=100, deadline=None)
+@given(net=networks(), params=PARAMS)
+def test_a_cut_of_zero_changes_nothing(net: Network, params: Params) -> None:
+    out = run(net, np.zeros(net.size), params=params)
+    assert not out.loss_t.any() and not out.passed_on_t.any() and not out.rerouted_t.any()
+
+
+@settings(max_examples=100, deadline=None)
+@given(net=networks(), low=st.floats(0.0, 1.0), high=st.floats(0.0, 1.0),
+       absorb=st.sampled_from([None, 0.0, 0.5]), stock=st.sampled_from([0.0, 0.2]))
+def test_losses_grow_with_the_cut(net: Network, low: float, high: float, absorb: float | None,
+                                  stock: float) -> None:
+    low, high = sorted((low, high))
+    params = Params(absorb=absorb, stock_buffer=stock)
+    phi = np.zeros((2, net.size))
+    phi[:, 0] = [low, high]
+    out = run(net, phi, params=params)
+    scale = max(1.0, float(out.initial_shock_t.max()))
+    assert (out.loss_t[1] >= out.loss_t[0] - 1e-7 * scale).all()
+
+
+@settings(max_examples=60, deadline=None)
+@given(net=networks(), data=st.data())
+def test_the_order_of_countries_does_not_change_a_result(net: Network, data: st.DataObject
+                                                         ) -> None:
+    order = np.array(data.draw(st.permutations(range(net.size))))
+    shuffled = Network.of(list(net.countries[order]), net.flows[np.ix_(order, order)],
+                          net.production[order])
+    phi = np.zeros(net.size)
+    phi[0] = 0.7
+    a = run(net, phi, params=Params(spare_capacity=0.2))
+    b = run(shuffled, phi[order], params=Params(spare_capacity=0.2))
+    assert b.loss_t[0] == pytest.approx(a.loss_t[0][order], abs=1e-7)
+
+
+def test_monte_carlo_converges_to_the_analytic_expected_loss() -> None:
+    rng = np.random.default_rng(3)
+    n = 8
+    flows = rng.uniform(0, 10, (n, n)) * (rng.random((n, n)) < 0.6)
+    net = Network.of([f"C{i}" for i in range(n)], flows, rng.uniform(0, 30, n))
+    prob = rng.uniform(0.05, 0.5, n)
+    shape = montecarlo.Magnitude(0.4, 0.2, 0.8)
+    risk = montecarlo.supply_at_risk(net, prob, shape, 200_000, seed=11)
+    ok = np.isfinite(risk.expected_loss_share_analytic)
+    assert risk.expected_loss_share[ok] == pytest.approx(
+        risk.expected_loss_share_analytic[ok], rel=0.02, abs=1e-4)
+    assert (risk.es95_share[ok] >= risk.var95_share[ok] - 1e-6).all()
+    again = montecarlo.supply_at_risk(net, prob, shape, 200_000, seed=11)
+    assert np.array_equal(again.var95_share, risk.var95_share, equal_nan=True)
+
+
+def test_a_group_row_in_the_monte_carlo_is_its_members_together() -> None:
+    net = Network.of(["S", "A", "B"], [[0, 4, 6], [0, 0, 0], [0, 0, 0]], [10, 4, 4])
+    rows = np.array([[0.0, 1.0, 1.0]])
+    risk = montecarlo.supply_at_risk(net, np.array([1.0, 0, 0]),
+                                     montecarlo.Magnitude(1.0, 0.5, 0.5), 200, 0,
+                                     aggregate=rows)
+    assert risk.expected_loss_share.tolist() == pytest.approx([10 / 18])
