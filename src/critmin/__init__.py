@@ -43,6 +43,11 @@ _EXPORTS = {
     "Restriction": "critmin.whatif",
     "Pact": "critmin.whatif",
     "SupplyAtRisk": "critmin.whatif",
+    "optimise": "critmin.sourcing",
+    "frontier": "critmin.sourcing",
+    "suppliers": "critmin.sourcing",
+    "Portfolio": "critmin.sourcing",
+    "Frontier": "critmin.sourcing",
     "CritminError": "critmin.errors",
     "InvalidInput": "critmin.errors",
     "NotFound": "critmin.errors",
@@ -69,6 +74,7 @@ if TYPE_CHECKING:
         stages,
         status,
     )
+    from critmin.sourcing import Frontier, Portfolio, frontier, optimise, suppliers
     from critmin.whatif import (
         Pact,
         Restriction,

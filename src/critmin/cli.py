@@ -464,13 +464,6 @@ def mineral_cmd(
         say(f"• {note}")
 
 
-RISK_VIEW = ["year", "country", "mineral", "hhi", "wta", "score", "cf", "price_usd_per_kg",
-             "imports_t", "production_t", "import_reliance", "top_supplier",
-             "top_supplier_share", "china_share", "flags"]
-RISK_ORDER = ["-year", "-score", "country", "mineral"]
-"""Relevance order of risk rows: latest year first, riskiest first."""
-
-
 @app.command("risk")
 def risk_cmd(
     country: Annotated[list[str] | None, typer.Option("--country", "-c", metavar="COUNTRY", help="Country or group (repeatable).")] = None,
@@ -496,13 +489,13 @@ def risk_cmd(
     everything = all(v is None for v in where.values())
     if streamed and not as_group and (everything or compute.cache_path(store, output, mode).exists()):
         cols = opts.pick(store_frame_stub(output), schema.public_columns(output))
-        first = [c for c in RISK_VIEW if c in cols] if not opts.columns else cols
+        first = [c for c in query.RISK_VIEW if c in cols] if not opts.columns else cols
         cols = first + [c for c in cols if c not in first]
         with _console().status("computing the cube") as spinner:
             path = compute.cached_file(store, output, compat, lambda m: spinner.update(m))
         fmt = present.output_format(opts.out) if opts.out is not None else opts.fmt
         present.stream_cached(path, where, cols, str(fmt), opts.out,
-                              order=None if opts.fmt != "tsv" else RISK_ORDER)
+                              order=None if opts.fmt != "tsv" else query.RISK_ORDER)
         if opts.out is not None:
             say(f"wrote {opts.out}")
         return
@@ -511,7 +504,7 @@ def risk_cmd(
     if opts.fmt in (None, "tsv") and opts.out is None:  # people: most relevant first
         frame = frame.sort_values(["year", "score"], ascending=False, na_position="last",
                                   kind="stable").reset_index(drop=True)
-    first = [c for c in RISK_VIEW if c in frame.columns]
+    first = [c for c in query.RISK_VIEW if c in frame.columns]
     frame = schema.select(output, frame)[first + [c for c in frame.columns if c not in first]]
     frame.attrs.update({"units": schema.units(output), "table": output})
     emit(frame, opts, first, "GeoPolRisk")
@@ -670,6 +663,184 @@ def supply_at_risk_cmd(
          notes=result.notes)
     if opts.fmt in (None, "tsv") and opts.out is None:
         _say_all([result.summary(), *[f"• {n}" for n in result.notes]])
+
+
+# -- sourcing --------------------------------------------------------------------------------
+
+RedirectOpt = Annotated[float, typer.Option(
+    "--redirectable", metavar="F", min=0.0, max=1.0,
+    help="Share of each supplier's exports to others it could redirect (default 0.1).")]
+ProductionShareOpt = Annotated[float, typer.Option(
+    "--production-share", metavar="F", min=0.0, max=1.0,
+    help="Share of each supplier's production it could add (default 0).")]
+ImporterOpt = Annotated[str, typer.Option("--importer", metavar="COUNTRY",
+                                          help="Importing country or group.")]
+MineralOpt = Annotated[str, typer.Option("--mineral", "-m", metavar="MINERAL",
+                                         help="The mineral.")]
+
+
+def _sourcing_options(max_share: float | None, exclude: list[str] | None,
+                      require: list[str] | None) -> dict[str, Any]:
+    """The constraint options shared by optimise and frontier, parsed."""
+    from critmin.errors import InvalidInput
+
+    needed: dict[str, float] = {}
+    for item in require or []:
+        name, sep, tonnes = item.rpartition(":")
+        if not sep or not name:
+            raise InvalidInput(f"--require takes COUNTRY:TONNES, not {item!r}")
+        try:
+            needed[name] = float(tonnes)
+        except ValueError:
+            raise InvalidInput(f"--require {item!r}: {tonnes!r} is not a number") from None
+    return {"max_share": max_share, "exclude": exclude, "require": needed or None}
+
+
+@app.command("suppliers")
+def suppliers_cmd(
+    importer: ImporterOpt, mineral: MineralOpt, year: YearOpt = None, stage: StageOpt = None,
+    redirectable: RedirectOpt = 0.1, production_share: ProductionShareOpt = 0.0,
+    as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None,
+    columns: ColumnsOpt = None, limit: LimitOpt = None, show_all: AllOpt = False,
+) -> None:
+    """Who else could supply an importer: candidates ranked by the tonnes they could ship
+    that do not come from China, with production, spare exports, governance risk and the
+    reason for each rank."""
+    from critmin.sourcing import suppliers
+
+    opts = Output(as_json, as_csv, out, columns, limit, show_all)
+    with _console().status("ranking suppliers"):
+        frame = suppliers(importer, mineral, year, stage, redirectable, production_share)
+    emit(frame, opts, ["rank", "supplier", "independent_t", "cap_t", "production_t",
+                       "governance_risk", "china_origin_share", "reason"],
+         f"{importer}: candidate suppliers of {mineral}")
+
+
+@app.command("optimise")
+def optimise_cmd(
+    importer: ImporterOpt, mineral: MineralOpt, year: YearOpt = None, stage: StageOpt = None,
+    demand: Annotated[float | None, typer.Option(metavar="T", help="Tonnes on the mineral's basis (default: current imports).")] = None,
+    max_share: Annotated[float | None, typer.Option(metavar="F", min=0.0, max=1.0, help="Largest share any one supplier may have.")] = None,
+    exclude: Annotated[list[str] | None, typer.Option("--exclude", metavar="COUNTRY", help="Leave a supplier out (repeatable).")] = None,
+    require: Annotated[list[str] | None, typer.Option("--require", metavar="COUNTRY:T", help="A required partner and its minimum tonnes (repeatable).")] = None,
+    redirectable: RedirectOpt = 0.1, production_share: ProductionShareOpt = 0.0,
+    weights: Annotated[str, typer.Option(metavar="risk=1,concentration=1,cost=0", help="Weights of governance risk, concentration (HHI) and cost (unit value over today's).")] = "risk=1,concentration=1,cost=0",
+    no_origin: Annotated[bool, typer.Option("--no-origin", help="Use each supplier's own governance risk only, not also its suppliers' (re-exporters).")] = False,
+    as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None,
+) -> None:
+    """The supplier mix that minimises governance risk, concentration and cost within what
+    each supplier could ship (a quadratic programme solved with HiGHS)."""
+    from critmin.sourcing import optimise
+
+    opts = Output(as_json, as_csv, out)
+    with _console().status("optimising"):
+        result = optimise(importer, mineral, year, stage, demand=demand,
+                          redirectable=redirectable, production_share=production_share,
+                          weights=_weights(weights), origin_adjusted=not no_origin,
+                          **_sourcing_options(max_share, exclude, require))
+    emit(result.portfolio, opts, list(result.portfolio.columns),
+         f"{result.importer}: {result.mineral} portfolio, {result.year}",
+         payload=result.to_dict(), notes=result.notes)
+    if opts.fmt in (None, "tsv") and opts.out is None:
+        _say_all([result.summary(), *[f"• {n}" for n in result.notes]])
+
+
+@app.command("frontier")
+def frontier_cmd(
+    importer: ImporterOpt, mineral: MineralOpt, year: YearOpt = None, stage: StageOpt = None,
+    points: Annotated[int, typer.Option(metavar="N", min=2, max=200, help="Portfolios along the frontier (default 20).")] = 20,
+    concentration: Annotated[float, typer.Option(metavar="W", min=0.0, help="Weight of concentration, fixed along the frontier (default 1).")] = 1.0,
+    max_share: Annotated[float | None, typer.Option(metavar="F", min=0.0, max=1.0, help="Largest share any one supplier may have.")] = None,
+    exclude: Annotated[list[str] | None, typer.Option("--exclude", metavar="COUNTRY", help="Leave a supplier out (repeatable).")] = None,
+    require: Annotated[list[str] | None, typer.Option("--require", metavar="COUNTRY:T", help="A required partner and its minimum tonnes (repeatable).")] = None,
+    redirectable: RedirectOpt = 0.1, production_share: ProductionShareOpt = 0.0,
+    as_json: JsonOpt = False, as_csv: CsvOpt = False,
+    out: Annotated[Path | None, typer.Option("--out", "-o", metavar="FILE", help="Write the table (.csv .parquet .json .jsonl .xlsx) or the figure (.html, opens offline).")] = None,
+) -> None:
+    """The risk-cost frontier: optimal mixes as the weight moves from governance risk to
+    cost."""
+    from critmin.present import check_destination
+    from critmin.sourcing import frontier
+
+    with _console().status("optimising"):
+        result = frontier(importer, mineral, year, stage, points=points,
+                          concentration=concentration, redirectable=redirectable,
+                          production_share=production_share,
+                          **_sourcing_options(max_share, exclude, require))
+    if out is not None and out.suffix.lower() in (".html", ".htm"):
+        from critmin.files import atomic_write
+
+        path = check_destination(out, table=False)
+        with atomic_write(path) as tmp:
+            result.figure().write_html(str(tmp), include_plotlyjs=True, full_html=True)
+        say(f"wrote {path}")
+        return
+    emit(result.table, Output(as_json, as_csv, out), list(result.table.columns),
+         f"{result.importer}: {result.mineral} risk-cost frontier, {result.year}",
+         payload=result.to_dict())
+
+
+@app.command("report")
+def report_cmd(
+    subject: Annotated[str, typer.Argument(metavar="COUNTRY_OR_MINERAL", help="A country (name, ISO3...) or a mineral.")],
+    out: Annotated[Path, typer.Option("--out", "-o", metavar="FILE", help="FILE.html (standalone, opens offline) or FILE.pdf (printed by headless Chromium).")],
+    year: YearOpt = None,
+) -> None:
+    """A country's or a mineral's report: its figures, tables, caveats, the meaning of each
+    figure, the data sources and year, as one HTML file or a PDF."""
+    from critmin.reports import write_report
+
+    with _console().status(f"writing the report of {subject}"):
+        path = write_report(subject, out, year)
+    say(f"wrote {path}")
+
+
+@app.command("serve")
+def serve_cmd(
+    host: Annotated[str, typer.Option(metavar="HOST", help="Address to bind; loopback by default (anything else is reachable from the network).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(metavar="PORT", min=1, max=65535, help="Port (default 8000).")] = 8000,
+) -> None:
+    """The dashboard at / and the REST API at /api/v1 (docs at /docs), in one process."""
+    import ipaddress
+    import signal
+
+    import uvicorn
+
+    from critmin import compute
+    from critmin.api import create_app
+    from critmin.store import get_store
+
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host == "localhost"
+    if not loopback:
+        say(f"warning: binding to {host} makes critmin reachable from other machines; "
+            "it has no authentication")
+    with _console().status("preparing the metrics cube") as spinner:
+        compute.cached_file(get_store(), "cube", None, lambda m: spinner.update(m))
+    say(f"critmin on http://{'localhost' if loopback else host}:{port}/  (API docs at /docs; "
+        "Ctrl-C stops)")
+    # main() lets SIGPIPE end the process (for `critmin risk | head`); a server must instead
+    # survive a client that drops its connection
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    uvicorn.run(create_app(), host=host, port=port, log_level="warning")
+
+
+def _weights(text: str) -> dict[str, float]:
+    from critmin.errors import InvalidInput
+
+    out: dict[str, float] = {}
+    for item in text.split(","):
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise InvalidInput(f"--weights takes name=value pairs, not {item!r}",
+                               suggestions=["risk=1,concentration=1,cost=0"])
+        try:
+            out[name.strip()] = float(value)
+        except ValueError:
+            raise InvalidInput(f"--weights {item!r}: {value!r} is not a number") from None
+    return out
 
 
 def store_frame_stub(output: str) -> pd.DataFrame:

@@ -83,13 +83,15 @@ def output_format(out: Path) -> str:
     return fmt
 
 
-def check_destination(out: Path) -> Path:
-    """``out`` if it can be written: its folder exists, it is not a folder, and it is not
-    inside critmin's own data (the snapshot or the user store)."""
+def check_destination(out: Path, table: bool = True) -> Path:
+    """``out`` if it can be written: its folder exists, it is not a folder, it is not
+    inside critmin's own data (the snapshot or the user store), and (``table``) its
+    extension names a table format."""
     from critmin.store import paths
 
     out = Path(out)
-    output_format(out)
+    if table:
+        output_format(out)
     if not out.parent.exists():
         raise InvalidInput(f"folder {out.parent} does not exist")
     if out.is_dir():

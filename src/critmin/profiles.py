@@ -321,6 +321,7 @@ def mineral(name: str, year: int | None = None, top: int = 15) -> MineralProfile
                         [["exporter", "qty_basis_t", "value_kusd"]], "qty_basis_t", top)
     exporters.insert(1, "name", exporters["exporter"].map(names))
     pairs = compute.load(store, "partners", years=[year], minerals=[slug])
+    pairs = pairs[pairs["stage"] == "headline"]  # stage rows add up to these
     pairs = pairs.sort_values(["qty_basis_t", "exporter", "importer"],
                               ascending=[False, True, True]).head(top)
     notes = [f"Quantities are tonnes of {info['basis']} ({info['basis_note']})"]

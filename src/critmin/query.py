@@ -242,6 +242,64 @@ def risk(countries: Sequence[str] | str | None = None, minerals: Sequence[str] |
     return out
 
 
+RISK_VIEW = ["year", "country", "mineral", "hhi", "wta", "score", "cf", "price_usd_per_kg",
+             "imports_t", "production_t", "import_reliance", "top_supplier",
+             "top_supplier_share", "china_share", "flags"]
+"""The columns people read first in a risk table."""
+RISK_ORDER = ["-year", "-score", "country", "mineral"]
+"""Relevance order of risk rows: latest year first, riskiest first."""
+
+
+def risk_columns(output: str = "cube") -> list[str]:
+    """The public columns of a risk table, those of :data:`RISK_VIEW` first."""
+    cols = schema.public_columns(output)
+    first = [c for c in RISK_VIEW if c in cols]
+    return first + [c for c in cols if c not in first]
+
+
+def _risk_source(countries: Sequence[str] | str | None, minerals: Sequence[str] | str | None,
+                 years: Sequence[int] | int | None) -> tuple[Path, dict[str, list[Any] | None]]:
+    where: dict[str, list[Any] | None] = {
+        "country": resolve_countries(countries), "mineral": resolve_minerals(minerals),
+        "year": resolve_years(years)}
+    return compute.cached_file(get_store(), "cube"), where
+
+
+def risk_page(countries: Sequence[str] | str | None = None,
+              minerals: Sequence[str] | str | None = None,
+              years: Sequence[int] | int | None = None, limit: int = 1000, offset: int = 0
+              ) -> tuple[pd.DataFrame, int]:
+    """One page of :func:`risk`'s rows in relevance order (latest year, riskiest first) and
+    how many rows match in all; only the page is read.
+
+    Examples
+    --------
+    >>> rows, total = critmin.query.risk_page("India", "lithium", limit=2)
+    >>> len(rows), total >= 2, rows["year"].iloc[0] >= rows["year"].iloc[1]
+    (2, True, True)
+    """
+    limit = checks.as_int(limit, "limit", minimum=1, maximum=100_000)
+    offset = checks.as_int(offset, "offset", minimum=0)
+    path, where = _risk_source(countries, minerals, years)
+    store = get_store()
+    frame = store.read_parquet(path, where, risk_columns(), RISK_ORDER, limit, offset)
+    frame.attrs["units"] = schema.units("cube")
+    return frame, store.count_parquet(path, where)
+
+
+def risk_file(dest: Path, fmt: str, countries: Sequence[str] | str | None = None,
+              minerals: Sequence[str] | str | None = None,
+              years: Sequence[int] | int | None = None) -> Path:
+    """Write :func:`risk`'s rows in relevance order to ``dest`` in ``fmt`` (csv, jsonl,
+    json, parquet), streamed by the store: memory stays small whatever the size."""
+    from critmin.present import LIST_TEXT_COLUMNS
+
+    path, where = _risk_source(countries, minerals, years)
+    get_store().copy(path, where, risk_columns(), fmt, dest, list(LIST_TEXT_COLUMNS),
+                     RISK_ORDER)
+    return dest
+
+
 def group_membership(name: str, years: Sequence[int]) -> tuple[str, pd.DataFrame]:
     """A group's canonical name and its members in each year (year, iso3)."""
     table = get_store().table("group_members")

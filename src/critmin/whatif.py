@@ -65,6 +65,8 @@ class MineralNetwork:
     basis: str
     network: Network
     notes: tuple[str, ...] = ()
+    export_price: np.ndarray | None = None
+    """Unit value of each country's exports, USD per kg on the basis (NaN: none)."""
 
 
 def _stage(stage: str | None) -> str:
@@ -136,7 +138,9 @@ def _network(fingerprint: str, mineral: str, year: int, stage: str) -> MineralNe
     risk = pd.Series(countries).map(gov).fillna(MISSING_RISK).to_numpy(float)
     net = Network.of(countries, flows, production.reindex(countries).fillna(0.0), risk)
     basis = str(store.table("minerals").set_index("mineral").loc[mineral, "basis"])
-    return MineralNetwork(mineral, year, stage, basis, net, tuple(notes))
+    sold = links.groupby("exporter")[["value_kusd", "qty_basis_t"]].sum()
+    price = (sold["value_kusd"] / sold["qty_basis_t"]).reindex(countries).to_numpy(float)
+    return MineralNetwork(mineral, year, stage, basis, net, tuple(notes), price)
 
 
 def _no_trade(store: Store, mineral: str, year: int, stage: str) -> str:

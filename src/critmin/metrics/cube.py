@@ -64,6 +64,25 @@ FLAGS = (
     "mirror_data",
 )
 """Data-quality flags a cube row may carry, in the order they are listed."""
+FLAG_TEXT = {
+    "no_trade_data": "no trade of the mineral recorded that year, or it has no HS code",
+    "no_production_data": "no production figure for the country",
+    "mixed_bases": "the mineral's trade codes are on different bases (e.g. ore and metal); "
+                   "tonnes are converted with content factors",
+    "missing_governance": "some suppliers have no governance score (0.5 assumed, as "
+                          "geopolrisk-py does)",
+    "exports_exceed_supply": "the country exports more than it produces and imports: "
+                             "re-exports or stocks the data cannot see",
+    "single_supplier": "the largest supplier has over 65 % of imports (EU CRMA benchmark)",
+    "latest_year_incomplete": "the newest trade year is not complete yet",
+    "coverage_incomplete": "some of the mineral's principal trade codes have no rows that "
+                           "year",
+    "implausible_content": "a content factor gives more mineral than the world produces",
+    "low_value_flows": "flows priced far below the mineral's usual unit value were set aside",
+    "entrepot": "a transit hub: most of its exports are other countries' material",
+    "mirror_data": "the country does not report; its trade comes from partners' records",
+}
+"""Each flag in words, for people."""
 
 
 @dataclass(frozen=True)

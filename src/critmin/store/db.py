@@ -36,6 +36,11 @@ class Store:
         self.snapshot = snapshot or paths.snapshot_dir()
         self._local = threading.local()
         self._lease: Any = None
+        # every connection is also held here, so that none is destroyed in the teardown of
+        # a worker thread (DuckDB aborts the process when that happens during interpreter
+        # exit); connections of threads that ended are closed by the next new one
+        self._connections: dict[int, tuple[threading.Thread, Any]] = {}
+        self._connections_lock = threading.Lock()
 
     @cached_property
     def manifest(self) -> dict[str, Any]:
@@ -106,6 +111,11 @@ class Store:
         if con is None:
             con = self._connect()
             self._local.con = con
+            with self._connections_lock:
+                ended = [k for k, (t, _) in self._connections.items() if not t.is_alive()]
+                for key in ended:
+                    self._connections.pop(key)[1].close()
+                self._connections[threading.get_ident()] = (threading.current_thread(), con)
         return con
 
     def _connect(self) -> duckdb.DuckDBPyConnection:
@@ -233,29 +243,55 @@ class Store:
             "verified": verify,
         }
 
-    def read_parquet(self, path: Path, where: dict[str, list[Any] | None],
-                     columns: list[str] | None = None, order: list[str] | None = None
-                     ) -> pd.DataFrame:
-        """Rows of a Parquet file (a cache) whose columns take one of the given values
-        (``None``: no filter), sorted by ``order``; only those rows are read."""
-        import duckdb
-
+    @staticmethod
+    def _filter(where: dict[str, list[Any] | None], params: list[Any]) -> str:
         clauses: list[str] = []
-        params: list[Any] = [str(path)]
         for col, values in where.items():
             if values is not None:
                 clauses.append(f'list_contains(?, "{col}")')
                 params.append(values)
+        return " WHERE " + " AND ".join(clauses) if clauses else ""
+
+    @staticmethod
+    def _order(order: list[str] | None) -> str:
+        """ORDER BY of column names, '-name' for descending (missing values last)."""
+        if not order:
+            return ""
+        return " ORDER BY " + ", ".join(
+            f'"{c[1:]}" DESC NULLS LAST' if c.startswith("-") else f'"{c}"' for c in order)
+
+    def read_parquet(self, path: Path, where: dict[str, list[Any] | None],
+                     columns: list[str] | None = None, order: list[str] | None = None,
+                     limit: int | None = None, offset: int = 0) -> pd.DataFrame:
+        """Rows of a Parquet file (a cache) whose columns take one of the given values
+        (``None``: no filter), sorted by ``order`` ('-name' descending), ``limit`` rows from
+        ``offset`` on; only those rows are read."""
+        import duckdb
+
+        params: list[Any] = [str(path)]
         cols = ", ".join(f'"{c}"' for c in columns) if columns else "*"
-        sql = f"SELECT {cols} FROM read_parquet(?)" + (
-            " WHERE " + " AND ".join(clauses) if clauses else "")
-        if order:
-            sql += " ORDER BY " + ", ".join(f'"{c}"' for c in order)
+        sql = f"SELECT {cols} FROM read_parquet(?)" + self._filter(where, params)
+        sql += self._order(order)
+        if limit is not None:
+            sql += " LIMIT ? OFFSET ?"
+            params += [int(limit), int(offset)]
         try:
             arrow = self.con.sql(sql, params=params).to_arrow_table()
         except duckdb.Error as exc:
             raise DataError(f"cannot read {path.name}: {str(exc).splitlines()[0]}") from None
         return _pandas(arrow, categorical=False)
+
+    def count_parquet(self, path: Path, where: dict[str, list[Any] | None]) -> int:
+        """How many rows of a Parquet file match ``where``."""
+        import duckdb
+
+        params: list[Any] = [str(path)]
+        sql = "SELECT count(*) FROM read_parquet(?)" + self._filter(where, params)
+        try:
+            rows = self.con.sql(sql, params=params).fetchall()
+        except duckdb.Error as exc:
+            raise DataError(f"cannot read {path.name}: {str(exc).splitlines()[0]}") from None
+        return int(rows[0][0])
 
     def copy(self, source: Path | str, where: dict[str, list[Any] | None], columns: list[str],
              fmt: str, dest: Path, list_columns: list[str], order: list[str] | None = None
@@ -289,17 +325,8 @@ class Store:
                 exprs.append(f"array_to_string(\"{col}\", ';') AS \"{col}\"")
             else:
                 exprs.append(f'"{col}"')
-        clauses: list[str] = []
-        for col, values in where.items():
-            if values is not None:
-                clauses.append(f'list_contains(?, "{col}")')
-                params.append(values)
-        sql = f"SELECT {', '.join(exprs)} FROM {relation}"
-        if clauses:
-            sql += " WHERE " + " AND ".join(clauses)
-        if order:
-            sql += " ORDER BY " + ", ".join(
-                f'"{c[1:]}" DESC NULLS LAST' if c.startswith("-") else f'"{c}"' for c in order)
+        sql = f"SELECT {', '.join(exprs)} FROM {relation}" + self._filter(where, params)
+        sql += self._order(order)
         target = str(dest).replace("'", "''")
         try:
             con.sql(f"COPY ({sql}) TO '{target}' ({options})", params=params or None)
@@ -319,11 +346,12 @@ class Store:
             + str(dest).replace("'", "''") + "' (FORMAT parquet)", params=[year])
 
     def close(self) -> None:
-        """Release the lease and this thread's connection."""
-        con = getattr(self._local, "con", None)
-        if con is not None:
-            con.close()
-            self._local.con = None
+        """Release the lease and every thread's connection."""
+        self._local.con = None
+        with self._connections_lock:
+            for _, con in self._connections.values():
+                con.close()
+            self._connections.clear()
         if self._lease is not None:
             self._lease.release()
             self._lease = None

@@ -1,0 +1,513 @@
+"""The REST API and the dashboard, one FastAPI application over the Python API.
+
+Every error, whatever its cause, is answered in one shape::
+
+    {"error": {"code": ..., "message": ..., "details": {...}, "suggestions": [...]}}
+
+with 404 for unknown names, 422 for invalid parameters, 413 for an oversized request and
+5xx for the server's own failures. Results that do not change while the data does not are
+cached in memory, keyed by the store's fingerprint.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import tempfile
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import FastAPI, Query, Request
+from fastapi import Path as ApiPath
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from critmin import __version__
+from critmin.api.models import (
+    ErrorBody,
+    OptimiseBody,
+    PactBody,
+    RestrictBody,
+    SupplyAtRiskBody,
+)
+from critmin.errors import Ambiguous, Busy, CritminError, DataError, NotFound
+
+log = logging.getLogger("critmin.api")
+
+STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
+MAX_BODY = 64 * 1024
+"""Largest request body accepted, in bytes."""
+CACHE_SIZE = 512
+"""Responses kept in memory (least recently used dropped first)."""
+PAGE_MAX = 10_000
+"""Most rows one JSON page holds; larger results stream as a file format."""
+
+STATUS = {NotFound: 404, Ambiguous: 422, DataError: 503, Busy: 503}
+HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed",
+              413: "too_large", 415: "unsupported_media_type", 422: "invalid_input"}
+MEDIA = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson",
+         "parquet": "application/vnd.apache.parquet"}
+
+
+def error(status: int, code: str, message: str, details: dict[str, Any] | None = None,
+          suggestions: list[str] | None = None) -> JSONResponse:
+    """The one error shape."""
+    return JSONResponse({"error": {"code": code, "message": message, "details": details or {},
+                                   "suggestions": suggestions or []}}, status_code=status)
+
+
+class TooLarge(HTTPException):
+    """A request body larger than :data:`MAX_BODY`. An HTTPException, because FastAPI passes
+    those on while it reads a body and answers any other exception with a 400."""
+
+    def __init__(self) -> None:
+        super().__init__(413, f"request body over {MAX_BODY:,} bytes")
+
+
+class BodyLimit:
+    """Refuses request bodies over :data:`MAX_BODY`, declared or streamed."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope.get("headers", [])).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
+            await error(413, "too_large", f"request body over {MAX_BODY:,} bytes")(
+                scope, receive, send)
+            return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > MAX_BODY:
+                raise TooLarge
+            return message
+
+        await self.app(scope, limited, send)
+
+
+class Static(StaticFiles):
+    """The dashboard's files; the vendored libraries may be kept by the browser for a day
+    (they change only with a new release of critmin), so that it does not fetch and compile
+    plotly.js again on every visit."""
+
+    def file_response(self, full_path: Any, stat_result: Any, scope: Scope,
+                      status_code: int = 200) -> Response:
+        response = super().file_response(full_path, stat_result, scope, status_code)
+        if "/vendor/" in str(full_path).replace("\\", "/"):
+            response.headers["cache-control"] = "public, max-age=86400"
+        return response
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if hasattr(value, "item") and callable(value.item):  # numpy scalars
+        return _clean(value.item())
+    return value
+
+
+def figure_json(fig: Any) -> Any:
+    """A plotly figure as plain JSON (``data`` and ``layout``)."""
+    return json.loads(fig.to_json())
+
+
+class Cache:
+    """Serialised responses by (data fingerprint, request); thread-safe LRU."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.items: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
+        self.lock = threading.Lock()
+
+    async def json(self, key: tuple[Any, ...], build: Callable[[], Any]) -> Response:
+        """The cached answer to ``key``, or ``build()``'s, computed in a worker thread (a
+        cache hit never leaves the event loop)."""
+        from critmin.store import get_store
+
+        full = (get_store().fingerprint, *key)
+        with self.lock:
+            body = self.items.get(full)
+            if body is not None:
+                self.items.move_to_end(full)
+        if body is None:
+            body = await run_in_threadpool(self._serialise, build)
+            with self.lock:
+                self.items[full] = body
+                while len(self.items) > self.size:
+                    self.items.popitem(last=False)
+        return Response(body, media_type="application/json")
+
+    @staticmethod
+    def _serialise(build: Callable[[], Any]) -> bytes:
+        return json.dumps(_clean(build()), ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _rows(frame: Any) -> dict[str, Any]:
+    from critmin.present import records
+
+    return {"rows": records(frame), "total": len(frame),
+            "units": frame.attrs.get("units", {})}
+
+
+def create_app() -> FastAPI:
+    """The application: ``/api/v1`` (OpenAPI at ``/openapi.json``, docs at ``/docs``) and the
+    dashboard at ``/``.
+
+    Examples
+    --------
+    >>> from fastapi.testclient import TestClient
+    >>> client = TestClient(create_app())
+    >>> client.get("/api/v1/countries").json()["total"] > 200
+    True
+    >>> client.get("/api/v1/profile/Inida").json()["error"]["suggestions"]
+    ['India (IND)']
+    """
+    errors: dict[int | str, dict[str, Any]] = {
+        status: {"model": ErrorBody, "description": text} for status, text in (
+            (404, "An unknown country, mineral, event, agreement or path"),
+            (413, "A request body over 64 KiB"),
+            (422, "An invalid parameter or body, or an ambiguous name"),
+            (500, "A defect"), (503, "The data is damaged, or an import holds the store"))}
+    app = FastAPI(
+        title="critmin", version=__version__, docs_url=None, redoc_url=None, responses=errors,
+        description="Critical-mineral supply chains: production and trade concentration, "
+                    "import dependence, GeoPolRisk, what-if scenarios and sourcing, on real "
+                    "data. Every error has the shape "
+                    '{"error": {"code", "message", "details", "suggestions"}}.')
+    cache = Cache(CACHE_SIZE)
+    app.state.cache = cache
+    _errors(app)
+    _reference_routes(app, cache)
+    _profile_routes(app, cache)
+    _scenario_routes(app, cache)
+    _page_routes(app, cache)
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json", title="critmin API",
+            swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="/static/vendor/swagger-ui/favicon-32x32.png")
+
+    @app.get("/", include_in_schema=False)
+    async def index() -> FileResponse:
+        return FileResponse(STATIC / "index.html", media_type="text/html")
+
+    app.mount("/static", Static(directory=STATIC), name="static")
+    # outside the exception handlers: a TooLarge raised while a route reads the body
+    # propagates through them and gets the error shape
+    app.add_middleware(BodyLimit)
+    return app
+
+
+def _errors(app: FastAPI) -> None:
+    @app.exception_handler(CritminError)
+    async def critmin_error(request: Request, exc: CritminError) -> JSONResponse:
+        status = next((s for kind, s in STATUS.items() if isinstance(exc, kind)), 422)
+        return error(status, exc.code, exc.message, exc.details, exc.suggestions)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = [{"where": ".".join(str(p) for p in e.get("loc", ())), "problem": e.get("msg"),
+                     "type": e.get("type")} for e in exc.errors()]
+        first = problems[0] if problems else {"where": "request", "problem": "invalid"}
+        return error(422, "invalid_input", f"{first['where']}: {first['problem']}",
+                     {"errors": problems})
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        status = exc.status_code
+        if status == 400:  # a body FastAPI cannot decode: invalid input like any other
+            status = 422
+        code = HTTP_CODES.get(status, "http_error")
+        message = str(exc.detail) if status != 404 else (
+            f"no such path {request.url.path!r}; the API is under /api/v1 (see /docs)")
+        return error(status, code, message)
+
+    @app.exception_handler(TooLarge)
+    async def too_large(request: Request, exc: TooLarge) -> JSONResponse:
+        return error(413, "too_large", f"request body over {MAX_BODY:,} bytes")
+
+    @app.exception_handler(Exception)
+    async def internal(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("internal error on %s", request.url.path)
+        return error(500, "internal_error", "internal error; the server log has the details")
+
+
+Repeat = Annotated[list[str] | None, Query(max_length=300)]
+Year = Annotated[int | None, Query(ge=1950, le=2100, description="Latest complete if omitted.")]
+
+
+def _reference_routes(app: FastAPI, cache: Cache) -> None:
+    @app.get("/api/v1/status", tags=["reference"], summary="The data critmin serves")
+    async def status() -> Response:
+        from critmin.query import status as data_status
+
+        return await cache.json(("status",), lambda: data_status())
+
+    @app.get("/api/v1/countries", tags=["reference"], summary="Every country critmin knows")
+    async def countries() -> Response:
+        from critmin.query import countries as table
+
+        return await cache.json(("countries",), lambda: _rows(table()))
+
+    @app.get("/api/v1/minerals", tags=["reference"], summary="Minerals, optionally on one list")
+    async def minerals(list_id: Annotated[str | None, Query(alias="list", max_length=80)] = None
+                 ) -> Response:
+        from critmin.query import minerals as table
+
+        return await cache.json(("minerals", list_id), lambda: _rows(table(list_id)))
+
+    @app.get("/api/v1/agreements", tags=["reference"], summary="Critical-mineral agreements")
+    async def agreements() -> Response:
+        from critmin.whatif import agreements as table
+
+        return await cache.json(("agreements",), lambda: _rows(table()))
+
+    @app.get("/api/v1/events", tags=["reference"], summary="Documented export controls")
+    async def events() -> Response:
+        from critmin.whatif import events as table
+
+        return await cache.json(("events",), lambda: _rows(table()))
+
+
+def _profile_routes(app: FastAPI, cache: Cache) -> None:
+    @app.get("/api/v1/profile/{country}", tags=["profiles"],
+             summary="A country's minerals: dependence, suppliers, risk")
+    async def profile(country: Annotated[str, ApiPath(max_length=80)], year: Year = None,
+                top: Annotated[int, Query(ge=1, le=50)] = 3,
+                sort: Literal["risk", "reliance", "china", "value", "name"] = "risk",
+                format: Literal["json", "csv", "xlsx"] = "json") -> Response:
+        from critmin.profiles import profile as build
+
+        if format != "json":
+            def download() -> Response:
+                p = build(country, year, top=top, sort=sort)
+                return _download(f"critmin-{p.country}-{p.year}.{format}", p.minerals,
+                                 p.sheets(), p.notes)
+
+            return await run_in_threadpool(download)
+
+        def make() -> Any:
+            p = build(country, year, top=top, sort=sort)
+            return {**p.to_dict(), "year_note": p.year_note}
+
+        return await cache.json(("profile", country, year, top, sort), make)
+
+    @app.get("/api/v1/mineral/{mineral}", tags=["profiles"],
+             summary="A mineral: producers, concentration, exporters, flows")
+    async def mineral(mineral: Annotated[str, ApiPath(max_length=80)], year: Year = None,
+                top: Annotated[int, Query(ge=1, le=500)] = 15,
+                format: Literal["json", "csv", "xlsx"] = "json") -> Response:
+        from critmin.profiles import mineral as build
+
+        if format != "json":
+            def download() -> Response:
+                m = build(mineral, year, top=top)
+                return _download(f"critmin-{m.mineral}-{m.year}.{format}", m.producers,
+                                 m.sheets(), m.notes)
+
+            return await run_in_threadpool(download)
+
+        def make() -> Any:
+            m = build(mineral, year, top=top)
+            return {**m.to_dict(), "year_note": m.year_note}
+
+        return await cache.json(("mineral", mineral, year, top), make)
+
+    @app.get("/api/v1/risk", tags=["profiles"],
+             summary="Rows of the metrics cube, paged or streamed",
+             description="Filters repeat (country=IND&country=CHN). `format=json` gives one "
+                         "page (limit, offset, total, next); csv, jsonl and parquet stream "
+                         "every matching row in the same order.")
+    async def risk(country: Repeat = None, mineral: Repeat = None,
+             year: Annotated[list[int] | None, Query(max_length=100)] = None,
+             limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = 1000,
+             offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
+             format: Literal["json", "csv", "jsonl", "parquet"] = "json") -> Response:
+        from critmin import query
+
+        if format != "json":
+            folder = Path(tempfile.mkdtemp(prefix="critmin-api-"))
+            dest = folder / f"risk.{format}"
+            try:
+                await run_in_threadpool(query.risk_file, dest, format, country, mineral, year)
+            except BaseException:
+                _remove(folder)
+                raise
+            return FileResponse(dest, media_type=MEDIA[format], filename=dest.name,
+                                background=BackgroundTask(_remove, folder))
+
+        def make() -> Any:
+            rows, total = query.risk_page(country, mineral, year, limit, offset)
+            page = _rows(rows)
+            following = offset + limit if offset + limit < total else None
+            return {**page, "total": total, "limit": limit, "offset": offset,
+                    "next": following}
+
+        return await cache.json(("risk", tuple(country or ()), tuple(mineral or ()),
+                           tuple(year or ()), limit, offset), make)
+
+    @app.get("/api/v1/suppliers", tags=["sourcing"],
+             summary="Who could supply an importer, ranked by supply independent of China")
+    async def suppliers(importer: Annotated[str, Query(min_length=1, max_length=80)],
+                  mineral: Annotated[str, Query(min_length=1, max_length=80)],
+                  year: Year = None, stage: Annotated[str | None, Query(max_length=20)] = None,
+                  redirectable: Annotated[float, Query(ge=0, le=1)] = 0.1) -> Response:
+        from critmin.sourcing import suppliers as build
+
+        return await cache.json(("suppliers", importer, mineral, year, stage, redirectable),
+                          lambda: _rows(build(importer, mineral, year, stage, redirectable)))
+
+
+def _with_figure(result: Any, figure: Callable[[Any], Any] | None) -> dict[str, Any]:
+    out: dict[str, Any] = result.to_dict()
+    if hasattr(result, "summary"):
+        out["summary"] = result.summary()
+    if figure is not None:
+        out["figure"] = figure_json(figure(result))
+    return out
+
+
+Figures = Annotated[bool, Query(description="Also the result's plotly figure.")]
+
+
+def _scenario_routes(app: FastAPI, cache: Cache) -> None:
+    from critmin import figures as fig
+    from critmin.pages import names
+
+    @app.post("/api/v1/scenarios/restrict", tags=["scenarios"],
+              summary="An export restriction, first order and cascading")
+    async def restrict(body: RestrictBody, figures: Figures = False) -> Response:
+        from critmin.whatif import restrict as run
+
+        def make() -> Any:
+            result = run(**body.model_dump())
+            return _with_figure(result, (lambda r: fig.restriction_map(r, names()))
+                                if figures else None)
+
+        return await cache.json(("restrict", body.model_dump_json(), figures), make)
+
+    @app.post("/api/v1/scenarios/pact", tags=["scenarios"],
+              summary="A bilateral agreement: before and after, and whether it is feasible")
+    async def pact(body: PactBody, figures: Figures = False) -> Response:
+        from critmin.whatif import pact as run
+
+        def make() -> Any:
+            return _with_figure(run(**body.model_dump()), fig.pact_figure if figures else None)
+
+        return await cache.json(("pact", body.model_dump_json(), figures), make)
+
+    @app.post("/api/v1/scenarios/supply-at-risk", tags=["scenarios"],
+              summary="Monte Carlo supply-at-risk per importer")
+    async def supply_at_risk(body: SupplyAtRiskBody, figures: Figures = False) -> Response:
+        from critmin.whatif import supply_at_risk as run
+
+        def make() -> Any:
+            return _with_figure(run(**body.model_dump()),
+                                fig.supply_at_risk_figure if figures else None)
+
+        return await cache.json(("supply-at-risk", body.model_dump_json(), figures), make)
+
+    @app.post("/api/v1/optimise", tags=["sourcing"],
+              summary="The sourcing mix that minimises risk, concentration and cost")
+    async def optimise(body: OptimiseBody, figures: Figures = False) -> Response:
+        from critmin.sourcing import frontier
+        from critmin.sourcing import optimise as run
+
+        def make() -> Any:
+            args = body.model_dump(exclude={"frontier_points"})
+            out = _with_figure(run(**args), (lambda r: fig.portfolio_figure(r, names()))
+                               if figures else None)
+            if body.frontier_points:
+                args.pop("weights")
+                line = frontier(**args, points=body.frontier_points)
+                out["frontier"] = line.to_dict()
+                if figures:
+                    out["frontier_figure"] = figure_json(fig.frontier_figure(line))
+            return out
+
+        return await cache.json(("optimise", body.model_dump_json(), figures), make)
+
+
+def _page_routes(app: FastAPI, cache: Cache) -> None:
+    @app.get("/api/v1/figures/world", tags=["figures"],
+             summary="The world map of a metric for a mineral, year and stage")
+    async def world(mineral: Annotated[str, Query(min_length=1, max_length=80)],
+              metric: Annotated[str, Query(max_length=40)] = "import_reliance",
+              year: Year = None, stage: Annotated[str | None, Query(max_length=20)] = None
+              ) -> Response:
+        from critmin.pages import world_page
+
+        return await cache.json(("world", mineral, metric, year, stage),
+                          lambda: world_page(mineral, metric, year, stage).to_dict())
+
+    @app.get("/api/v1/figures/country/{country}", tags=["figures"],
+             summary="A country's dashboard page: figures, tables and notes")
+    async def country(country: Annotated[str, ApiPath(max_length=80)], year: Year = None) -> Response:
+        from critmin.pages import country_page
+
+        return await cache.json(("country-page", country, year),
+                          lambda: country_page(country, year).to_dict())
+
+    @app.get("/api/v1/figures/mineral/{mineral}", tags=["figures"],
+             summary="A mineral's dashboard page: figures, tables and notes")
+    async def mineral(mineral: Annotated[str, ApiPath(max_length=80)], year: Year = None) -> Response:
+        from critmin.pages import mineral_page
+
+        return await cache.json(("mineral-page", mineral, year),
+                          lambda: mineral_page(mineral, year).to_dict())
+
+    @app.get("/api/v1/report/{subject}", tags=["figures"],
+             summary="A country's or mineral's standalone HTML report",
+             response_class=HTMLResponse)
+    async def report(subject: Annotated[str, ApiPath(max_length=80)], year: Year = None
+                     ) -> Response:
+        from critmin.reports import report_html
+
+        return Response(await run_in_threadpool(report_html, subject, year),
+                        media_type="text/html")
+
+
+def _download(name: str, frame: Any, sheets: dict[str, Any], notes: list[str]) -> Response:
+    """A table as a file download (CSV of the main table, or every sheet in Excel)."""
+    from critmin.present import write
+
+    folder = Path(tempfile.mkdtemp(prefix="critmin-api-"))
+    try:
+        dest = write(folder / name, frame, sheets=sheets, notes=notes)
+    except BaseException:
+        _remove(folder)
+        raise
+    media = MEDIA.get(dest.suffix[1:], "application/vnd.openxmlformats-officedocument."
+                                       "spreadsheetml.sheet")
+    return FileResponse(dest, media_type=media, filename=name,
+                        background=BackgroundTask(_remove, folder))
+
+
+def _remove(folder: Path) -> None:
+    import shutil
+
+    shutil.rmtree(folder, ignore_errors=True)

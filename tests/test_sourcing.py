@@ -1,0 +1,201 @@
+"""The sourcing optimiser: small cases against exhaustive search and a second solver, its
+invariants, the real-data API and the command line."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.optimize import minimize
+
+import critmin
+from critmin.optimiser.model import Sourcing, Weights, bounds, build_model, infeasible
+from critmin.optimiser.result import mix_metrics
+from critmin.optimiser.solve import solve
+
+
+def objective(inp: Sourcing, shares: np.ndarray, w: Weights) -> float:
+    return mix_metrics(inp, shares, w, None)["objective"]
+
+
+def three(cap: list[float], max_share: float = 1.0) -> Sourcing:
+    return Sourcing(np.array(["A", "B", "C"]), np.array([0.2, 0.5, 0.8]),
+                    np.array([30.0, 10.0, 20.0]), np.array(cap), 100.0, max_share=max_share,
+                    reference_price=20.0)
+
+
+@pytest.mark.parametrize("weights", [Weights(), Weights(1, 0, 1), Weights(0, 1, 0),
+                                     Weights(1, 2, 0.5)])
+def test_three_suppliers_match_an_exhaustive_search(weights: Weights) -> None:
+    inp = three([60.0, 50.0, 80.0], max_share=0.55)
+    lower, upper = bounds(inp)
+    best = np.inf
+    grid = np.linspace(0, 1, 201)
+    for a, b in itertools.product(grid, grid):
+        s = np.array([a, b, 1 - a - b])
+        if (s >= lower - 1e-12).all() and (s <= upper + 1e-12).all():
+            best = min(best, objective(inp, s, weights))
+    found = solve(build_model(inp, weights))
+    assert found.optimal
+    value = objective(inp, found.shares, weights)
+    assert value <= best + 1e-9
+    assert value >= best - 1e-3  # the grid's step
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(2, 8), seed=st.integers(0, 10_000))
+def test_highs_agrees_with_scipy(n: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    inp = Sourcing(np.array([f"S{i}" for i in range(n)]), rng.uniform(0, 1, n),
+                   rng.uniform(1, 50, n), rng.uniform(10, 60, n), 100.0,
+                   max_share=float(rng.uniform(0.3, 1.0)), reference_price=20.0)
+    w = Weights(float(rng.uniform(0, 2)), float(rng.uniform(0.1, 2)), float(rng.uniform(0, 2)))
+    if infeasible(inp) is not None:
+        return
+    lower, upper = bounds(inp)
+    ref = minimize(lambda s: objective(inp, s, w), np.clip(np.full(n, 1 / n), lower, upper),
+                   method="SLSQP", bounds=list(zip(lower, upper, strict=True)),
+                   constraints=[{"type": "eq", "fun": lambda s: s.sum() - 1}],
+                   options={"ftol": 1e-12, "maxiter": 500})
+    found = solve(build_model(inp, w))
+    assert found.optimal
+    assert objective(inp, found.shares, w) <= objective(inp, ref.x, w) + 1e-6
+
+
+@st.composite
+def requests(draw: st.DrawFn) -> tuple[Sourcing, np.ndarray]:
+    n = draw(st.integers(2, 7))
+    floats = st.floats(0.0, 1.0)
+    today = np.array([draw(st.floats(0.0, 50.0)) for _ in range(n)])
+    if today.sum() == 0:
+        today[0] = 1.0
+    extra = np.array([draw(st.floats(0.0, 80.0)) for _ in range(n)])
+    inp = Sourcing(np.array([f"S{i}" for i in range(n)]),
+                   np.array([draw(floats) for _ in range(n)]),
+                   np.array([draw(st.floats(1.0, 100.0)) for _ in range(n)]),
+                   today + extra, float(today.sum()),
+                   max_share=draw(st.sampled_from([1.0, 0.6, 0.4])), reference_price=10.0)
+    return inp, today / today.sum()
+
+
+@settings(max_examples=120, deadline=None)
+@given(req=requests(), w=st.builds(Weights, st.floats(0, 2), st.floats(0, 2), st.floats(0, 2)))
+def test_the_optimum_keeps_every_constraint_and_beats_todays_mix(
+        req: tuple[Sourcing, np.ndarray], w: Weights) -> None:
+    inp, today = req
+    if infeasible(inp) is not None:
+        return
+    found = solve(build_model(inp, w))
+    assert found.optimal
+    s = found.shares
+    lower, upper = bounds(inp)
+    assert s.sum() == pytest.approx(1.0, abs=1e-9)
+    assert (s >= lower - 1e-7).all() and (s <= upper + 1e-7).all()
+    assert (s * inp.demand_t <= inp.cap_t + 1e-6 * inp.demand_t).all()
+    if (today <= upper + 1e-12).all():  # today's mix is allowed: the optimum is no worse
+        assert objective(inp, s, w) <= objective(inp, today, w) + 1e-7
+
+
+@settings(max_examples=80, deadline=None)
+@given(req=requests(), data=st.data())
+def test_excluding_a_supplier_never_improves_the_objective(
+        req: tuple[Sourcing, np.ndarray], data: st.DataObject) -> None:
+    inp, _ = req
+    if infeasible(inp) is not None:
+        return
+    j = data.draw(st.integers(0, len(inp.suppliers) - 1))
+    excluded = np.zeros(len(inp.suppliers), dtype=bool)
+    excluded[j] = True
+    without = Sourcing(inp.suppliers, inp.risk, inp.price, inp.cap_t, inp.demand_t,
+                       inp.max_share, excluded=excluded, reference_price=inp.reference_price)
+    w = Weights()
+    full = solve(build_model(inp, w))
+    if infeasible(without) is not None:
+        return
+    less = solve(build_model(without, w))
+    assert less.shares[j] == pytest.approx(0.0, abs=1e-9)
+    assert objective(without, less.shares, w) >= objective(inp, full.shares, w) - 1e-7
+
+
+def test_infeasible_requests_name_the_binding_constraint() -> None:
+    assert "caps add up to 60.0 t, below the demand of 100.0 t" in infeasible(
+        three([10.0, 20.0, 30.0]))
+    assert "share cap of 30%" in infeasible(three([60.0, 60.0, 60.0], max_share=0.3))
+    required = Sourcing(np.array(["A", "B"]), np.array([0.1, 0.2]), np.array([1.0, 1.0]),
+                        np.array([50.0, 80.0]), 100.0, required_t=np.array([70.0, 0.0]))
+    assert "A is required for 70.0 t but can ship at most 50.0 t" in infeasible(required)
+
+
+def test_the_real_optimum_for_india_lithium() -> None:
+    today = critmin.optimise("IND", "lithium", 2023)
+    assert today.after["objective"] <= today.before["objective"] + 1e-9
+    shares = today.portfolio.set_index("supplier")
+    assert (shares["tonnes"] <= shares["cap_t"] + 1e-6).all()
+    assert shares["tonnes"].sum() == pytest.approx(today.demand_t)
+    capped = critmin.optimise("IND", "lithium", 2023, max_share=0.25, exclude="CHN",
+                              require={"AUS": 30})
+    rows = capped.portfolio.set_index("supplier")
+    assert rows["share"].max() <= 0.25 + 1e-7
+    assert "CHN" not in rows.index or rows.loc["CHN", "tonnes"] == pytest.approx(0, abs=1e-6)
+    assert rows.loc["AUS", "tonnes"] >= 30 - 1e-6
+    assert capped.after["objective"] >= today.after["objective"] - 1e-9
+
+
+def test_origin_adjusted_risk_sees_china_behind_re_exporters() -> None:
+    plain = critmin.optimise("IND", "lithium", 2023, origin_adjusted=False)
+    adjusted = critmin.optimise("IND", "lithium", 2023)
+    assert adjusted.after["china_origin_share"] < plain.after["china_origin_share"]
+
+
+def test_candidates_rank_producers_above_re_exporters() -> None:
+    ranked = critmin.suppliers("IND", "lithium", 2023).set_index("supplier")
+    assert ranked.loc["CHL", "rank"] < 5
+    assert ranked.loc["JPN", "rank"] > 5 and ranked.loc["SGP", "rank"] > 5
+    assert "re-exporter" in ranked.loc["JPN", "reason"]
+    assert ranked.loc["CHN", "china_origin_share"] == 1.0
+
+
+def test_the_frontier_trades_risk_for_cost() -> None:
+    f = critmin.frontier("IND", "lithium", 2023, points=6)
+    t = f.table
+    assert len(t) == 6 and (t["status"] == "optimal").all()
+    assert t["unit_cost_usd_per_kg"].iloc[-1] <= t["unit_cost_usd_per_kg"].iloc[0]
+    assert t["risk"].iloc[-1] >= t["risk"].iloc[0]
+    assert f.figure().data[0].x is not None
+
+
+def test_cli_optimise_json(cli) -> None:
+    res = cli("optimise", "--importer", "IND", "-m", "lithium", "-y", "2023",
+              "--max-share", "0.3", "--json")
+    assert res.code == 0, res.stderr
+    body = res.json()
+    assert body["status"] == "optimal"
+    assert {"supplier", "tonnes", "share", "cap_t"} <= set(body["portfolio"][0])
+    for side in ("before", "after"):
+        assert {"risk", "hhi", "unit_cost_usd_per_kg", "china_share"} <= set(body[side])
+    assert "Running HiGHS" not in res.stdout + res.stderr
+
+
+@pytest.mark.parametrize(("args", "text"), [
+    (["optimise", "--importer", "IND", "-m", "lithium", "--demand", "0"], "above 0"),
+    (["optimise", "--importer", "IND", "-m", "lithium", "--max-share", "0.01"], "share cap"),
+    (["optimise", "--importer", "IND", "-m", "lithium", "--require", "AUS:1e9"],
+     "required for"),
+    (["optimise", "--importer", "IND", "-m", "lithium", "--exclude", "Atlantis"], "unknown"),
+    (["optimise", "--importer", "IND", "-m", "lithium", "--weights", "risk=1,luck=2"], "luck"),
+    (["optimise", "--importer", "IND", "-m", "lithium", "--require", "AUS"], "COUNTRY:TONNES"),
+    (["suppliers", "--importer", "Inida", "-m", "lithium"], "India"),
+])
+def test_bad_sourcing_input_exits_2(cli, args: list[str], text: str) -> None:
+    res = cli(*args)
+    assert res.code == 2, res.stderr
+    assert text in res.stderr and "Traceback" not in res.stderr
+
+
+def test_every_supplier_excluded_is_refused() -> None:
+    codes = list(critmin.suppliers("NOR", "cobalt", 2023, redirectable=0)["supplier"])
+    with pytest.raises(critmin.InvalidInput, match="every supplier"):
+        critmin.optimise("NOR", "cobalt", 2023, exclude=codes, redirectable=0)
