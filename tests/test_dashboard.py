@@ -163,7 +163,7 @@ def test_country_page_explains_and_links(page: tuple[Any, Watch], server: str) -
     hrefs = [a.get_attribute("href") for a in pg.locator(".links a").all()]
     assert "/api/v1/report/IND?year=2023" in hrefs
     assert "/api/v1/profile/IND?year=2023&format=xlsx" in hrefs
-    assert pg.locator(".figure .js-plotly-plot").count() == 5
+    assert pg.locator(".figure .js-plotly-plot").count() == 6
     settled(watch)
 
 

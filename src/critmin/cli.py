@@ -277,8 +277,18 @@ def import_baci_cmd(
                         console=_console(), transient=True,
                         disable=not _console().is_terminal)
     tasks: dict[str, Any] = {}
+    logged: dict[str, int] = {}
+    plain = not _console().is_terminal
 
     def advance(name: str, rows: int) -> None:
+        if plain:  # a log: one line per file and per million rows
+            millions = rows // 1_000_000
+            if name not in logged:
+                say(f"{name}: reading")
+            elif millions > logged[name]:
+                say(f"{name}: {millions} M rows")
+            logged[name] = millions
+            return
         if name not in tasks:
             tasks[name] = progress.add_task(name, total=None, rows="")
         progress.update(tasks[name], rows=f"{rows / 1e6:.1f} M rows")
@@ -326,11 +336,23 @@ def data_export(
     table_name: Annotated[str, typer.Argument(metavar="TABLE", help="countries, minerals, products, product_minerals, flows, production, governance, cube, partners, …")],
     out: Annotated[Path, typer.Option("--out", "-o", metavar="FILE", help="Output file: .csv, .parquet, .json, .jsonl or .xlsx")],
     compat: Annotated[str | None, typer.Option(metavar="MODE", help="For the cube: 'geopolrisk-py' exports that mode's cube.")] = None,
+    engine: Annotated[str, typer.Option(metavar="NAME", help="For the cube and partners: what aggregates the flows, 'duckdb' or 'spark' (same numbers; used only when the cube is not cached yet).")] = "duckdb",
+    spark_master: Annotated[str | None, typer.Option(metavar="URL", help="With --engine spark: the Spark master, e.g. local[4], spark://host:7077, yarn (default: $CRITMIN_SPARK_MASTER, else local[*]).")] = None,
 ) -> None:
     """Export a table to a file, by its extension (streamed; replaced atomically)."""
-    from critmin.query import export_table
+    from critmin import compute, present
+    from critmin.query import EXPORTABLE, export_table
+    from critmin.store import get_engine, get_store
 
+    chosen, store = get_engine(engine, spark_master), get_store()
+    output = compute.OUTPUTS[compute.mode_of(compat)][0]
     with _console().status("exporting") as spinner:
+        if (chosen.name != "duckdb" and table_name.strip() in EXPORTABLE
+                and present.check_destination(out)
+                and not compute.cache_path(store, output, compute.mode_of(compat)).exists()):
+            # the whole cube, computed by the chosen engine and cached: the export reads it
+            compute.load(store, output, compat, progress=lambda m: spinner.update(m),
+                         engine=chosen)
         path = export_table(table_name, out, compat=compat,
                             progress=lambda m: spinner.update(m))
     say(f"wrote {path}")

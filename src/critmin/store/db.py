@@ -85,6 +85,12 @@ class Store:
                             f"{SNAPSHOT_HINT}") from None
         return self.snapshot / name
 
+    def parquet_parts(self, table: str) -> tuple[Path, dict[int, Path]]:
+        """The Parquet files that make up ``table`` as the store serves it: the snapshot's
+        file, and the imported files by year, whose rows replace the snapshot's rows of
+        that year (every engine reads ``table`` from exactly these)."""
+        return self.snapshot_file(table), user.year_files(self.user_manifest, table)
+
     def problems(self, deep: bool = False) -> list[str]:
         """What is damaged: every file is checked for size and Parquet framing, and with
         ``deep`` for its sha256 (reads every byte)."""
@@ -142,8 +148,8 @@ class Store:
         replacing the snapshot's rows of those years."""
         import duckdb
 
-        rel = con.read_parquet(str(self.snapshot_file(table)))
-        imported = user.year_files(self.user_manifest, table)
+        snapshot, imported = self.parquet_parts(table)
+        rel = con.read_parquet(str(snapshot))
         if imported:
             mine = con.read_parquet([str(p) for p in imported.values()])
             hidden = duckdb.ColumnExpression("year").isin(

@@ -17,12 +17,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol
 
+from critmin.errors import InvalidInput, nearest
+
 if TYPE_CHECKING:
     import pandas as pd
 
+    from critmin.store.db import Store
+
 AGGREGATE_SQL = """
 WITH reference AS (
-    SELECT f.year AS year, f.hs6 AS hs6, median(f.value_kusd / f.qty_t) AS median_usd_per_kg
+    SELECT f.year AS year, f.hs6 AS hs6,
+           median(CASE WHEN f.qty_t > 0 THEN f.value_kusd / f.qty_t END) AS median_usd_per_kg
     FROM {flows} f
     WHERE f.qty_t > 0
       AND f.year IN (SELECT year FROM wanted_years)
@@ -34,15 +39,15 @@ lines AS (
            l.mineral AS mineral, l.stage AS stage,
            f.qty_t * l.allocation_share AS qty_t,
            f.value_kusd * l.allocation_share AS value_kusd,
-           CASE WHEN f.qty_t > 0
-                 AND (f.value_kusd / f.qty_t < l.low_value_usd_per_kg
-                      OR f.value_kusd / f.qty_t < l.low_value_ratio * r.median_usd_per_kg)
+           CASE WHEN f.unit_value < l.low_value_usd_per_kg
+                  OR f.unit_value < l.low_value_ratio * r.median_usd_per_kg
                 THEN l.low_value_factor ELSE l.content_factor END AS factor,
-           CASE WHEN f.qty_t > 0
-                 AND (f.value_kusd / f.qty_t < l.low_value_usd_per_kg
-                      OR f.value_kusd / f.qty_t < l.low_value_ratio * r.median_usd_per_kg)
+           CASE WHEN f.unit_value < l.low_value_usd_per_kg
+                  OR f.unit_value < l.low_value_ratio * r.median_usd_per_kg
                 THEN 1 ELSE 0 END AS low_value
-    FROM {flows} f
+    FROM (SELECT year, exporter, importer, hs6, value_kusd, qty_t,
+                 CASE WHEN qty_t > 0 THEN value_kusd / qty_t END AS unit_value
+          FROM {flows}) f
     JOIN links l ON f.hs6 = l.hs6
     LEFT JOIN reference r ON r.year = f.year AND r.hs6 = f.hs6
     WHERE f.year IN (SELECT year FROM wanted_years)
@@ -59,13 +64,17 @@ FROM lines
 GROUP BY year, exporter, importer, mineral, stage
 ORDER BY year, mineral, importer, exporter, stage
 """
-"""The aggregation, in SQL that DuckDB and Spark SQL both accept."""
+"""The aggregation, in SQL that DuckDB and Spark SQL both accept. The unit value is divided
+only inside a CASE branch that has checked the quantity (it is NULL otherwise, and a NULL
+comparison takes the ELSE branch): Spark's ANSI mode evaluates both sides of an AND and
+fails on a zero quantity, which BACI has where small quantities round to 0."""
 
 PRESENCE_SQL = """
 SELECT f.year AS year, f.hs6 AS hs6, COUNT(*) AS n_rows, COUNT(f.qty_t) AS n_rows_with_qty
 FROM flows f
 WHERE f.year IN (SELECT year FROM wanted_years)
 GROUP BY f.year, f.hs6
+ORDER BY year, hs6
 """
 """Which codes have rows (and rows with a quantity) in which years: the data's coverage."""
 
@@ -75,6 +84,8 @@ LINK_DEFAULTS = {"content_factor": float("nan"), "allocation_share": 1.0,
                  "low_value_usd_per_kg": float("nan"), "low_value_ratio": float("nan"),
                  "low_value_factor": float("nan")}
 """Link columns a caller may leave out (a code carried in full, with no low-value rule)."""
+ENGINES = ("duckdb", "spark")
+"""The engines :func:`get_engine` knows."""
 PAIR_COLUMNS = ("year", "exporter", "importer", "mineral", "stage", "qty_t", "qty_basis_t",
                 "value_kusd", "value_with_qty_kusd", "unfactored_kusd", "low_value_t")
 
@@ -93,6 +104,66 @@ class Engine(Protocol):
     def presence(self, years: list[int]) -> pd.DataFrame:
         """One row per (year, hs6) with rows in the flows: ``n_rows``, ``n_rows_with_qty``."""
         ...
+
+
+def get_engine(name: str | None = None, master: str | None = None, store: Store | None = None
+               ) -> Engine:
+    """The aggregation engine called ``name`` over a store's flows.
+
+    Parameters
+    ----------
+    name : str, optional
+        ``"duckdb"`` (the default) or ``"spark"`` (needs pyspark and a Java runtime). Both
+        give the same numbers, so the cube's cache does not depend on the engine.
+    master : str, optional
+        For ``"spark"``: the Spark master URL (``local[4]``, ``spark://host:7077``, ``yarn``…;
+        default ``$CRITMIN_SPARK_MASTER``, else ``local[*]``).
+    store : Store, optional
+        The store whose flows are aggregated (default: the current one).
+
+    Returns
+    -------
+    Engine
+        An engine; Spark starts only at its first query.
+
+    Examples
+    --------
+    >>> from critmin.store import get_engine
+    >>> get_engine().name
+    'duckdb'
+    >>> get_engine("sparkk")
+    Traceback (most recent call last):
+    critmin.errors.InvalidInput: unknown engine 'sparkk'; did you mean spark?
+    """
+    chosen = (name or "duckdb").strip().lower()
+    if chosen not in ENGINES:
+        raise InvalidInput(f"unknown engine {name!r}",
+                           suggestions=nearest(chosen, ENGINES) or list(ENGINES))
+    if master is not None and chosen != "spark":
+        raise InvalidInput(f"a Spark master ({master!r}) needs the spark engine, not {chosen!r}")
+    if store is None:
+        from critmin.store.db import get_store
+
+        store = get_store()
+    if chosen == "spark":
+        from critmin.store.spark import SparkEngine
+
+        return SparkEngine(store, master)
+    return store.engine()
+
+
+def link_frame(links: pd.DataFrame | None) -> pd.DataFrame:
+    """``links`` with every column of :data:`LINK_COLUMNS`, in that order: the ones a caller
+    left out at their defaults, the numeric ones as float64 (None: no links)."""
+    import pandas as pd
+
+    frame = pd.DataFrame({"hs6": pd.Series(dtype=str), "mineral": pd.Series(dtype=str),
+                          "stage": pd.Series(dtype=str)}) if links is None else links.copy()
+    for col, default in LINK_DEFAULTS.items():
+        if col not in frame.columns:
+            frame[col] = default
+        frame[col] = frame[col].astype("float64")
+    return frame[LINK_COLUMNS]
 
 
 def _to_pandas(arrow: Any) -> pd.DataFrame:
@@ -123,13 +194,7 @@ class DuckDBEngine:
         import pandas as pd
 
         con = self.con
-        frame = pd.DataFrame({"hs6": pd.Series(dtype=str), "mineral": pd.Series(dtype=str),
-                              "stage": pd.Series(dtype=str)}) if links is None else links.copy()
-        for col, default in LINK_DEFAULTS.items():
-            if col not in frame.columns:
-                frame[col] = default
-            frame[col] = frame[col].astype("float64")
-        con.register("links", frame[LINK_COLUMNS])
+        con.register("links", link_frame(links))
         con.register("wanted_years", pd.DataFrame({"year": pd.Series(years, dtype="int64")}))
         try:
             return _to_pandas(con.sql(sql.format(flows=flows)).to_arrow_table())

@@ -268,7 +268,7 @@ async function countryPage(arg, params) {
       figureBox(f.dependence, e.dependence), figureBox(f.stages, e.stages)),
     el("div", { class: "grid" },
       figureBox(f.suppliers, e.suppliers), figureBox(f.origin, e.origin)),
-    figureBox(f.trend, e.trend),
+    el("div", { class: "grid" }, figureBox(f.trend, e.trend), figureBox(f.china_trend, e.china_trend)),
     el("h2", {}, "Per stage"),
     table(profile.stages, ["mineral", "stage", "production_t", "imports_basis_t", "exports_basis_t", "import_reliance", "reliance_status", "reason", "china_share", "top_supplier"]),
     el("h2", {}, "Top suppliers"),
