@@ -5,7 +5,7 @@ reports. Each takes a result object or a table of the Python API and returns a
 >>> import pandas as pd
 >>> frame = pd.DataFrame({"country": ["IND", "DEU"], "import_reliance": [1.0, 0.5]})
 >>> fig = world_map(frame, "import_reliance", "lithium", 2023)
->>> fig.data[0].locations.tolist(), fig.data[0].z.tolist()
+>>> list(fig.data[0].locations), list(fig.data[0].z)
 (['IND', 'DEU'], [1.0, 0.5])
 """
 

@@ -275,7 +275,7 @@ def risk_page(countries: Sequence[str] | str | None = None,
     Examples
     --------
     >>> rows, total = critmin.query.risk_page("India", "lithium", limit=2)
-    >>> len(rows), total >= 2, rows["year"].iloc[0] >= rows["year"].iloc[1]
+    >>> len(rows), total >= 2, bool(rows["year"].iloc[0] >= rows["year"].iloc[1])
     (2, True, True)
     """
     limit = checks.as_int(limit, "limit", minimum=1, maximum=100_000)

@@ -3,7 +3,7 @@ geometry and data embedded, so it opens with no network) and as PDF printed by h
 Chromium.
 
 >>> html = report_html("India", 2022)
->>> "India" in html and "PlotlyGeoAssets" in html and "https://cdn" not in html
+>>> "India" in html and "PlotlyGeoAssets" in html and "<script src=" not in html
 True
 """
 
