@@ -46,6 +46,13 @@ MAP_METRICS: dict[str, tuple[str, str, str]] = {
 """Metrics a world map can show: column -> (title, meaning, number format)."""
 
 
+def as_json(fig: Any) -> Any:
+    """A figure as plain JSON (``data`` and ``layout``), as the dashboard draws it."""
+    import json
+
+    return json.loads(fig.to_json())
+
+
 def _go() -> Any:
     import plotly.graph_objects as go
 

@@ -51,15 +51,13 @@ class Page:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready form: figures as plotly JSON, tables as records."""
-        import json
-
         from critmin.present import records
 
         return {"kind": self.kind, "subject": self.subject, "title": self.title,
                 "year": self.year, "notes": self.notes, "explanations": self.explanations,
                 "sources": self.sources, "lists": self.data.get("lists", []),
                 "flags": self.flags(),
-                "figures": {k: json.loads(v.to_json()) for k, v in self.figures.items()},
+                "figures": {k: figures.as_json(v) for k, v in self.figures.items()},
                 "tables": {k: records(v) for k, v in self.tables.items()}}
 
 

@@ -127,11 +127,6 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def figure_json(fig: Any) -> Any:
-    """A plotly figure as plain JSON (``data`` and ``layout``)."""
-    return json.loads(fig.to_json())
-
-
 class Cache:
     """Serialised responses by (data fingerprint, request); thread-safe LRU."""
 
@@ -387,7 +382,9 @@ def _with_figure(result: Any, figure: Callable[[Any], Any] | None) -> dict[str, 
     if hasattr(result, "summary"):
         out["summary"] = result.summary()
     if figure is not None:
-        out["figure"] = figure_json(figure(result))
+        from critmin.figures import as_json
+
+        out["figure"] = as_json(figure(result))
     return out
 
 
@@ -446,7 +443,7 @@ def _scenario_routes(app: FastAPI, cache: Cache) -> None:
                 line = frontier(**args, points=body.frontier_points)
                 out["frontier"] = line.to_dict()
                 if figures:
-                    out["frontier_figure"] = figure_json(fig.frontier_figure(line))
+                    out["frontier_figure"] = fig.as_json(fig.frontier_figure(line))
             return out
 
         return await cache.json(("optimise", body.model_dump_json(), figures), make)
