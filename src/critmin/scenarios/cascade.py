@@ -40,8 +40,9 @@ class Params:
     cascade
         False: first order only (every country absorbs its loss).
     tolerance, max_rounds
-        The rounds stop when no withheld share moves by more than ``tolerance``, or after
-        ``max_rounds``.
+        The rounds stop when no country's passed-on tonnes move by more than ``tolerance``
+        times the scenario's initial shock (relative, so that a small shock is passed on as
+        a large one is), or after ``max_rounds``.
     """
 
     stock_buffer: float = 0.0
@@ -177,7 +178,7 @@ def run(net: Network, cut: np.ndarray, targets: np.ndarray | None = None,
             wanted = np.where(exports_after > eps,
                               passing / np.where(exports_after > eps, exports_after, 1.0), 0.0)
             new = np.minimum(np.maximum(h, wanted), 1.0)
-            moved = np.abs(new - h).max(axis=1) > p.tolerance
+            moved = (np.abs(new - h) * exports_after).max(axis=1) > p.tolerance * initial
             active &= moved
             if not active.any():
                 break
