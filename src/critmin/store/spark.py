@@ -98,7 +98,8 @@ def session_config(master: str | None, scratch: Path) -> dict[str, str]:
     transfers, UTC, no warehouse in the working folder; for a local master, Spark's scratch
     files in ``scratch`` and few shuffle partitions (the default 200 suits a cluster, whose
     manager chooses the scratch folders), and a driver heap of ``$CRITMIN_SPARK_DRIVER_MEMORY``
-    (4g by default). ``master`` None: the one ``spark-submit`` set.
+    (2g by default: the whole cube is sent a batch of years at a time). ``master`` None: the
+    one ``spark-submit`` set.
 
     Examples
     --------
@@ -123,7 +124,7 @@ def session_config(master: str | None, scratch: Path) -> dict[str, str]:
         conf["spark.local.dir"] = str(scratch / "local")
         # the driver is the executor here, and receives the aggregated pairs (millions of
         # rows for a full release): Spark's 1 GB default heap fails on them
-        conf["spark.driver.memory"] = os.environ.get("CRITMIN_SPARK_DRIVER_MEMORY", "4g")
+        conf["spark.driver.memory"] = os.environ.get("CRITMIN_SPARK_DRIVER_MEMORY", "2g")
         conf["spark.driver.maxResultSize"] = "0"
     return conf
 
