@@ -277,33 +277,33 @@ def year_batches(store: Store, years: list[int], rows: int | None = None) -> lis
 
 
 class _ParquetSink:
-    """A Parquet file written a frame at a time, in slices of a million rows (so that the
-    Arrow copy stays small), renamed into place only when complete."""
+    """The cache file of output ``name``, written a frame at a time in slices of a million
+    rows (so that the Arrow copy stays small), in the output's declared Arrow schema (so that
+    every batch has the same types, whatever its missing values), renamed into place only
+    when complete."""
 
     SLICE = 1_000_000
 
-    def __init__(self, path: Path, stack: ExitStack) -> None:
-        from critmin import files
-
-        self.tmp = stack.enter_context(files.atomic_write(path))
-        self.stack = stack
-        self.writer: Any = None
-
-    def write(self, frame: pd.DataFrame) -> None:
+    def __init__(self, name: str, path: Path, stack: ExitStack) -> None:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        for start in range(0, max(len(frame), 1), self.SLICE):
-            part = frame.iloc[start:start + self.SLICE]
-            if self.writer is None:
-                table = pa.Table.from_pandas(part, preserve_index=False)
-                keys = [f.name for f in table.schema if not pa.types.is_floating(f.type)]
-                self.writer = self.stack.enter_context(pq.ParquetWriter(
-                    self.tmp, table.schema, compression="zstd", use_dictionary=keys))
-            else:
-                table = pa.Table.from_pandas(part, schema=self.writer.schema,
-                                             preserve_index=False)
-            self.writer.write_table(table)
+        from critmin import files
+
+        declared = schema.arrow_schema(name)
+        keys = [f.name for f in declared if not pa.types.is_floating(f.type)]
+        self.name = name
+        self.writer = stack.enter_context(pq.ParquetWriter(
+            stack.enter_context(files.atomic_write(path)), declared, compression="zstd",
+            use_dictionary=keys))
+
+    def write(self, frame: pd.DataFrame) -> None:
+        import pyarrow as pa
+
+        for start in range(0, len(frame), self.SLICE):
+            part = pa.Table.from_pandas(frame.iloc[start:start + self.SLICE],
+                                        preserve_index=False)
+            self.writer.write_table(schema.conform(self.name, part))
 
 
 def _fill_cache(store: Store, mode: str, progress: Progress | None,
@@ -332,7 +332,8 @@ def _fill_cache(store: Store, mode: str, progress: Progress | None,
                 for name, frame in outputs(store, mode, batch, progress=progress,
                                            engine=engine):
                     if name not in sinks:
-                        sinks[name] = _ParquetSink(cache_path(store, name, mode), stack)
+                        sinks[name] = _ParquetSink(name, cache_path(store, name, mode),
+                                                   stack)
                     if writing is not None:
                         writing.result()
                     writing = pool.submit(sinks[name].write, frame)

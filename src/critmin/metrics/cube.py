@@ -523,7 +523,7 @@ def compute_cube(inp: CubeInputs, lines: pd.DataFrame | None = None) -> pd.DataF
     cube = cube.drop(columns=[c for c in cube.columns if c.startswith("flag_")] + [
         "q_missing_gov", "exports_unfactored_kusd", "value_with_qty_kusd", "low_value_t",
         "exports_low_value_t"])
-    return plain(cube.take(sort_order(plain(cube[KEY]), KEY))).reset_index(drop=True)
+    return plain(cube.take(sort_order(cube, KEY))).reset_index(drop=True)  # names sorted
 
 
 def _mirror(inp: CubeInputs, frame: pd.DataFrame) -> pd.Series:
@@ -598,10 +598,8 @@ def compute_stages(inp: CubeInputs) -> pd.DataFrame:
         rows[col] = supply[col]
     rows["coverage"] = np.where(cov["missing"].to_numpy() == "", "complete",
                                 "missing " + cov["missing"].to_numpy())
-    stage_order = pd.CategoricalDtype(list(STAGES))
-    rows = rows.take(sort_order(rows.assign(stage=rows["stage"].astype(str).astype(stage_order)),
-                                STAGE_KEY))
-    return plain(rows).reset_index(drop=True)
+    # harmonised categories: countries and minerals by name, stages upstream first
+    return plain(rows.take(sort_order(rows, STAGE_KEY))).reset_index(drop=True)
 
 
 # -- partners ----------------------------------------------------------------------------------
