@@ -157,14 +157,22 @@ def harmonise(inp: CubeInputs) -> CubeInputs:
     s_type = pd.CategoricalDtype([*STAGES, "headline"])
 
     def cast(frame: pd.DataFrame, types: dict[str, Any]) -> pd.DataFrame:
-        present = {c: t for c, t in types.items() if c in frame.columns
-                   and frame[c].dtype != t}  # a harmonised frame is kept as it is
-        if not present:
-            return frame
-        out = frame.astype({c: str for c, t in present.items()
-                            if isinstance(t, pd.CategoricalDtype)
-                            and not isinstance(frame[c].dtype, pd.CategoricalDtype)})
-        return out.astype(present)
+        # pandas takes categorical dtypes with the same categories in another order as
+        # equal, and astype then keeps the old order: categories are set explicitly, as
+        # their order is the order of sorts and of ties (by name)
+        changed = {}
+        for col, kind in types.items():
+            if col not in frame.columns:
+                continue
+            column = frame[col]
+            if not isinstance(kind, pd.CategoricalDtype):
+                if column.dtype != kind:
+                    changed[col] = column.astype(kind)
+            elif not isinstance(column.dtype, pd.CategoricalDtype):
+                changed[col] = column.astype(str).astype(kind)
+            elif not column.cat.categories.equals(kind.categories):
+                changed[col] = column.cat.set_categories(kind.categories)
+        return frame.assign(**changed) if changed else frame
 
     coverage = inp.coverage
     if coverage is not None:
