@@ -10,9 +10,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from critmin.metrics.concentration import concentration, shares
+from critmin.metrics.concentration import concentration
 from critmin.metrics.cube import CubeInputs, compute_cube
 from critmin.metrics.geopolrisk import CF_COPPER
+from critmin.metrics.groups import Groups
 from critmin.store.engine import DuckDBEngine
 from critmin.years import latest_incomplete_year
 
@@ -78,7 +79,7 @@ def test_hhi_bounds_and_shares_sum_to_one(rows: list[tuple[str, str, int]]) -> N
     positive = frame[frame["q"] > 0]
     assert set(out["m"]) == set(positive["m"])
     per_entity = positive.groupby(["m", "who"], as_index=False)["q"].sum()
-    s = shares(per_entity, ["m"], "q")
+    s = pd.Series(Groups(per_entity, ["m"]).share(per_entity["q"]))
     sums = s.groupby(per_entity["m"]).sum()
     np.testing.assert_allclose(sums.to_numpy(), 1.0, rtol=1e-12)
     assert (out.set_index("m")["n"] == per_entity.groupby("m").size()).all()

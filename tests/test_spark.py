@@ -136,11 +136,16 @@ def test_bundled_pairs_and_presence(spark: Any) -> None:
     assert_same(duck.presence(years), sparked.presence(years))
 
 
-def test_imported_years_replace_the_snapshot(tmp_path: Path, spark: Any) -> None:
-    baci = tmp_path / "BACI_HS92_Y2024_V202601.csv"
-    baci.write_text("t,i,j,k,v,q\n2024,156,699,282520,100.5,10.2\n"
-                    "2024,699,156,282520,50.0,NA\n2024,842,156,261100,20,4\n", "utf-8")
+def import_2024(folder: Path, rows: str) -> None:
+    """Import BACI rows of 2024 (``t,i,j,k,v,q`` lines) into the user store."""
+    baci = folder / "BACI_HS92_Y2024_V202601.csv"
+    baci.write_text("t,i,j,k,v,q\n" + rows, "utf-8")
     critmin.import_baci([baci])
+
+
+def test_imported_years_replace_the_snapshot(tmp_path: Path, spark: Any) -> None:
+    import_2024(tmp_path, "2024,156,699,282520,100.5,10.2\n2024,699,156,282520,50.0,NA\n"
+                "2024,842,156,261100,20,4\n")
     duck, sparked = engines(spark)
     store = get_store()
     assert list(store.parquet_parts("flows")[1]) == [2024]
@@ -217,10 +222,8 @@ def test_clear_errors_without_java_or_pyspark(monkeypatch: pytest.MonkeyPatch,
 
 def test_a_zero_quantity_is_no_division_by_zero(tmp_path: Path, spark: Any) -> None:
     # BACI rounds small quantities to 0; Spark's ANSI mode must not divide by them
-    baci = tmp_path / "BACI_HS92_Y2024_V202601.csv"
-    baci.write_text("t,i,j,k,v,q\n2024,156,699,282520,100.5,0\n"
-                    "2024,699,156,282520,50.0,0.0\n2024,842,156,282520,20,4\n", "utf-8")
-    critmin.import_baci([baci])
+    import_2024(tmp_path, "2024,156,699,282520,100.5,0\n2024,699,156,282520,50.0,0.0\n"
+                "2024,842,156,282520,20,4\n")
     duck, sparked = engines(spark)
     links = get_store().table("product_minerals")
     links = links[links["mineral"] == "lithium"].assign(low_value_ratio=0.5,

@@ -1,4 +1,4 @@
-"""Shares and concentration: one vectorised mechanism for producers, exporters and suppliers.
+"""Concentration: one vectorised mechanism for producers, exporters and suppliers.
 
 >>> import pandas as pd
 >>> frame = pd.DataFrame({"m": ["x"] * 3, "who": ["A", "B", "C"], "q": [60.0, 30.0, 10.0]})
@@ -17,11 +17,6 @@ import pandas as pd
 from critmin.metrics.groups import Groups, order_codes
 
 CHINA = "CHN"
-
-
-def shares(frame: pd.DataFrame, by: list[str], qty: str) -> pd.Series:
-    """Each row's share of its group's total of ``qty`` (NaN where the total is not positive)."""
-    return pd.Series(Groups(frame, by).share(frame[qty]), index=frame.index, name=qty)
 
 
 def concentration(frame: pd.DataFrame, by: list[str], who: str, qty: str,
