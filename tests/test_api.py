@@ -129,7 +129,14 @@ def test_subset_equals_whole_cube(critmin_home: Path) -> None:
     years, minerals = [2019, 2024], ["lithium", "rare-earths", "gold", "cobalt", "germanium"]
     subsets = {c: critmin.risk(minerals=minerals, years=years, compat=c)
                for c in (None, "geopolrisk-py")}
-    assert not list((critmin_home / "cache").glob("cube-*"))  # subsets are not cached
+    # the subset is kept in a file of its own (key and subset digest), not as the whole cube
+    kept = [p.name for p in (critmin_home / "cache").glob("cube-*.parquet")]
+    assert len(kept) == 1 and kept[0].count("-") == 2
+    from critmin import cache
+
+    cache._RECENT.clear()  # the next call reads the subset's file
+    again = critmin.risk(minerals=minerals, years=years)
+    pd.testing.assert_frame_equal(again, subsets[None])
     for compat, sub in subsets.items():
         assert len(sub) > 1000
         whole = critmin.cube(compat=compat)

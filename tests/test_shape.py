@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import critmin
-from critmin import compute, schema
+from critmin import cache, schema, version
 from critmin.errors import InvalidInput, NotFound
 from critmin.store import get_store, paths
 
@@ -65,13 +65,13 @@ def test_a_changed_constant_never_serves_old_numbers(monkeypatch: pytest.MonkeyP
 def test_the_cache_key_covers_data_version_schema_and_parameters(
         monkeypatch: pytest.MonkeyPatch) -> None:
     store = get_store()
-    key = compute.cache_key(store, "default")
-    monkeypatch.setattr(critmin, "__version__", "99.0")
-    assert compute.cache_key(store, "default") != key
+    key = cache.cache_key(store, "default")
+    monkeypatch.setattr(version, "__version__", "99.0")
+    assert cache.cache_key(store, "default") != key
     monkeypatch.undo()
     monkeypatch.setenv("CRITMIN_SNAPSHOT", str(paths.snapshot_dir()))
     monkeypatch.setattr(schema, "digest", lambda: "other")
-    assert compute.cache_key(store, "default") != key
+    assert cache.cache_key(store, "default") != key
 
 
 def test_numpy_and_plain_arguments_are_converted() -> None:

@@ -56,7 +56,6 @@ def snapshot_year_sums(codes: list[str]) -> pd.DataFrame:
 
 # -- flows against the SQLite ------------------------------------------------------------------
 
-@pytest.mark.slow
 def test_flow_rows_equal_sqlite_rows(sqlite_year_sums: pd.DataFrame, manifest: dict) -> None:
     assert int(sqlite_year_sums["n"].sum()) == BACI_ROWS
     cov = manifest["coverage"]
@@ -71,7 +70,6 @@ def test_flow_rows_equal_sqlite_rows(sqlite_year_sums: pd.DataFrame, manifest: d
     assert manifest["tables"]["flows"]["rows"] == expected
 
 
-@pytest.mark.slow
 def test_flow_sums_per_year_equal_sqlite(sqlite_year_sums: pd.DataFrame,
                                          source_files: dict[str, Path]) -> None:
     with sqlite3.connect(f"file:{source_files['baci']}?mode=ro", uri=True) as con:
@@ -88,7 +86,6 @@ def test_flow_sums_per_year_equal_sqlite(sqlite_year_sums: pd.DataFrame,
     assert int(mine["q_null"].sum()) == 61_682
 
 
-@pytest.mark.slow
 def test_every_baci_code_of_the_release_maps(source_files: dict[str, Path], manifest: dict) -> None:
     assert manifest["unmapped_baci_codes"] == []
     assert get_store().status()["unmapped_baci_codes"] == []
@@ -100,7 +97,6 @@ def test_every_baci_code_of_the_release_maps(source_files: dict[str, Path], mani
     assert used <= mapped
 
 
-@pytest.mark.slow
 def test_rebuild_reproduces_committed_snapshot(wheel: Path, tmp_path: Path, manifest: dict) -> None:
     from critmin.build import build_snapshot
     from critmin.schema import SNAPSHOT_TABLES

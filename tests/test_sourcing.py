@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from scipy.optimize import minimize
 
 import critmin
+from critmin.figures import frontier_figure
 from critmin.optimiser.model import Sourcing, Weights, bounds, build_model, infeasible
 from critmin.optimiser.result import mix_metrics
 from critmin.optimiser.solve import solve
@@ -164,7 +165,7 @@ def test_the_frontier_trades_risk_for_cost() -> None:
     assert len(t) == 6 and (t["status"] == "optimal").all()
     assert t["unit_cost_usd_per_kg"].iloc[-1] <= t["unit_cost_usd_per_kg"].iloc[0]
     assert t["risk"].iloc[-1] >= t["risk"].iloc[0]
-    assert f.figure().data[0].x is not None
+    assert frontier_figure(f).data[0].x is not None
 
 
 def test_cli_optimise_json(cli) -> None:

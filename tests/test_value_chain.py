@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 import critmin
-from critmin import compute, schema
+from critmin import schema
+from critmin.inputs import read_cube_inputs
 from critmin.metrics import cube as cube_mod
 from critmin.store import get_store
 
@@ -53,7 +54,7 @@ def test_low_value_cobalt_intermediates_are_not_counted_as_metal() -> None:
 def test_world_trade_of_the_content_is_plausible_or_withheld() -> None:
     store = get_store()
     years = list(range(2018, 2025))
-    inputs, _pairs, _links = compute.cube_inputs(store, years)
+    inputs = read_cube_inputs(store, years)
     inputs = cube_mod.harmonise(inputs)
     pairs = cube_mod.headline_pairs(inputs)
     factored = pairs[(pairs["unfactored_kusd"] == 0).to_numpy()]

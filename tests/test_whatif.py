@@ -210,7 +210,7 @@ def kind_defaults_in(text: str) -> bool:
     """The licence default the methods quote is the catalog's."""
     from pathlib import Path
 
-    from critmin.whatif import kind_defaults
+    from critmin.whatif.registries import kind_defaults
 
     methods = (Path(__file__).parents[1] / "docs" / "methods.md").read_text()
     defaults = kind_defaults()

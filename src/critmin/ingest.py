@@ -1,7 +1,7 @@
 """Getting user data in: every import through one path.
 
-:func:`import_source` reads any registered source kind (``baci`` today), streams validated
-rows to disk, finalises each year out of core and publishes them in one atomic step under
+:func:`import_source` reads any source kind of the registry (:mod:`critmin.sources.registry`:
+``baci`` release files, a company's ``purchases``), streams validated rows to disk, finalises each year out of core and publishes them in one atomic step under
 the store's write lock, so concurrent imports never lose each other's years and readers
 never see half an import. The bundled snapshot is built by :mod:`critmin.build` through the
 same readers and validation.
@@ -9,15 +9,13 @@ same readers and validation.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-
 from critmin.errors import DataError, InvalidInput, NotFound, nearest
-from critmin.sources import baci
+from critmin.sources import registry
 from critmin.sources.coverage import Coverage
 from critmin.sources.validate import Known
 from critmin.store import get_store, paths
@@ -26,28 +24,9 @@ Say = Callable[[str], None]
 RowsRead = Callable[[str, int], None]
 
 
-@dataclass(frozen=True)
-class Source:
-    """A kind of data users can import: which table it fills and how to read it."""
-
-    kind: str
-    table: str
-    description: str
-    read: Callable[[Sequence[Path], Known, Coverage, RowsRead | None], Iterator[pa.Table]]
-
-
-def _read_baci(files: Sequence[Path], known: Known, cov: Coverage,
-               progress: RowsRead | None) -> Iterator[pa.Table]:
-    store = get_store()
-    return baci.read_release(files, store.table("country_codes"), store.table("countries"),
-                             known, cov, progress)
-
-
-SOURCES = {
-    "baci": Source("baci", "flows",
-                   "CEPII BACI release CSV files (t,i,j,k,v,q), plain or zipped", _read_baci),
-}
-"""The source registry: every import goes through :func:`import_source` with one of these."""
+SOURCES = registry.importers()
+"""The sources users can import, by kind: the readers of :data:`critmin.sources.registry.READERS`
+that read a user's files (``baci`` release files, ``purchases`` records)."""
 
 
 @dataclass
@@ -104,9 +83,9 @@ def import_source(kind: str, files: Sequence[str | Path] | str | Path, append: b
     Parameters
     ----------
     kind : str
-        A key of :data:`SOURCES` (``"baci"``).
+        A key of :data:`SOURCES` (``"baci"``, ``"purchases"``).
     files : path or list of paths
-        The files (plain or zipped CSV).
+        The files (plain or zipped CSV for ``baci``; CSV for ``purchases``).
     append : bool
         Add to the stored rows of the imported years instead of replacing them.
     products : str
@@ -133,16 +112,17 @@ def import_source(kind: str, files: Sequence[str | Path] | str | Path, append: b
     from critmin.store.staging import Staging
 
     source = SOURCES.get(str(kind))
-    if source is None:
+    if source is None or source.read is None:
         raise NotFound(f"unknown source kind {kind!r}",
                        suggestions=nearest(str(kind), SOURCES) or list(SOURCES))
+    table = source.tables[0]
     paths_in = _files(files)
-    known = known_for(source.table, products)
+    known = known_for(table, products)
     cov = Coverage(source=kind)
     store = get_store()
-    snapshot_rows = store.rows_by_year(source.table)
+    snapshot_rows = store.rows_by_year(table)
     with temp_folder(paths.imports_dir()) as folder:
-        staging = Staging(folder, source.table)
+        staging = Staging(folder, table)
         try:
             for batch in source.read(paths_in, known, cov, progress):
                 if batch.num_rows:
@@ -154,8 +134,8 @@ def import_source(kind: str, files: Sequence[str | Path] | str | Path, append: b
             reasons = ", ".join(f"{k}: {v:,}" for k, v in cov.dropped.items()) or "no rows"
             raise DataError(f"nothing to import: every row was dropped ({reasons})")
         with user.writing(waiting) as manifest:
-            entry = manifest["tables"].setdefault(source.table, {"years": {}})
-            imported = user.year_files(manifest, source.table)
+            entry = manifest["tables"].setdefault(table, {"years": {}})
+            imported = user.year_files(manifest, table)
             before = {**snapshot_rows, **{int(y): p["rows"] for y, p in entry["years"].items()}}
             replaced: dict[int, dict[str, Any]] = {}
             for year in sorted(staging.rows):
@@ -164,7 +144,7 @@ def import_source(kind: str, files: Sequence[str | Path] | str | Path, append: b
                     stored = imported[year]
                 elif append and year in snapshot_rows:
                     stored = folder / f"snapshot-{year}.parquet"
-                    store.export_year(source.table, year, stored)
+                    store.export_year(table, year, stored)
                 final = staging.finalize(year, stored)
                 for reason, count in final.dropped.items():
                     cov.drop(reason, count)
@@ -175,7 +155,7 @@ def import_source(kind: str, files: Sequence[str | Path] | str | Path, append: b
                     "from": "import" if year in imported else
                             "snapshot" if year in snapshot_rows else "nothing",
                     "rows_before": had, "rows_after": final.rows}
-                name = user.data_file_name(source.table, year, final.sha256)
+                name = user.data_file_name(table, year, final.sha256)
                 final.path.replace(paths.imports_dir() / name)
                 entry["years"][str(year)] = {"file": name, "sha256": final.sha256,
                                              "bytes": final.bytes, "rows": final.rows}

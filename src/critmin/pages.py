@@ -72,11 +72,10 @@ SOURCES = [
 
 
 def names() -> dict[str, str]:
-    """ISO3 -> country name."""
-    from critmin.query import countries
+    """ISO3 -> country name (:func:`critmin.resolve.country_names`)."""
+    from critmin.resolve import country_names
 
-    c = countries()
-    return dict(zip(c["iso3"].astype(str), c["name"].astype(str), strict=True))
+    return {str(k): str(v) for k, v in country_names().items()}
 
 
 def check_stage(stage: str | None) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from critmin import checks, compute, resolve, schema
+from critmin import cache, checks, resolve, schema
 from critmin.errors import InvalidInput, nearest
 from critmin.present import records
 from critmin.store import Store, get_store
@@ -67,10 +67,6 @@ class CountryProfile:
     def sheets(self) -> dict[str, pd.DataFrame]:
         """The profile's tables by sheet name, for a multi-sheet file."""
         return {"data": self.minerals, "stages": self.stages, "suppliers": self.suppliers}
-
-
-def _names(store: Store) -> pd.Series:
-    return store.table("countries").set_index("iso3")["name"]
 
 
 def _top_suppliers(partners: pd.DataFrame, top: int, names: pd.Series) -> pd.DataFrame:
@@ -136,9 +132,9 @@ def profile(country: str, year: int | None = None, top: int = 3, sort: str = "ri
         raise InvalidInput(f"unknown sort {sort!r}", suggestions=nearest(str(sort), SORTS)
                            or list(SORTS))
     year = check_year(store, year)
-    names = _names(store)
-    rows = compute.load(store, "cube", years=[year], countries=[iso3])
-    stages = compute.load(store, "stages", years=[year], countries=[iso3])
+    names = resolve.country_names()
+    rows = cache.load(store, "cube", years=[year], countries=[iso3])
+    stages = cache.load(store, "stages", years=[year], countries=[iso3])
     lists = own_lists(store, iso3)
     memberships = list_memberships(store)
     entries = store.table("critical_lists")
@@ -158,7 +154,7 @@ def profile(country: str, year: int | None = None, top: int = 3, sort: str = "ri
     if not show_all:
         rows = rows[shown]
     suppliers = _top_suppliers(
-        compute.load(store, "partners", years=[year], countries=[iso3]), top, names)
+        cache.load(store, "partners", years=[year], countries=[iso3]), top, names)
     label = (suppliers["supplier"] + " "
              + (suppliers["share"] * 100).round(0).astype(int).astype(str) + "%")
     text = label.groupby(suppliers["mineral"]).agg(", ".join)
@@ -308,10 +304,10 @@ def mineral(name: str, year: int | None = None, top: int = 15) -> MineralProfile
     top = checks.as_int(top, "top", minimum=1, maximum=500)
     info = store.table("minerals").set_index("mineral").loc[slug]
     year = check_year(store, year)
-    rows = compute.load(store, "cube", minerals=[slug])
+    rows = cache.load(store, "cube", minerals=[slug])
     if rows.empty:
         raise InvalidInput(f"no production or trade recorded for {info['name']}")
-    names = _names(store)
+    names = resolve.country_names()
     now = rows[rows["year"] == year]
     producers = _ranked(now[["country", "production_t"]], "production_t")
     producers.insert(1, "name", producers["country"].map(names))
@@ -320,8 +316,11 @@ def mineral(name: str, year: int | None = None, top: int = 15) -> MineralProfile
                                             "exports_kusd": "value_kusd"})
                         [["exporter", "qty_basis_t", "value_kusd"]], "qty_basis_t", top)
     exporters.insert(1, "name", exporters["exporter"].map(names))
-    pairs = compute.load(store, "partners", years=[year], minerals=[slug])
-    pairs = pairs[pairs["stage"] == "headline"]  # stage rows add up to these
+    # one year's rows from the cache file; with no cache, every year's, computed with the
+    # cube above (once, not twice). The headline rows only: the stage rows add up to them
+    cached = cache.cache_path(store, "partners", "default").exists()
+    pairs = cache.load(store, "partners", years=[year] if cached else None, minerals=[slug])
+    pairs = pairs[(pairs["year"] == year) & (pairs["stage"] == "headline")]
     pairs = pairs.sort_values(["qty_basis_t", "exporter", "importer"],
                               ascending=[False, True, True]).head(top)
     notes = [f"Quantities are tonnes of {info['basis']} ({info['basis_note']})"]

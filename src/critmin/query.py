@@ -7,16 +7,20 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from critmin import checks, compute, resolve, schema
+from critmin import cache, checks, compute, resolve, schema
 from critmin.errors import InvalidInput, NotFound, nearest
 from critmin.store import get_store
+from critmin.store.engine import Engine
 
 
 def status(verify: bool = False) -> dict[str, Any]:
@@ -182,7 +186,7 @@ def cube(compat: str | None = None) -> pd.DataFrame:
     >>> cube.attrs["units"]["imports_basis_t"]
     't (basis)'
     """
-    return compute.load(get_store(), compute.OUTPUTS[compute.mode_of(compat)][0], compat)
+    return cache.load(get_store(), compute.OUTPUTS[compute.mode_of(compat)][0], compat)
 
 
 def risk(countries: Sequence[str] | str | None = None, minerals: Sequence[str] | str | None = None,
@@ -221,8 +225,8 @@ def risk(countries: Sequence[str] | str | None = None, minerals: Sequence[str] |
     """
     mode = compute.mode_of(compat)
     year_list, mineral_list = resolve_years(years), resolve_minerals(minerals)
-    frame = compute.load(get_store(), compute.OUTPUTS[mode][0], compat, years=year_list,
-                         minerals=mineral_list, countries=resolve_countries(countries))
+    frame = cache.load(get_store(), compute.OUTPUTS[mode][0], compat, years=year_list,
+                       minerals=mineral_list, countries=resolve_countries(countries))
     if not as_group:
         return frame
     if mode != "default":
@@ -233,10 +237,14 @@ def risk(countries: Sequence[str] | str | None = None, minerals: Sequence[str] |
     if not groups:
         raise InvalidInput("as_group needs a group among the countries (G7, EU27, BRICS, Quad…)")
     years_all = year_list or sorted(store.rows_by_year("flows") | store.rows_by_year("production"))
+    from critmin.inputs import read_cube_inputs
+    from critmin.metrics.country_groups import group_cube
+
     parts = [frame]
     for name in groups:
         label, members = group_membership(name, years_all)
-        parts.append(compute.group_cube(store, label, members, years_all, mineral_list))
+        inputs = read_cube_inputs(store, years_all, mineral_list)
+        parts.append(group_cube(inputs, label, members))
     out = pd.concat(parts, ignore_index=True)
     out.attrs["units"] = schema.units("cube")
     return out
@@ -257,12 +265,64 @@ def risk_columns(output: str = "cube") -> list[str]:
     return first + [c for c in cols if c not in first]
 
 
-def _risk_source(countries: Sequence[str] | str | None, minerals: Sequence[str] | str | None,
-                 years: Sequence[int] | int | None) -> tuple[Path, dict[str, list[Any] | None]]:
+@dataclass(frozen=True)
+class RiskSource:
+    """Where the rows of a :func:`risk` request are read from."""
+
+    output: str
+    """The cube output of the mode: ``cube`` or ``cube_compat``."""
+    compat: str | None
+    where: dict[str, list[Any] | None]
+    """The filter on the output's rows: country, mineral, year (None: all)."""
+    cached: bool
+    """True: the rows are read from the cached output (it is there, or the whole output is
+    asked for and is computed and cached first); False: only the rows asked for are
+    computed (no cache, and a subset asked for or groups as one importer)."""
+
+    def file(self, progress: compute.Progress | None = None) -> Path:
+        """The cached output, computed and cached first if needed."""
+        return cache.cached_file(get_store(), self.output, self.compat, progress)
+
+
+def risk_source(countries: Sequence[str] | str | None = None,
+                minerals: Sequence[str] | str | None = None,
+                years: Sequence[int] | int | None = None, compat: str | None = None,
+                as_group: bool = False) -> RiskSource:
+    """Where :func:`risk`'s rows are read from: the cached output when it is there or when
+    the whole of it is asked for, otherwise computed for the rows asked for only (the same
+    numbers: every metric is per mineral and year). Decides only; nothing is computed.
+
+    Examples
+    --------
+    >>> source = critmin.query.risk_source("India", "lithium", 2021)
+    >>> source.output, source.where["country"], source.where["year"]
+    ('cube', ['IND'], [2021])
+    """
+    mode = compute.mode_of(compat)
+    output = compute.OUTPUTS[mode][0]
     where: dict[str, list[Any] | None] = {
         "country": resolve_countries(countries), "mineral": resolve_minerals(minerals),
         "year": resolve_years(years)}
-    return compute.cached_file(get_store(), "cube"), where
+    everything = all(v is None for v in where.values())
+    cached = not as_group and (
+        everything or cache.cache_path(get_store(), output, mode).exists())
+    return RiskSource(output, compat, where, cached)
+
+
+@contextmanager
+def _risk_rows(countries: Sequence[str] | str | None, minerals: Sequence[str] | str | None,
+               years: Sequence[int] | int | None
+               ) -> Iterator[tuple[Path, dict[str, list[Any] | None]]]:
+    """A Parquet file holding :func:`risk`'s rows and the filter that selects them: the
+    cached cube, or the rows computed into a temporary file in the cache's own schema (so
+    that the store pages, orders and writes them alike)."""
+    source = risk_source(countries, minerals, years)
+    if source.cached:
+        yield source.file(), source.where
+        return
+    frame = risk(countries, minerals, years)
+    with tempfile.TemporaryDirectory(prefix="critmin-risk-") as folder:
+        yield cache.write_output(source.output, frame, Path(folder) / "risk.parquet"), {}
 
 
 def risk_page(countries: Sequence[str] | str | None = None,
@@ -280,11 +340,12 @@ def risk_page(countries: Sequence[str] | str | None = None,
     """
     limit = checks.as_int(limit, "limit", minimum=1, maximum=100_000)
     offset = checks.as_int(offset, "offset", minimum=0)
-    path, where = _risk_source(countries, minerals, years)
     store = get_store()
-    frame = store.read_parquet(path, where, risk_columns(), RISK_ORDER, limit, offset)
+    with _risk_rows(countries, minerals, years) as (path, where):
+        frame = store.read_parquet(path, where, risk_columns(), RISK_ORDER, limit, offset)
+        total = store.count_parquet(path, where)
     frame.attrs["units"] = schema.units("cube")
-    return frame, store.count_parquet(path, where)
+    return frame, total
 
 
 def risk_file(dest: Path, fmt: str, countries: Sequence[str] | str | None = None,
@@ -294,9 +355,9 @@ def risk_file(dest: Path, fmt: str, countries: Sequence[str] | str | None = None
     json, parquet), streamed by the store: memory stays small whatever the size."""
     from critmin.present import LIST_TEXT_COLUMNS
 
-    path, where = _risk_source(countries, minerals, years)
-    get_store().copy(path, where, risk_columns(), fmt, dest, list(LIST_TEXT_COLUMNS),
-                     RISK_ORDER)
+    with _risk_rows(countries, minerals, years) as (path, where):
+        get_store().copy(path, where, risk_columns(), fmt, dest, list(LIST_TEXT_COLUMNS),
+                         RISK_ORDER)
     return dest
 
 
@@ -346,9 +407,9 @@ def stages(countries: Sequence[str] | str | None = None,
         if bad:
             raise NotFound(f"unknown stage {bad[0]!r}",
                            suggestions=nearest(bad[0], schema.STAGES) or list(schema.STAGES))
-    frame = compute.load(get_store(), "stages", years=resolve_years(years),
-                         minerals=resolve_minerals(minerals),
-                         countries=resolve_countries(countries))
+    frame = cache.load(get_store(), "stages", years=resolve_years(years),
+                       minerals=resolve_minerals(minerals),
+                       countries=resolve_countries(countries))
     if wanted is not None:
         frame = frame[frame["stage"].isin(wanted)].reset_index(drop=True)
         frame.attrs["units"] = schema.units("stages")
@@ -378,9 +439,9 @@ def partners(importers: Sequence[str] | str | None = None,
     >>> p.set_index("exporter")["share"].idxmax()
     'CHN'
     """
-    return compute.load(get_store(), "partners", years=resolve_years(years),
-                        minerals=resolve_minerals(minerals),
-                        countries=resolve_countries(importers))
+    return cache.load(get_store(), "partners", years=resolve_years(years),
+                      minerals=resolve_minerals(minerals),
+                      countries=resolve_countries(importers))
 
 
 def default_year() -> int:
@@ -406,7 +467,8 @@ EXPORTABLE = ("cube", "partners")
 
 
 def export_table(table: str, out: str | Path, compat: str | None = None,
-                 progress: compute.Progress | None = None) -> Path:
+                 progress: compute.Progress | None = None, engine: Engine | None = None
+                 ) -> Path:
     """Write a table to a file, in the format of its extension.
 
     Parameters
@@ -421,6 +483,10 @@ def export_table(table: str, out: str | Path, compat: str | None = None,
         For the cube: ``"geopolrisk-py"`` exports that mode's cube.
     progress : callable, optional
         Called with a message at each stage of a long export.
+    engine : Engine, optional
+        For the cube and partners: what aggregates the flows when they are not cached yet
+        (:func:`critmin.store.get_engine`; DuckDB unless given; every engine gives the same
+        numbers).
 
     Returns
     -------
@@ -436,6 +502,7 @@ def export_table(table: str, out: str | Path, compat: str | None = None,
     """
     from critmin import present
 
+    mode = compute.mode_of(compat)
     name = checks.as_name(table, "table")
     names = [*schema.SNAPSHOT_TABLES, *EXPORTABLE]
     if name not in names:
@@ -444,12 +511,12 @@ def export_table(table: str, out: str | Path, compat: str | None = None,
     fmt = present.output_format(out)
     store = get_store()
     if fmt == "xlsx":
-        frame = (compute.load(store, name, compat) if name in EXPORTABLE
+        frame = (cache.load(store, name, compat, engine=engine) if name in EXPORTABLE
                  else store.table(name))
         return present.write(out, frame)
     if name in EXPORTABLE:
-        output = "cube_compat" if name == "cube" and compute.mode_of(compat) != "default" else name
-        source: Path | str = compute.cached_file(store, output, compat, progress)
+        output = "cube_compat" if name == "cube" and mode != "default" else name
+        source: Path | str = cache.cached_file(store, output, compat, progress, engine)
         columns = schema.public_columns(output)
     else:
         source, columns = name, schema.public_columns(name)

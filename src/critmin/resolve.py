@@ -1,11 +1,12 @@
 """Name resolution used everywhere: countries and minerals by code, name or alias.
 
 One index per kind, built by :func:`country_index` / :func:`mineral_index` from the
-catalog tables; the snapshot build uses the same index to match source names.
+catalog tables; the snapshot build uses the same index to match source names. The country
+index is also the one ISO3 -> name lookup (:func:`country_names`) every result uses.
 
->>> from critmin.resolve import country, mineral
->>> country("South Korea"), country("usa"), mineral("REE")
-('KOR', 'USA', 'rare-earths')
+>>> from critmin.resolve import country, country_names, mineral
+>>> country("South Korea"), country("usa"), mineral("REE"), country_names()["IND"]
+('KOR', 'USA', 'rare-earths', 'India')
 """
 
 from __future__ import annotations
@@ -38,11 +39,13 @@ def key(text: str) -> str:
 
 @dataclass(frozen=True)
 class Index:
-    """Lookup keys -> canonical id, labels shown in suggestions, and ambiguous keys."""
+    """Lookup keys -> canonical id, names and labels (shown in suggestions) by id, and
+    ambiguous keys."""
 
     keys: dict[str, str]
     labels: dict[str, str]
     ambiguous: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)
 
     def resolve(self, value: str, kind: str) -> str:
         """The id ``value`` names; NotFound with the nearest choices, or Ambiguous."""
@@ -74,9 +77,11 @@ def country_index(countries: pd.DataFrame) -> Index:
     and BACI codes. Names and ISO3 codes win over aliases, so an alias never shadows
     another country's name."""
     keys: dict[str, str] = {}
+    names: dict[str, str] = {}
     labels: dict[str, str] = {}
     rows = _records(countries)
     for row in rows:
+        names[row["iso3"]] = row["name"]
         labels[row["iso3"]] = f"{row['name']} ({row['iso3']})"
         for text in (row["iso3"], row["name"]):
             keys.setdefault(key(text), row["iso3"])
@@ -89,7 +94,7 @@ def country_index(countries: pd.DataFrame) -> Index:
                 keys.setdefault(str(int(code)), row["iso3"])
     ambiguous: dict[str, tuple[str, ...]] = {
         k: ids for k, ids in AMBIGUOUS_COUNTRY_NAMES.items() if all(i in labels for i in ids)}
-    return Index(keys, labels, ambiguous)
+    return Index(keys, labels, ambiguous, names)
 
 
 def mineral_index(minerals: pd.DataFrame) -> Index:
@@ -116,6 +121,17 @@ def _country_index(fingerprint: str) -> Index:
 @cache
 def _mineral_index(fingerprint: str) -> Index:
     return mineral_index(get_store().table("minerals"))
+
+
+def country_names() -> pd.Series:
+    """Country names by ISO3 code, indexed by ``iso3``: the one lookup every result uses
+    (the caller's own copy).
+
+    >>> country_names()["CHN"]
+    'China'
+    """
+    names = _country_index(get_store().fingerprint).names
+    return pd.Series(names, name="name", dtype=object).rename_axis("iso3")
 
 
 def country(value: str) -> str:

@@ -1,21 +1,30 @@
-"""Every table's columns, dtypes, units and descriptions, declared once in ``catalog/schema.csv``.
+"""Every table's columns, dtypes, units, keys, dimensions and descriptions, declared once in
+``catalog/schema.csv``; the dimensions themselves in ``catalog/dimensions.csv``.
 
-Input tables (the canonical snapshot) and output tables (the cube, profiles, partners…) are
-declared the same way. Readers produce frames in these schemas, the store writes them, the
-manifest publishes them, and every output frame carries its units from here; nothing else
-spells a unit. An output column declared without dtype, unit or description takes them from
-the first earlier declaration of the same column name, so each meaning is written once.
+Input tables (the canonical snapshot), user tables (a company's purchase records) and output
+tables (the cube, profiles, partners…) are declared the same way. Readers produce frames in
+these schemas, the store writes them, the manifest publishes them, and every output frame
+carries its units from here; nothing else spells a unit or a key. An output column declared
+without dtype, unit or description takes them from the first earlier declaration of the same
+column name, so each meaning is written once. A column's ``key`` is its position in the
+table's row key (which is also the table's sort order); its ``dimension`` says what it is
+(time, country, partner, mineral, stage, product…), whatever it is called.
 
 >>> units("cube")["imports_basis_t"]
 't (basis)'
 >>> public_columns("partners")[:3]
 ['year', 'importer', 'exporter']
+>>> key("partners")
+['year', 'importer', 'mineral', 'stage', 'exporter']
+>>> time_column("purchases"), grains("purchases"), str(parse_period("2024-03"))
+('period', ('year', 'month'), '2024-03')
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
+import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -52,6 +61,13 @@ SNAPSHOT_TABLES = (
 )
 """Tables of the canonical snapshot, in build order."""
 
+USER_TABLES = ("purchases",)
+"""Tables only a user's imports fill (no snapshot rows): a company's own records, kept beside
+the country tables and never mixed into them."""
+
+STORED_TABLES = SNAPSHOT_TABLES + USER_TABLES
+"""Every table the store serves."""
+
 STAGES = ("ore", "intermediate", "refined", "alloy", "scrap", "product")
 """Supply-chain stages of traded products and production, upstream first."""
 
@@ -72,12 +88,28 @@ class Column:
     dtype: str
     unit: str
     check: str
+    key: int | None
+    """Position in the table's row key (1 first), None when the column is not in it."""
+    dimension: str
+    """What the column is (a name of ``catalog/dimensions.csv``), empty when it is a value."""
     priority: int
     description: str
 
 
-def _text() -> str:
-    return resources.files("critmin.catalog").joinpath("schema.csv").read_text("utf-8")
+@dataclass(frozen=True)
+class Dimension:
+    """One declared dimension."""
+
+    name: str
+    reference: str
+    """``table.column`` whose values the dimension takes, empty when it has no table."""
+    grains: tuple[str, ...]
+    """For time: the grains a time column may have (a year, a month)."""
+    description: str
+
+
+def _text(name: str = "schema.csv") -> str:
+    return resources.files("critmin.catalog").joinpath(name).read_text("utf-8")
 
 
 @cache
@@ -90,7 +122,8 @@ def columns() -> dict[str, tuple[Column, ...]]:
         col = Column(
             table=row["table"], name=row["column"],
             dtype=row["dtype"] or known["dtype"], unit=row["unit"] or known["unit"],
-            check=row["check"], priority=int(row["priority"] or DEFAULT_PRIORITY),
+            check=row["check"], key=int(row["key"]) if row["key"] else None,
+            dimension=row["dimension"], priority=int(row["priority"] or DEFAULT_PRIORITY),
             description=row["description"] or known["description"],
         )
         out.setdefault(col.table, []).append(col)
@@ -124,9 +157,136 @@ def priorities(table: str) -> dict[str, int]:
     return {c.name: c.priority for c in table_columns(table)}
 
 
+def key(table: str) -> list[str]:
+    """The row key of ``table`` in key order (also its sort order); empty when none is declared.
+
+    >>> key("flows")
+    ['year', 'exporter', 'importer', 'hs6']
+    """
+    keyed = [c for c in table_columns(table) if c.key is not None]
+    return [c.name for c in sorted(keyed, key=lambda c: c.key or 0)]
+
+
+def value_columns(table: str) -> list[str]:
+    """The columns of ``table`` outside its key, in declared order."""
+    return [c.name for c in table_columns(table) if c.key is None]
+
+
+def dimensions(table: str) -> dict[str, str]:
+    """Column -> dimension, for the columns of ``table`` that are one.
+
+    >>> dimensions("flows")
+    {'year': 'time', 'exporter': 'partner', 'importer': 'country', 'hs6': 'product'}
+    """
+    return {c.name: c.dimension for c in table_columns(table) if c.dimension}
+
+
+def column_of(table: str, dimension: str) -> str | None:
+    """The column of ``table`` that is ``dimension`` (None when it has none).
+
+    >>> column_of("partners", "country"), column_of("partners", "partner")
+    ('importer', 'exporter')
+    """
+    if dimension not in declared_dimensions():
+        from critmin.errors import NotFound, nearest
+
+        raise NotFound(f"unknown dimension {dimension!r}",
+                       suggestions=nearest(dimension, declared_dimensions()))
+    found = [name for name, dim in dimensions(table).items() if dim == dimension]
+    return found[0] if found else None
+
+
+def time_column(table: str) -> str | None:
+    """The time column of ``table`` (``year``, or ``period`` for a table kept by month)."""
+    return column_of(table, "time")
+
+
+@cache
+def declared_dimensions() -> dict[str, Dimension]:
+    """Every declared dimension, by name."""
+    return {
+        row["dimension"]: Dimension(
+            name=row["dimension"], reference=row["reference"],
+            grains=tuple(g for g in row["grains"].split(";") if g),
+            description=row["description"])
+        for row in csv.DictReader(_text("dimensions.csv").splitlines())
+    }
+
+
+GRAINS = ("year", "month")
+"""Grains of a time key, coarsest first."""
+
+PERIOD_CHECK = "period"
+"""The check of a time column that holds a period (``2024`` or ``2024-03``), not a year."""
+
+_PERIOD = re.compile(r"^(?P<year>\d{4})(?:-(?P<month>\d{2}))?$")
+
+
+def grains(table: str) -> tuple[str, ...]:
+    """The grains ``table``'s time key may take: ``("year",)`` for a year column, the time
+    dimension's declared grains for a period column, ``()`` without a time column."""
+    name = time_column(table)
+    if name is None:
+        return ()
+    col = next(c for c in table_columns(table) if c.name == name)
+    if col.check == PERIOD_CHECK:
+        return declared_dimensions()["time"].grains
+    return ("year",)
+
+
+@dataclass(frozen=True)
+class Period:
+    """A year (``month`` None) or one month of it.
+
+    >>> parse_period("2024-03").grain, parse_period(2024).grain
+    ('month', 'year')
+    """
+
+    year: int
+    month: int | None = None
+
+    @property
+    def grain(self) -> str:
+        """``year`` or ``month``."""
+        return "year" if self.month is None else "month"
+
+    def __str__(self) -> str:
+        return f"{self.year:04d}" if self.month is None else f"{self.year:04d}-{self.month:02d}"
+
+
+def parse_period(value: str | int) -> Period:
+    """A period from ``2024`` or ``"2024"`` (a year) or ``"2024-03"`` (a month).
+
+    Raises :class:`~critmin.errors.InvalidInput` naming the value for anything else (a
+    month outside 1-12, a year outside critmin's accepted range, another format).
+
+    >>> parse_period("2024-13")
+    Traceback (most recent call last):
+    critmin.errors.InvalidInput: month 13 of period '2024-13' is not 1-12
+    """
+    from critmin.checks import YEAR_MIN, year_max
+    from critmin.errors import InvalidInput
+
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise InvalidInput(f"a period is a year (2024) or a month (2024-03), not {value!r}")
+    text = f"{value:04d}" if isinstance(value, int) else value.strip()
+    match = _PERIOD.fullmatch(text)
+    if match is None:
+        raise InvalidInput(f"a period is a year (2024) or a month (2024-03), not {value!r}")
+    year = int(match["year"])
+    if not YEAR_MIN <= year <= year_max():
+        raise InvalidInput(f"year {year} of period {text!r} is outside "
+                           f"{YEAR_MIN}-{year_max()}")
+    month = int(match["month"]) if match["month"] else None
+    if month is not None and not 1 <= month <= 12:
+        raise InvalidInput(f"month {month} of period {text!r} is not 1-12")
+    return Period(year, month)
+
+
 def digest() -> str:
     """A hash of every declaration: part of the key of any cached output."""
-    return hashlib.sha256(_text().encode()).hexdigest()[:16]
+    text = _text() + _text("dimensions.csv")
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def select(table: str, frame: pd.DataFrame) -> pd.DataFrame:

@@ -23,7 +23,7 @@ from critmin.optimiser.result import mix_metrics, read_result
 from critmin.optimiser.solve import solve
 from critmin.present import records
 from critmin.scenarios.network import collapse
-from critmin.whatif import MineralNetwork, network, parties
+from critmin.trade_network import MineralNetwork, network, required_parties
 
 REDIRECTABLE = 0.1
 """Default share of a supplier's exports to other customers that it could redirect."""
@@ -52,8 +52,7 @@ def market(importer: str, mineral: str, year: int | None = None, stage: str | No
            ) -> Market:
     """The importer (a country, or a group as one) and every other country of the network."""
     net = network(mineral, year, stage)
-    who = parties(importer, net.year, "importer")
-    assert who is not None
+    who = required_parties(importer, net.year, "importer")
     g = net.network
     members = g.index(who.iso3)
     if not len(members):
@@ -86,14 +85,8 @@ def market(importer: str, mineral: str, year: int | None = None, stage: str | No
         "governance_risk": risk, "upstream_risk": upstream,
         "price_usd_per_kg": price, "china_origin_share": china_origin,
     }).drop(index=at).reset_index(drop=True)
-    names = get_names()
+    names = resolve.country_names()
     return Market(net, label, frame, float(to_importer.sum()), names)
-
-
-def get_names() -> pd.Series:
-    from critmin.store import get_store
-
-    return get_store().table("countries").set_index("iso3")["name"]
 
 
 def caps(m: Market, redirectable: float, production_share: float) -> np.ndarray:
@@ -212,7 +205,7 @@ class Portfolio:
 
     def summary(self) -> str:
         """A few lines for people."""
-        names = get_names()
+        names = resolve.country_names()
         top = self.portfolio[self.portfolio["tonnes"] > 0.005 * self.demand_t].head(6)
         mix = ", ".join(f"{names.get(s, s)} {x:.0%}" for s, x in zip(top["supplier"],
                                                                      top["share"], strict=True))
@@ -423,12 +416,6 @@ class Frontier:
     basis: str
     table: pd.DataFrame
 
-    def figure(self) -> Any:
-        """The frontier as a plotly figure."""
-        from critmin.figures import frontier_figure
-
-        return frontier_figure(self)
-
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready form (the ``--json`` output)."""
         return {"importer": self.importer, "mineral": self.mineral, "year": self.year,
@@ -457,8 +444,8 @@ def frontier(importer: str, mineral: str, year: int | None = None, stage: str | 
     Returns
     -------
     Frontier
-        ``table`` (one row per point: weights, the mix's risk, HHI, unit cost, China's
-        share), ``figure()``.
+        ``table``: one row per point (weights, the mix's risk, HHI, unit cost, China's
+        share).
 
     Examples
     --------

@@ -7,6 +7,10 @@ Every error, whatever its cause, is answered in one shape::
 with 404 for unknown names, 422 for invalid parameters, 413 for an oversized request and
 5xx for the server's own failures. Results that do not change while the data does not are
 cached in memory, keyed by the store's fingerprint.
+
+``critmin serve`` answers as soon as it starts: it computes the metrics cube's cache in a
+background process, serving meanwhile what needs no cube (reference tables, status) and
+answering the rest 503 ``computing`` with a ``Retry-After`` header.
 """
 
 from __future__ import annotations
@@ -14,10 +18,13 @@ from __future__ import annotations
 import json
 import logging
 import math
+import subprocess
+import sys
 import tempfile
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -57,6 +64,11 @@ HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed",
               413: "too_large", 415: "unsupported_media_type", 422: "invalid_input"}
 MEDIA = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson",
          "parquet": "application/vnd.apache.parquet"}
+RETRY_AFTER_S = 5
+"""Seconds a client is asked to wait while the cube's cache is computed."""
+NEEDS_NO_CUBE = frozenset({"/api/v1/ready", "/api/v1/status", "/api/v1/countries",
+                           "/api/v1/minerals", "/api/v1/agreements", "/api/v1/events"})
+"""API paths answered from the reference tables alone, also while the cube is computed."""
 
 
 def error(status: int, code: str, message: str, details: dict[str, Any] | None = None,
@@ -115,6 +127,100 @@ class Static(StaticFiles):
         return response
 
 
+FILL_CUBE_CACHE = ("from critmin import cache; from critmin.store import get_store; "
+                   "cache.cached_file(get_store(), 'cube')")
+"""What the background process runs: the whole cube cache of the current data."""
+
+
+class CubeCache:
+    """The metrics cube's cache (cube, stages, partners), computed in a background process
+    when the application starts, unless it is there already: the server keeps both its
+    responsiveness (another core, no shared interpreter lock) and a clean shutdown (the
+    process is ended with it). ``building`` is true only while that process runs: an
+    application that started none (or whose build failed, e.g. on a read-only disk)
+    computes what each request needs, as the Python API does."""
+
+    def __init__(self) -> None:
+        self._starting: threading.Thread | None = None
+        self._process: subprocess.Popen[bytes] | None = None
+        self.failed: str | None = None
+
+    @property
+    def building(self) -> bool:
+        """Whether the background build is running (or being started)."""
+        if self._starting is not None and self._starting.is_alive():
+            return True
+        if self._process is None:
+            return False
+        code = self._process.poll()
+        if code is None:
+            return True
+        if code != 0 and self.failed is None:
+            self.failed = f"computing the cube's cache ended with exit code {code}"
+            log.warning("%s; requests compute what they need instead", self.failed)
+        return False
+
+    def start(self) -> None:
+        """Start computing the cache in the background (nothing when it is there); returns
+        at once (whether it is there is known after reading the data's fingerprint)."""
+        self._starting = threading.Thread(target=self._start, name="critmin-cube-cache",
+                                          daemon=True)
+        self._starting.start()
+
+    def _start(self) -> None:
+        from critmin import cache, compute
+        from critmin.store import get_store
+
+        try:
+            store = get_store()
+            if all(cache.cache_path(store, name, "default").exists()
+                   for name in compute.OUTPUTS["default"]):
+                return
+        except CritminError as exc:  # damaged data: every request says so itself
+            self.failed = str(exc)
+            return
+        self._process = subprocess.Popen([sys.executable, "-c", FILL_CUBE_CACHE],
+                                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+
+    def stop(self) -> None:
+        """End the background build, if it runs (its files are written only when whole)."""
+        if self._starting is not None:
+            self._starting.join()
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+
+
+def computing() -> JSONResponse:
+    """The answer to a request that needs the cube while its cache is computed."""
+    response = error(503, "computing",
+                     "the metrics are being computed (the server has just started); retry "
+                     f"in {RETRY_AFTER_S} s", {"retry_after_s": RETRY_AFTER_S})
+    response.headers["retry-after"] = str(RETRY_AFTER_S)
+    return response
+
+
+class CubeGate:
+    """Answers API requests that need the cube with :func:`computing` while the cube's
+    cache is computed in the background, instead of computing it once more per request."""
+
+    def __init__(self, app: ASGIApp, cube: CubeCache) -> None:
+        self.app = app
+        self.cube = cube
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if (path.startswith("/api/v1/") and path.rstrip("/") not in NEEDS_NO_CUBE
+                and self.cube.building):
+            await computing()(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
 def _clean(value: Any) -> Any:
     if isinstance(value, float):
         return value if math.isfinite(value) else None
@@ -165,9 +271,10 @@ def _rows(frame: Any) -> dict[str, Any]:
             "units": frame.attrs.get("units", {})}
 
 
-def create_app() -> FastAPI:
+def create_app(build_cache: bool = False) -> FastAPI:
     """The application: ``/api/v1`` (OpenAPI at ``/openapi.json``, docs at ``/docs``) and the
-    dashboard at ``/``.
+    dashboard at ``/``. With ``build_cache`` (``critmin serve``), it computes the metrics
+    cube's cache in the background when it starts, answering at once.
 
     Examples
     --------
@@ -183,20 +290,40 @@ def create_app() -> FastAPI:
             (404, "An unknown country, mineral, event, agreement or path"),
             (413, "A request body over 64 KiB"),
             (422, "An invalid parameter or body, or an ambiguous name"),
-            (500, "A defect"), (503, "The data is damaged, or an import holds the store"))}
+            (500, "A defect"),
+            (503, "The data is damaged, an import holds the store, or the metrics are being "
+                  "computed after the server started (code computing, with Retry-After)"))}
+    cube = CubeCache()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if build_cache:
+            cube.start()
+        yield
+        cube.stop()
+
     app = FastAPI(
         title="critmin", version=__version__, docs_url=None, redoc_url=None, responses=errors,
+        lifespan=lifespan,
         description="Critical-mineral supply chains: production and trade concentration, "
                     "import dependence, GeoPolRisk, what-if scenarios and sourcing, on real "
                     "data. Every error has the shape "
                     '{"error": {"code", "message", "details", "suggestions"}}.')
     cache = Cache(CACHE_SIZE)
     app.state.cache = cache
+    app.state.cube = cube
     _errors(app)
     _reference_routes(app, cache)
     _profile_routes(app, cache)
     _scenario_routes(app, cache)
     _page_routes(app, cache)
+
+    @app.get("/api/v1/ready", tags=["reference"],
+             summary="Whether every route answers at once (503 while the cube is computed)")
+    async def ready() -> Response:
+        if cube.building:
+            return computing()
+        return JSONResponse({"ready": True, "cube_cache_failed": cube.failed})
 
     @app.get("/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:
@@ -213,6 +340,7 @@ def create_app() -> FastAPI:
     app.mount("/static", Static(directory=STATIC), name="static")
     # outside the exception handlers: a TooLarge raised while a route reads the body
     # propagates through them and gets the error shape
+    app.add_middleware(CubeGate, cube=cube)
     app.add_middleware(BodyLimit)
     return app
 
@@ -277,13 +405,13 @@ def _reference_routes(app: FastAPI, cache: Cache) -> None:
 
     @app.get("/api/v1/agreements", tags=["reference"], summary="Critical-mineral agreements")
     async def agreements() -> Response:
-        from critmin.whatif import agreements as table
+        from critmin.whatif.registries import agreements as table
 
         return await cache.json(("agreements",), lambda: _rows(table()))
 
     @app.get("/api/v1/events", tags=["reference"], summary="Documented export controls")
     async def events() -> Response:
-        from critmin.whatif import events as table
+        from critmin.whatif.registries import events as table
 
         return await cache.json(("events",), lambda: _rows(table()))
 
@@ -392,13 +520,14 @@ Figures = Annotated[bool, Query(description="Also the result's plotly figure.")]
 
 
 def _scenario_routes(app: FastAPI, cache: Cache) -> None:
-    from critmin import figures as fig
-    from critmin.pages import names
-
+    # the figures (pandas, plotly) are imported by the first request, not when the server
+    # starts
     @app.post("/api/v1/scenarios/restrict", tags=["scenarios"],
               summary="An export restriction, first order and cascading")
     async def restrict(body: RestrictBody, figures: Figures = False) -> Response:
-        from critmin.whatif import restrict as run
+        from critmin import figures as fig
+        from critmin.pages import names
+        from critmin.whatif.restrictions import restrict as run
 
         def make() -> Any:
             result = run(**body.model_dump())
@@ -410,7 +539,8 @@ def _scenario_routes(app: FastAPI, cache: Cache) -> None:
     @app.post("/api/v1/scenarios/pact", tags=["scenarios"],
               summary="A bilateral agreement: before and after, and whether it is feasible")
     async def pact(body: PactBody, figures: Figures = False) -> Response:
-        from critmin.whatif import pact as run
+        from critmin import figures as fig
+        from critmin.whatif.pacts import pact as run
 
         def make() -> Any:
             return _with_figure(run(**body.model_dump()), fig.pact_figure if figures else None)
@@ -420,7 +550,8 @@ def _scenario_routes(app: FastAPI, cache: Cache) -> None:
     @app.post("/api/v1/scenarios/supply-at-risk", tags=["scenarios"],
               summary="Monte Carlo supply-at-risk per importer")
     async def supply_at_risk(body: SupplyAtRiskBody, figures: Figures = False) -> Response:
-        from critmin.whatif import supply_at_risk as run
+        from critmin import figures as fig
+        from critmin.whatif.at_risk import supply_at_risk as run
 
         def make() -> Any:
             return _with_figure(run(**body.model_dump()),
@@ -431,6 +562,8 @@ def _scenario_routes(app: FastAPI, cache: Cache) -> None:
     @app.post("/api/v1/optimise", tags=["sourcing"],
               summary="The sourcing mix that minimises risk, concentration and cost")
     async def optimise(body: OptimiseBody, figures: Figures = False) -> Response:
+        from critmin import figures as fig
+        from critmin.pages import names
         from critmin.sourcing import frontier
         from critmin.sourcing import optimise as run
 

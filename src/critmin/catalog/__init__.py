@@ -1,5 +1,6 @@
 """Curated reference data (countries, BACI codes, minerals, products, critical-mineral
-lists, groups, export-control events, agreements, by-product hosts) as CSV files, and the one loader that reads them in their declared schema.
+lists, groups, export-control events, agreements, by-product hosts, product contents) as CSV
+files, and the one loader that reads them in their declared schema.
 
 These files are inputs of the snapshot build; at run time critmin reads the snapshot's
 copies, so a build is the one place a catalog change takes effect.
@@ -32,6 +33,7 @@ FILES = {
     "events": "events.csv",
     "agreements": "agreements.csv",
     "byproducts": "byproducts.csv",
+    "product_contents": "product_contents.csv",
 }
 """Catalog tables and their files."""
 

@@ -2,8 +2,8 @@
 vectorised pass.
 
 Pure functions: frames in, frames out. They start from the engine's aggregate of the flows
-(:mod:`critmin.store.engine`); reading the inputs and caching the result is
-:mod:`critmin.compute`'s job.
+(:mod:`critmin.store.engine`); reading the inputs is :mod:`critmin.inputs`'s job, running
+them :mod:`critmin.compute`'s and caching the result :mod:`critmin.cache`'s.
 
 Two tables come out:
 
@@ -23,13 +23,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from critmin import schema
 from critmin.metrics.concentration import CHINA, concentration, group_concentration
 from critmin.metrics.geopolrisk import MISSING_RISK, characterisation_factor, compat_geopolrisk
 from critmin.metrics.groups import Groups, lookup, sort_order
 from critmin.schema import HEADLINE_STAGES, STAGES
 
-KEY = ["year", "country", "mineral"]
-STAGE_KEY = ["year", "country", "mineral", "stage"]
+KEY = schema.key("cube")
+STAGE_KEY = schema.key("stages")
 
 SINGLE_SUPPLIER_THRESHOLD = 0.65
 """Largest-supplier share above which a dependency is flagged (EU Critical Raw Materials Act)."""
@@ -334,7 +335,8 @@ def _coverage(inp: CubeInputs, keys: pd.DataFrame, stages: pd.Series | None) -> 
                          on=["year", "mineral", "stage"])
         return out.assign(missing=out["missing"].fillna(""), stage_coverage="")
     rank = {s: i for i, s in enumerate(STAGES)}
-    cov["order"] = cov["stage"].astype(str).map(rank)
+    # float whatever the rows: an empty subset (a mineral with no principal codes) compares too
+    cov["order"] = cov["stage"].astype(str).map(rank).astype("float64")
     first = _stage_rank_of(inp, cov["mineral"])
     cov = cov[(cov["stage"].isin(HEADLINE_STAGES) & (cov["order"] >= first)).to_numpy()]
     cov = cov[cov["n_principal"] > 0]

@@ -16,9 +16,6 @@ CF_COPPER = 0.409412948
 MISSING_RISK = 0.5
 """Governance risk assumed for an exporter with no WGI value (the published method)."""
 
-COMPAT = "geopolrisk-py"
-
-
 def characterisation_factor(score: pd.Series, price_usd_per_kg: pd.Series) -> pd.Series:
     """CF in eq. kg Cu per kg: Score × price / CF_Cu."""
     return score * price_usd_per_kg / CF_COPPER

@@ -77,11 +77,6 @@ class Outcome:
         return share_of(self.loss_t, self.supply_t)
 
     @property
-    def loss_share_first_order(self) -> np.ndarray:
-        """First-order loss over supply (NaN where supply is not positive)."""
-        return share_of(self.first_order_loss_t, self.supply_t)
-
-    @property
     def balance_residual_t(self) -> np.ndarray:
         """Per scenario: initial shock - lost - drawn from stocks - substituted (0 up to
         rounding)."""
@@ -189,6 +184,10 @@ def run(net: Network, cut: np.ndarray, targets: np.ndarray | None = None,
         else:
             converged = ~active
     passed = h * exports_after
+    # a withheld share never falls, but substitution can still grow after it was set: a
+    # country takes no more substitute supply than the deficit it has not passed on, so no
+    # loss is negative (what it does not take stays with its suppliers)
+    rerouted = np.minimum(rerouted, np.clip(lost - drawn - passed, 0.0, None))
     loss = lost - drawn - rerouted - passed
     loss = np.where(np.abs(loss) <= eps, 0.0, loss)
     return Outcome(

@@ -1,8 +1,8 @@
 """A mineral's trade network for one year and stage: the dense exporter x importer matrix of
 flows on the mineral's basis, and each country's production, as arrays.
 
-Pure data: :mod:`critmin.whatif` builds it from the store; the scenario functions take it
-and return arrays.
+Pure data: :mod:`critmin.trade_network` builds it from the store; the scenario functions
+take it and return arrays.
 """
 
 from __future__ import annotations

@@ -36,24 +36,21 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
+from critmin import schema
 from critmin.errors import DataError
 from critmin.resolve import Index, key
 from critmin.sources.coverage import Coverage
 
-CITATION: Final = (
-    "U.S. Geological Survey, Mineral Commodity Summaries 2025 (data release, "
-    "doi:10.5066/P13XCP3R) and 2026"
-)
 SOURCES: Final = {"mcs2025": "usgs-mcs2025", "mcs2026": "usgs-mcs2026"}
 """critmin ``source`` label of each release."""
 
 SERIES_MAP_FILE: Final = "usgs_series.csv"
 SERIES_COLUMNS: Final = ["release", "commodity", "series", "unit", "mineral", "stage",
                          "factor", "basis_note", "note"]
-PRODUCTION_COLUMNS: Final = ["year", "country", "mineral", "stage", "source", "qty_t",
-                             "qty_reported", "unit_reported", "data_source", "series"]
-RESERVES_COLUMNS: Final = ["year", "country", "mineral", "qty_t", "qty_reported",
-                           "unit_reported", "source", "note", "series"]
+PRODUCTION_COLUMNS: Final = schema.public_columns("production")
+RESERVES_COLUMNS: Final = [*schema.public_columns("reserves"), "series"]
+"""The declared reserves columns, and the series each row was read from (a check of what
+was read; the snapshot stores the declared columns)."""
 WORLD_TOTAL_COLUMNS: Final = ["year", "mineral", "stage", "source", "qty_t"]
 SALIENT_COLUMNS: Final = ["year", "commodity", "mineral", "statistic", "detail", "unit",
                           "value", "flag", "source"]
@@ -617,11 +614,11 @@ def production(series_map: pd.DataFrame, world2025: pd.DataFrame,
         "data_source": np.where(kept["estimated"], "e", "r"),
         "series": kept["series"],
     })
-    out = _sum_duplicates(out, ["year", "country", "mineral", "stage", "source"], cov,
+    out = _sum_duplicates(out, schema.key("production"), cov,
                           "rows summed from several series or entries of one (mineral, "
                           "stage) and country")
     # the newer release wins: MCS2026 revises MCS2025's 2024 estimates
-    keys = ["year", "country", "mineral", "stage"]
+    keys = [c for c in schema.key("production") if c != "source"]
     newer = pd.MultiIndex.from_frame(out.loc[out["source"].eq(SOURCES["mcs2026"]), keys])
     old = out["source"].eq(SOURCES["mcs2025"])
     superseded = old & pd.MultiIndex.from_frame(out[keys]).isin(newer)
@@ -748,7 +745,7 @@ def reserves(series_map: pd.DataFrame, world2025: pd.DataFrame,
         "note": note.astype(str),
         "series": kept["series"],
     })
-    keys = ["year", "country", "mineral", "source"]
+    keys = schema.key("reserves")
     has_converted = out.groupby(keys)["qty_t"].transform(lambda s: s.notna().any())
     shadowed = out["qty_t"].isna() & has_converted
     cov.drop("another basis of a series that is also given converted", int(shadowed.sum()),

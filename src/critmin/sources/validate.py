@@ -2,10 +2,13 @@
 in ``catalog/schema.csv`` (its ``check`` field), applied to Arrow data in the canonical
 schema. Every rejected row is counted under the first check it fails, with examples.
 
-Checks: ``year`` (within critmin's accepted range), ``country`` (a known ISO3),
-``mineral`` (a known slug), ``hs6`` (six digits, and a known product unless any code is
-accepted), ``nonneg`` (present, finite, not negative), ``nonneg_or_missing`` (missing, or
-finite and not negative), ``fraction`` (within [0, 1]).
+Checks: ``year`` (within critmin's accepted range), ``period`` (a year ``2024`` or a month
+``2024-03`` within that range), ``country`` (a known ISO3), ``mineral`` (a known slug),
+``hs6`` (six digits, and a known product unless any code is accepted), ``material`` (a
+known mineral slug or an ``hs6``), ``nonneg`` (present, finite, not negative), ``fraction``
+(within [0, 1]), ``mass_unit`` (one of :data:`MASS_UNITS`), ``currency`` (an ISO 4217 code:
+three capital letters). ``<check>_or_missing`` accepts a missing value and applies the
+check to the others. A key column without a check must be present.
 
 >>> import pyarrow as pa
 >>> from critmin.sources.coverage import Coverage
@@ -32,6 +35,11 @@ from critmin.sources.coverage import Coverage
 NOUNS = {"qty_t": "quantity", "value_kusd": "value", "risk": "risk"}
 """How a numeric column is named in a drop reason ("negative quantity")."""
 
+MASS_UNITS = {"t": 1.0, "kg": 1e-3, "g": 1e-6, "lb": 0.45359237e-3}
+"""Mass units a user table may state its quantities in, in tonnes per unit."""
+
+OR_MISSING = "_or_missing"
+
 
 @dataclass(frozen=True)
 class Known:
@@ -47,9 +55,44 @@ def _mask(array: Any) -> np.ndarray:
     return np.asarray(pc.fill_null(array, True).to_numpy(zero_copy_only=False), dtype=bool)
 
 
+def _present(column: pa.ChunkedArray) -> np.ndarray:
+    return np.asarray(pc.is_valid(column).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _matches(column: pa.ChunkedArray, pattern: str) -> Any:
+    return pc.match_substring_regex(column.cast(pa.string()), pattern)
+
+
 def _failures(check: str, column: pa.ChunkedArray, name: str, known: Known
               ) -> list[tuple[str, np.ndarray]]:
     """(reason, failing rows) pairs of one check, in the order they are tested."""
+    if check.endswith(OR_MISSING):
+        present = _present(column)
+        return [(reason, rows & present) for reason, rows in
+                _failures(check.removesuffix(OR_MISSING), column, name, known)]
+    if check == "period":
+        text = column.cast(pa.string())
+        malformed = pc.invert(_matches(text, r"^[0-9]{4}(-(0[1-9]|1[0-2]))?$"))
+        year = pc.cast(pc.utf8_slice_codeunits(pc.if_else(malformed, "0000", text), 0, 4),
+                       pa.int32())
+        first, last = YEAR_MIN, year_max()
+        outside = pc.or_(pc.less(year, first), pc.greater(year, last))
+        return [("malformed period (not YYYY or YYYY-MM)", _mask(malformed)),
+                (f"period out of range ({first}-{last})", _mask(outside))]
+    if check == "material":
+        text = column.cast(pa.string())
+        mineral = pc.is_in(text, pa.array(sorted(known.minerals), pa.string()))
+        code = _matches(text, r"^[0-9]{6}$")
+        if known.products is not None:
+            code = pc.and_(code, pc.is_in(text, pa.array(sorted(known.products), pa.string())))
+        return [("unknown material (neither a mineral nor a product)",
+                 _mask(pc.invert(pc.or_(mineral, code))))]
+    if check == "mass_unit":
+        unknown = pc.invert(pc.is_in(column.cast(pa.string()), pa.array(list(MASS_UNITS))))
+        return [(f"unknown {name} (not {', '.join(MASS_UNITS)})", _mask(unknown))]
+    if check == "currency":
+        return [(f"malformed {name} (not an ISO 4217 code)",
+                 _mask(pc.invert(_matches(column, r"^[A-Z]{3}$"))))]
     if check == "year":
         first, last = YEAR_MIN, year_max()
         outside = pc.or_(pc.less(column, first), pc.greater(column, last))
@@ -100,9 +143,15 @@ def validate(table: str, data: pa.Table, known: Known, cov: Coverage) -> pa.Tabl
     column when the reader keeps the source's own code)."""
     bad = np.zeros(data.num_rows, dtype=bool)
     for col in schema.table_columns(table):
-        if not col.check or col.name not in data.column_names:
+        if col.name not in data.column_names:
             continue
-        for reason, failing in _failures(col.check, data.column(col.name), col.name, known):
+        if col.check:
+            found = _failures(col.check, data.column(col.name), col.name, known)
+        elif col.key is not None:
+            found = [(f"missing {col.name}", ~_present(data.column(col.name)))]
+        else:
+            continue
+        for reason, failing in found:
             new = failing & ~bad
             if new.any():
                 cov.drop(reason, int(new.sum()), _examples(data, col.name, new))

@@ -8,6 +8,7 @@ from typing import Any, cast
 
 import pandas as pd
 
+from critmin import schema
 from critmin.resolve import Index
 from critmin.sources.coverage import Coverage
 
@@ -85,7 +86,8 @@ def normalise_production(tables: dict[str, pd.DataFrame], minerals: pd.DataFrame
             )
         )
     out = pd.concat(parts, ignore_index=True)
-    key = ["year", "country", "mineral"]
+    # one table is one stage and one source: the rest of the production key
+    key = [c for c in schema.key("production") if c not in ("stage", "source")]
     dup = out.duplicated(key, keep=False)
     if dup.any():
         cov.note("duplicate country rows summed", int(dup.sum()))

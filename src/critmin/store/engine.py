@@ -10,19 +10,18 @@ SQL both accept, over three named relations:
 - ``links(hs6, mineral, stage, content_factor)``: which products carry which mineral
 - ``wanted_years(year)``: the years to aggregate
 
-The metric functions after it (:mod:`critmin.metrics`) work on the aggregated frame.
+The metric functions after it (:mod:`critmin.metrics`) work on the aggregated frame. The
+engine's classes know no store: :mod:`critmin.store.factory` picks one for a store.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol
 
-from critmin.errors import InvalidInput, nearest
+from critmin import schema
 
 if TYPE_CHECKING:
     import pandas as pd
-
-    from critmin.store.db import Store
 
 AGGREGATE_SQL = """
 WITH reference AS (
@@ -52,7 +51,7 @@ lines AS (
     LEFT JOIN reference r ON r.year = f.year AND r.hs6 = f.hs6
     WHERE f.year IN (SELECT year FROM wanted_years)
 )
-SELECT year, exporter, importer, mineral, stage,
+SELECT {columns},
        SUM(qty_t) AS qty_t,
        SUM(qty_t * COALESCE(factor, 1.0)) AS qty_basis_t,
        SUM(value_kusd) AS value_kusd,
@@ -61,9 +60,11 @@ SELECT year, exporter, importer, mineral, stage,
            AS unfactored_kusd,
        SUM(CASE WHEN low_value = 1 THEN qty_t ELSE 0.0 END) AS low_value_t
 FROM lines
-GROUP BY year, exporter, importer, mineral, stage
-ORDER BY year, mineral, importer, exporter, stage
-"""
+GROUP BY {columns}
+ORDER BY {order}
+""".format(flows="{flows}", order=", ".join(schema.key("pairs")),
+           columns=", ".join(c for c in schema.public_columns("pairs")
+                             if c in schema.key("pairs")))
 """The aggregation, in SQL that DuckDB and Spark SQL both accept. The unit value is divided
 only inside a CASE branch that has checked the quantity (it is NULL otherwise, and a NULL
 comparison takes the ELSE branch): Spark's ANSI mode evaluates both sides of an AND and
@@ -85,9 +86,9 @@ LINK_DEFAULTS = {"content_factor": float("nan"), "allocation_share": 1.0,
                  "low_value_factor": float("nan")}
 """Link columns a caller may leave out (a code carried in full, with no low-value rule)."""
 ENGINES = ("duckdb", "spark")
-"""The engines :func:`get_engine` knows."""
-PAIR_COLUMNS = ("year", "exporter", "importer", "mineral", "stage", "qty_t", "qty_basis_t",
-                "value_kusd", "value_with_qty_kusd", "unfactored_kusd", "low_value_t")
+"""The engines :func:`~critmin.store.factory.get_engine` knows."""
+PAIR_COLUMNS = tuple(schema.public_columns("pairs"))
+"""The aggregate's columns, declared as the ``pairs`` table (its key is the row order)."""
 
 
 class Engine(Protocol):
@@ -104,52 +105,6 @@ class Engine(Protocol):
     def presence(self, years: list[int]) -> pd.DataFrame:
         """One row per (year, hs6) with rows in the flows: ``n_rows``, ``n_rows_with_qty``."""
         ...
-
-
-def get_engine(name: str | None = None, master: str | None = None, store: Store | None = None
-               ) -> Engine:
-    """The aggregation engine called ``name`` over a store's flows.
-
-    Parameters
-    ----------
-    name : str, optional
-        ``"duckdb"`` (the default) or ``"spark"`` (needs pyspark and a Java runtime). Both
-        give the same numbers, so the cube's cache does not depend on the engine.
-    master : str, optional
-        For ``"spark"``: the Spark master URL (``local[4]``, ``spark://host:7077``, ``yarn``…;
-        default ``$CRITMIN_SPARK_MASTER``, else ``local[*]``).
-    store : Store, optional
-        The store whose flows are aggregated (default: the current one).
-
-    Returns
-    -------
-    Engine
-        An engine; Spark starts only at its first query.
-
-    Examples
-    --------
-    >>> from critmin.store import get_engine
-    >>> get_engine().name
-    'duckdb'
-    >>> get_engine("sparkk")
-    Traceback (most recent call last):
-    critmin.errors.InvalidInput: unknown engine 'sparkk'; did you mean spark?
-    """
-    chosen = (name or "duckdb").strip().lower()
-    if chosen not in ENGINES:
-        raise InvalidInput(f"unknown engine {name!r}",
-                           suggestions=nearest(chosen, ENGINES) or list(ENGINES))
-    if master is not None and chosen != "spark":
-        raise InvalidInput(f"a Spark master ({master!r}) needs the spark engine, not {chosen!r}")
-    if store is None:
-        from critmin.store.db import get_store
-
-        store = get_store()
-    if chosen == "spark":
-        from critmin.store.spark import SparkEngine
-
-        return SparkEngine(store, master)
-    return store.engine()
 
 
 def link_frame(links: pd.DataFrame | None) -> pd.DataFrame:

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from pyspark.sql import DataFrame, SparkSession
 
-    from critmin.store.db import Store
+    from critmin.store.parts import TableParts
 
 ENV_MASTER = "CRITMIN_SPARK_MASTER"
 ENV_DATA = "CRITMIN_SPARK_DATA"
@@ -176,7 +176,8 @@ class SparkEngine:
     Parameters
     ----------
     store : Store
-        The store whose flows are read (its snapshot and imports, as DuckDB reads them).
+        The store whose flows are read (its snapshot and imports, as DuckDB reads them);
+        anything with the store's ``parquet_parts``.
     master : str, optional
         Spark master URL; default: the one ``spark-submit`` was given, else
         :func:`default_master`. Ignored when a Spark session is already active or
@@ -199,7 +200,7 @@ class SparkEngine:
 
     name = "spark"
 
-    def __init__(self, store: Store, master: str | None = None, data_url: str | None = None,
+    def __init__(self, store: TableParts, master: str | None = None, data_url: str | None = None,
                  session: SparkSession | None = None) -> None:
         if master is not None and not master.strip():
             raise InvalidInput("the Spark master URL is empty; give one such as local[4], "
@@ -237,6 +238,8 @@ class SparkEngine:
             from pyspark.sql import functions as F  # noqa: N812
 
             snapshot, imported = self.store.parquet_parts(table)
+            if snapshot is None:
+                raise InvalidInput(f"the spark engine reads the snapshot's tables, not {table!r}")
             reader = self.session.read
             frame = reader.parquet(self.location(snapshot, "snapshot"))
             if imported:

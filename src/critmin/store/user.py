@@ -22,6 +22,7 @@ from typing import Any
 from critmin import files, schema
 from critmin.errors import DataError
 from critmin.store import lock, paths
+from critmin.store.registry import release_stores
 
 MANIFEST = "manifest.json"
 FORMAT = 2
@@ -56,7 +57,7 @@ def _check(manifest: Any) -> dict[str, Any]:
     if not isinstance(tables, dict) or not isinstance(manifest.get("imports"), list):
         raise bad("no tables")
     for table, entry in tables.items():
-        if table not in schema.SNAPSHOT_TABLES or not isinstance(entry, dict):
+        if table not in schema.STORED_TABLES or not isinstance(entry, dict):
             raise bad(f"unknown table {table!r}")
         for year, part in entry.get("years", {}).items():
             name = part.get("file") if isinstance(part, dict) else None
@@ -109,8 +110,6 @@ def writing(waiting: Callable[[], None] | None = None) -> Iterator[dict[str, Any
     """Hold the store's write lock; yield the current manifest (empty if unreadable is not
     allowed: a damaged manifest raises, except for :func:`reset`). Leftovers of interrupted
     runs and unneeded files are removed on entry."""
-    from critmin.store.db import release_stores
-
     folder = paths.imports_dir()
     folder.mkdir(parents=True, exist_ok=True)
     release_stores()
@@ -151,8 +150,6 @@ def collect_garbage(manifest: dict[str, Any]) -> list[str]:
 
 def reset(waiting: Callable[[], None] | None = None) -> None:
     """Forget every import, whatever state the manifest is in (the snapshot is untouched)."""
-    from critmin.store.db import release_stores
-
     folder = paths.imports_dir()
     folder.mkdir(parents=True, exist_ok=True)
     release_stores()

@@ -30,14 +30,40 @@ class ApiError extends Error {
   }
 }
 
+const COMPUTING_TRIES = 120;  // a fresh store's cube takes well under a minute to compute
+
 async function api(path, body) {
   const options = body === undefined ? {} : {
     method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body),
   };
-  const response = await fetch(API + path, options);
-  const data = await response.json().catch(() => null);
-  if (!response.ok) throw new ApiError(data, response.status);
-  return data;
+  for (let attempt = 1; ; attempt++) {
+    const response = await fetch(API + path, options);
+    const data = await response.json().catch(() => null);
+    // just after the server started it computes the metrics: wait as it asks, then retry
+    const computing = response.status === 503 && data && data.error
+      && data.error.code === "computing";
+    if (computing && attempt < COMPUTING_TRIES) {
+      computingNotice(true);
+      const wait = Number(response.headers.get("retry-after")) || 5;
+      await new Promise((done) => setTimeout(done, Math.min(wait, 5) * 1000));
+      continue;
+    }
+    computingNotice(false);
+    if (!response.ok) throw new ApiError(data, response.status);
+    return data;
+  }
+}
+
+function computingNotice(show) {
+  let note = document.getElementById("computing");
+  if (show && !note) {
+    note = el("p", { id: "computing", class: "notice", role: "status",
+      text: "The server has just started and is computing the metrics; this page loads " +
+            "as soon as they are ready." });
+    document.body.prepend(note);
+  } else if (!show && note) {
+    note.remove();
+  }
 }
 
 async function once(key, load) {

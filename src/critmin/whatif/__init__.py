@@ -1,0 +1,46 @@
+"""What-if scenarios on real data: export restrictions with their cascade and by-products
+(:mod:`~critmin.whatif.restrictions`), documented export-control events and bilateral
+agreements (:mod:`~critmin.whatif.registries`), agreements as scenarios
+(:mod:`~critmin.whatif.pacts`) and Monte Carlo supply-at-risk
+(:mod:`~critmin.whatif.at_risk`).
+
+Each reads the data (a mineral's network from :mod:`critmin.trade_network`, production,
+governance, the events, agreements and by-product registries), runs the pure functions of
+:mod:`critmin.scenarios` and shapes their arrays into tables with units and a short text.
+
+>>> r = critmin.restrict("China", "rare-earths", 2023)
+>>> round(float(r.countries.set_index("country").loc["JPN", "loss_share"]), 2)
+0.63
+"""
+
+from __future__ import annotations
+
+from critmin.trade_network import MineralNetwork, network
+from critmin.whatif.at_risk import (
+    SupplyAtRisk,
+    in_force,
+    magnitude,
+    probabilities,
+    supply_at_risk,
+)
+from critmin.whatif.pacts import Pact, pact
+from critmin.whatif.registries import agreements, events, kind_defaults
+from critmin.whatif.restrictions import Restriction, dependence_of, restrict
+
+__all__ = [
+    "MineralNetwork",
+    "Pact",
+    "Restriction",
+    "SupplyAtRisk",
+    "agreements",
+    "dependence_of",
+    "events",
+    "in_force",
+    "kind_defaults",
+    "magnitude",
+    "network",
+    "pact",
+    "probabilities",
+    "restrict",
+    "supply_at_risk",
+]

@@ -1,0 +1,349 @@
+"""Export restrictions on real data: what a supplier withholding exports of a mineral (or
+losing production) does to every country's supply, first order and through the cascade, and
+to the minerals recovered from it as by-products.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from critmin import checks, resolve, schema
+from critmin.errors import InvalidInput
+from critmin.present import records
+from critmin.scenarios import byproducts as coupling
+from critmin.scenarios import cascade as engine
+from critmin.store import get_store
+from critmin.trade_network import (
+    HEADLINE,
+    MineralNetwork,
+    Parties,
+    label_of,
+    network,
+    parties,
+    required_parties,
+)
+from critmin.whatif.registries import event_inputs
+
+NEGLIGIBLE = 1e-4
+"""A by-product loss below this share of the companion's world production is not run."""
+
+
+@dataclass
+class Restriction:
+    """What a restriction does to every country's supply of one mineral."""
+
+    mineral: str
+    year: int
+    stage: str
+    basis: str
+    suppliers: list[str]
+    cut: float
+    targets: list[str] | None
+    shock: str
+    """``exports`` (the suppliers withhold exports) or ``production`` (they lose output)."""
+    parameters: dict[str, Any]
+    countries: pd.DataFrame
+    """One row per country (and per group named): supply, first-order and final loss, stock
+    drawn, tonnes re-routed, withheld share of its exports, first round hit."""
+    rounds: int
+    converged: bool
+    balance: dict[str, float]
+    notes: list[str]
+    event: dict[str, Any] | None = None
+    by_products: list[Restriction] = field(default_factory=list)
+    host: str | None = None
+    """For a by-product result: the host mineral whose shortfall caused it."""
+
+    def summary(self) -> str:
+        """A few lines for people."""
+        who = label_of(self.suppliers)
+        where = "" if self.targets is None else f" to {label_of(self.targets)}"
+        stage = "headline stages" if self.stage == HEADLINE else f"{self.stage} stage"
+        if self.host is not None:
+            head = (f"{self.mineral} recovered from {self.host}: "
+                    f"{self.balance['initial_shock_t']:,.1f} t {self.basis} of production lost")
+        elif self.shock == "production":
+            one = len(self.suppliers) == 1
+            head = (f"{who} lose{'s' if one else ''} {self.cut:.0%} of "
+                    f"{'its' if one else 'their'} {self.mineral} production ({stage}, "
+                    f"{self.year}): "
+                    f"{self.balance['initial_shock_t']:,.0f} t {self.basis}")
+        else:
+            head = (f"{who} withhold{'s' if len(self.suppliers) == 1 else ''} {self.cut:.0%} of "
+                    f"{self.mineral} exports{where} ({stage}, {self.year}): "
+                    f"{self.balance['initial_shock_t']:,.0f} t {self.basis} withheld")
+        hit = self.countries.dropna(subset=["loss_share"])
+        hit = hit[hit["loss_t"] > 0].sort_values("loss_t", ascending=False).head(5)
+        names = resolve.country_names()
+        worst = "; ".join(
+            f"{names.get(c, c)} {s:.0%} of supply ({f:.0%} first order)"
+            for c, s, f in zip(hit["country"], hit["loss_share"], hit["loss_share_first_order"],
+                               strict=True))
+        lines = [head, f"largest losses: {worst}" if worst else "no country loses supply"]
+        lines.append(f"cascade: {self.rounds} round(s){'' if self.converged else ', not converged'}; "
+                     f"lost {self.balance['lost_t']:,.0f} t, from stocks "
+                     f"{self.balance['stock_drawn_t']:,.0f} t, substituted "
+                     f"{self.balance['rerouted_t']:,.0f} t")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready form (the ``--json`` output)."""
+        return {
+            "mineral": self.mineral, "year": self.year, "stage": self.stage,
+            "basis": self.basis, "suppliers": self.suppliers, "cut": self.cut,
+            "targets": self.targets, "shock": self.shock, "host": self.host,
+            "parameters": self.parameters, "rounds": self.rounds, "converged": self.converged,
+            "balance": self.balance, "countries": records(self.countries),
+            "units": self.countries.attrs.get("units", {}), "notes": self.notes,
+            "event": self.event, "by_products": [b.to_dict() for b in self.by_products],
+        }
+
+
+def cascade_params(cascade: bool, stock_buffer: Any, spare_capacity: Any, absorb: Any
+                   ) -> engine.Params:
+    """How countries respond to a shock, from the user's options, checked."""
+    return engine.Params(
+        stock_buffer=checks.as_float(stock_buffer, "stock_buffer", 0.0, 100.0),
+        spare_capacity=checks.as_fraction(spare_capacity, "spare_capacity"),
+        absorb=None if absorb is None else checks.as_fraction(absorb, "absorb"),
+        cascade=bool(cascade),
+    )
+
+
+def _table(net: MineralNetwork, out: engine.Outcome, groups: Mapping[str, list[str]],
+           keep_all: bool = False) -> pd.DataFrame:
+    """The per-country rows of one scenario (row 0 of ``out``), groups added as one."""
+    frame = pd.DataFrame({
+        "country": net.network.countries.astype(str),
+        "supply_t": out.supply_t[0], "first_order_loss_t": out.first_order_loss_t[0],
+        "loss_t": out.loss_t[0], "stock_drawn_t": out.stock_drawn_t[0],
+        "rerouted_t": out.rerouted_t[0], "withheld_share": out.withheld_share[0],
+        "passed_on_t": out.passed_on_t[0], "first_round": out.first_round[0],
+    })
+    index = {c: n for n, c in enumerate(frame["country"])}
+    sums = ["supply_t", "first_order_loss_t", "loss_t", "stock_drawn_t", "rerouted_t",
+            "passed_on_t"]
+    rows = []
+    for label, members in groups.items():
+        at = [index[m] for m in members if m in index]
+        part = frame.iloc[at]
+        hit = part.loc[part["first_round"] > 0, "first_round"]
+        rows.append({"country": label, **part[sums].sum().to_dict(),
+                     "withheld_share": np.nan,
+                     "first_round": int(hit.min()) if len(hit) else 0})
+    if rows:
+        frame = pd.concat([pd.DataFrame(rows), frame], ignore_index=True)
+    frame["loss_share"] = engine.share_of(frame["loss_t"].to_numpy(), frame["supply_t"]
+                                           .to_numpy())
+    frame["loss_share_first_order"] = engine.share_of(frame["first_order_loss_t"].to_numpy(),
+                                                       frame["supply_t"].to_numpy())
+    frame["note"] = np.select(
+        [frame["supply_t"] <= 0, frame["loss_share_first_order"] > 1],
+        ["no positive supply (exports exceed production plus imports): no share",
+         "first-order loss exceeds its own supply: a transit hub, whose excess the cascade "
+         "passes on"], default="")
+    frame["first_round"] = frame["first_round"].astype("Int32")
+    if not keep_all:
+        relevant = (frame["first_order_loss_t"] > 0) | (frame["loss_t"] > 0) | (
+            frame["passed_on_t"] > 0) | frame["country"].isin(list(groups))
+        frame = frame[relevant]
+    is_group = frame["country"].isin(list(groups))
+    frame = frame.assign(_g=~is_group).sort_values(["_g", "loss_t"], ascending=[True, False])
+    return schema.select("scenario", frame.reset_index(drop=True))
+
+
+def _balance(out: engine.Outcome) -> dict[str, float]:
+    return {
+        "initial_shock_t": float(out.initial_shock_t[0]), "lost_t": float(out.loss_t[0].sum()),
+        "stock_drawn_t": float(out.stock_drawn_t[0].sum()),
+        "rerouted_t": float(out.rerouted_t[0].sum()),
+        "residual_t": float(out.balance_residual_t[0]),
+    }
+
+
+def restrict(supplier: Sequence[str] | str | None = None, mineral: str | None = None,
+             year: int | None = None, cut: float | None = None,
+             targets: Sequence[str] | str | None = None, stage: str | None = None,
+             cascade: bool = True, stock_buffer: float = 0.0, spare_capacity: float = 0.0,
+             absorb: float | None = None, production: bool = False, by_products: bool = False,
+             event: str | None = None) -> Restriction:
+    """What happens when a supplier restricts exports of a mineral (or loses production).
+
+    Parameters
+    ----------
+    supplier : str or list of str
+        The restricting country or countries (names, ISO3, groups).
+    mineral : str
+        The mineral (for an event: one of its minerals; default its first).
+    year : int, optional
+        The trade year the restriction is applied to (default: the latest complete year).
+    cut : float, optional
+        Share of the supplier's exports withheld, in [0, 1] (default 1; for an event its
+        documented cut or its kind's default).
+    targets : str or list of str, optional
+        Importers the restriction applies to (countries or groups); default every importer.
+    stage : str, optional
+        Restrict one stage only (``ore``, ``refined``, ``product``…); default the headline
+        stages together.
+    cascade : bool
+        Let hit countries pass their loss on by withholding their own exports (default).
+    stock_buffer : float
+        Accessible stocks, as a share of each country's apparent supply (default 0).
+    spare_capacity : float
+        Substitution: other suppliers may raise exports by up to this share of their
+        production (default 0).
+    absorb : float, optional
+        Share of a deficit absorbed by consumption (default: in proportion to domestic use
+        and exports).
+    production : bool
+        The supplier loses ``cut`` of its production instead of withholding exports.
+    by_products : bool
+        Also run the minerals recovered from this one (``byproducts`` registry).
+    event : str, optional
+        A documented export-control event (``critmin.events()``): supplier, stage, targets
+        and cut come from it.
+
+    Returns
+    -------
+    Restriction
+        ``countries`` per country and group, ``summary()``, ``to_dict()``.
+
+    Examples
+    --------
+    >>> r = critmin.restrict("CHN", "graphite", 2023, cut=0.5, targets="USA", cascade=False)
+    >>> row = r.countries.set_index("country").loc["USA"]
+    >>> bool(abs(row["loss_t"] - row["first_order_loss_t"]) < 1e-9)
+    True
+    """
+    info = None
+    if event is not None:
+        info, supplier, mineral, stage, targets, cut = event_inputs(
+            event, supplier, mineral, stage, targets, cut)
+    if supplier is None or mineral is None:
+        raise InvalidInput("give a supplier and a mineral (or an event)")
+    net = network(mineral, year, stage)
+    cut_value = 1.0 if cut is None else checks.as_fraction(cut, "cut")
+    params = cascade_params(cascade, stock_buffer, spare_capacity, absorb)
+    sup = required_parties(supplier, net.year, "supplier")
+    tgt = parties(targets, net.year, "targets")
+    result = _restrict(net, sup, tgt, cut_value, params, production)
+    if info is not None:
+        result.event = info["event"]
+        result.notes = info["notes"] + result.notes
+    if by_products:
+        result.by_products = _companions(result, net, params)
+    return result
+
+
+def _restrict(net: MineralNetwork, sup: Parties, tgt: Parties | None, cut_value: float,
+              params: engine.Params, production: bool) -> Restriction:
+    g = net.network
+    mask = g.mask(sup.iso3)
+    notes = list(net.notes)
+    absent = [c for c in sup.iso3 if c not in set(g.countries)]
+    if absent and len(absent) == len(sup.iso3):
+        notes.append(f"{label_of(sup.iso3)} recorded no trade or production of {net.mineral} "
+                     f"in {net.year}: nothing to restrict")
+    target_mask = None if tgt is None else g.mask(tgt.iso3)
+    if production:
+        out = engine.run(g, np.zeros(g.size), target_mask, cut_value * mask * g.production,
+                          params)
+    else:
+        out = engine.run(g, cut_value * mask, target_mask, None, params)
+    if not out.converged[0]:
+        notes.append(f"the cascade did not settle within {params.max_rounds} rounds")
+    residual = float(out.balance_residual_t[0])
+    if abs(residual) > 1e-6 * max(1.0, float(out.initial_shock_t[0])):
+        notes.append(f"mass balance off by {residual:,.3f} t: a defect, please report it")
+    groups = dict(tgt.groups) if tgt is not None else {}
+    frame = _table(net, out, groups)
+    return Restriction(
+        mineral=net.mineral, year=net.year, stage=net.stage, basis=net.basis,
+        suppliers=sup.iso3, cut=cut_value, targets=None if tgt is None else tgt.iso3,
+        shock="production" if production else "exports",
+        parameters={"stock_buffer": params.stock_buffer, "spare_capacity": params.spare_capacity,
+                    "absorb": params.absorb, "cascade": params.cascade,
+                    "tolerance": params.tolerance, "max_rounds": params.max_rounds},
+        countries=frame, rounds=int(out.rounds[0]), converged=bool(out.converged[0]),
+        balance=_balance(out), notes=notes,
+    )
+
+
+def _companions(host: Restriction, host_net: MineralNetwork, params: engine.Params
+                ) -> list[Restriction]:
+    """The restriction's effect on minerals recovered from its mineral; what cannot be run
+    is said in the host's notes."""
+    table = get_store().table("byproducts")
+    rows = table[table["host"] == host.mineral]
+    if rows.empty:
+        host.notes.append(f"no mineral is recorded as a by-product of {host.mineral}")
+        return []
+    g = host_net.network
+    shares = pd.Series(0.0, index=g.countries.astype(str))
+    shares.update(host.countries.set_index("country")["loss_share"].dropna())
+    cut = g.mask(host.suppliers) * host.cut if host.shock == "production" else np.zeros(g.size)
+    drop = pd.Series(coupling.host_drop(shares.to_numpy(), cut), index=shares.index)
+    out: list[Restriction] = []
+    for companion in sorted(set(rows["companion"])):
+        mine = rows[rows["companion"] == companion]
+        if mine["share"].isna().all():
+            host.notes.append(f"{companion}: its dependence on {host.mineral} is not "
+                              "quantified (byproducts registry): not coupled")
+            continue
+        try:
+            net = network(companion, host.year)
+        except InvalidInput as exc:
+            host.notes.append(f"{companion}: {exc}")
+            continue
+        c = net.network
+        codes = list(c.countries.astype(str))
+        dependence = dependence_of(table, companion, host.mineral, codes)
+        lost = coupling.companion_loss(drop.reindex(codes).fillna(0.0).to_numpy(),
+                                       c.production, dependence)
+        if lost.sum() <= NEGLIGIBLE * c.production.sum():
+            host.notes.append(f"{companion}: no production depending on {host.mineral} is lost "
+                              f"(under {NEGLIGIBLE:.2%} of world production)")
+            continue
+        result = engine.run(c, np.zeros(c.size), None, lost, params)
+        item = Restriction(
+            mineral=companion, year=net.year, stage=net.stage, basis=net.basis,
+            suppliers=host.suppliers, cut=host.cut, targets=host.targets, shock="production",
+            parameters=host.parameters, countries=_table(net, result, {}),
+            rounds=int(result.rounds[0]), converged=bool(result.converged[0]),
+            balance=_balance(result),
+            notes=[*net.notes, _dependence_note(table, companion, host.mineral)],
+            host=host.mineral)
+        out.append(item)
+    return out
+
+
+def dependence_of(table: pd.DataFrame, companion: str, host: str, countries: list[str]
+                  ) -> np.ndarray:
+    """Per country, the share of the companion's production that depends on the host (NaN:
+    not quantified). A country with its own rows for the companion uses only those."""
+    mine = table[table["companion"] == companion]
+    own = mine[mine["country"].notna() & (mine["country"] != "")]
+    world = mine[(mine["country"].isna() | (mine["country"] == "")) & (mine["host"] == host)]
+    default = float(world["share"].iloc[0]) if len(world) and world["share"].notna().any() \
+        else np.nan
+    out = np.full(len(countries), default)
+    for n, country in enumerate(countries):
+        rows = own[own["country"] == country]
+        if len(rows):
+            match = rows[rows["host"] == host]
+            out[n] = float(match["share"].iloc[0]) if len(match) else 0.0
+    return out
+
+
+def _dependence_note(table: pd.DataFrame, companion: str, host: str) -> str:
+    rows = table[(table["companion"] == companion) & (table["host"] == host)]
+    parts = [f"{c if isinstance(c, str) and c else 'elsewhere'} {s:.0%}"
+             for c, s in zip(rows["country"], rows["share"], strict=True) if pd.notna(s)]
+    source = "; ".join(sorted(set(rows["source"])))
+    return (f"{companion} production depending on {host}: {', '.join(parts) or 'none'} "
+            f"({source})")

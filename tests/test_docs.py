@@ -1,0 +1,146 @@
+"""The docs cannot drift: the README's commands run, and the figures the docs quote are
+critmin's output on the bundled data.
+
+A figure quoted in a doc is listed in :data:`FIGURES` with the function that computes it from
+the Python API and formats it the way the doc writes it; the test fails when the doc and the
+output part. The worked India–Russia example has its own test in ``test_whatif.py``.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+import critmin
+
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+
+SKIPPED = {
+    "serve": "runs until stopped (the REST and browser tests start it)",
+    "data import baci": "needs a BACI release file (the import tests make synthetic ones)",
+    "--engine spark": "needs Java and takes minutes (the Spark tests cover the engine)",
+}
+"""README commands not run here, and why."""
+
+
+def readme_commands() -> list[str]:
+    """Every ``critmin`` command of the README's shell blocks, comments cut, ``;`` split."""
+    text = README.read_text()
+    found: list[str] = []
+    for block in re.findall(r"```sh\n(.*?)```", text, flags=re.DOTALL):
+        for line in block.splitlines():
+            line = line.split("  #", 1)[0].strip()
+            for part in line.split(";"):
+                part = part.strip()
+                if part.startswith("critmin "):
+                    found.append(part)
+    return found
+
+
+def test_the_readme_starts_with_the_two_commands() -> None:
+    first = re.search(r"```sh\n(.*?)```", README.read_text(), flags=re.DOTALL)
+    assert first is not None
+    lines = first.group(1).strip().splitlines()
+    assert len(lines) == 2
+    assert lines[0].endswith("critmin profile India")
+    assert lines[1].endswith("python -m pytest")
+
+
+def test_the_readme_commands_run(tmp_path: Path, cli: Callable[..., object],
+                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    commands = readme_commands()
+    assert len(commands) > 20
+    monkeypatch.chdir(tmp_path)
+    ran = 0
+    for command in commands:
+        if any(word in command for word in SKIPPED):
+            continue
+        args = shlex.split(command)[1:]
+        result = cli(*args)
+        assert result.code == 0, f"{command}: {result.stderr[-600:]}"  # type: ignore[attr-defined]
+        ran += 1
+    assert ran >= len(commands) - 5
+    for written in ("frontier.html", "india.pdf", "cube.parquet", "india.xlsx", "flows.parquet"):
+        assert (tmp_path / written).stat().st_size > 1000, written
+
+
+def _pct(value: float, digits: int = 0) -> str:
+    return f"{value * 100:.{digits}f} %"
+
+
+def _profile_row(country: str, year: int, mineral: str) -> dict[str, object]:
+    table = critmin.profile(country, year=year).minerals
+    row: dict[str, object] = table.set_index("mineral").loc[mineral].to_dict()
+    return row
+
+
+def _india_lithium() -> str:
+    row = _profile_row("IND", 2023, "lithium")
+    top = critmin.profile("IND", year=2023).suppliers
+    russia = top[(top["mineral"] == "lithium") & (top["supplier"] == "RUS")]["share"].iloc[0]
+    return (f"imported ({row['imports_basis_t']:,.0f} t Li2O; Russia "
+            f"{_pct(float(russia))}, China {_pct(float(row['china_share']))}, China "  # type: ignore[arg-type]
+            f"{_pct(float(row['china_share_origin']))} once")  # type: ignore[arg-type]
+
+
+def _india_graphite() -> str:
+    row = _profile_row("IND", 2023, "graphite")
+    return (f"graphite {_pct(float(row['import_reliance']))} "  # type: ignore[arg-type]
+            f"(China {_pct(float(row['china_share']))})")  # type: ignore[arg-type]
+
+
+def _india_zirconium() -> str:
+    row = _profile_row("IND", 2023, "zirconium")
+    return f"zirconium {_pct(float(row['import_reliance']))}"  # type: ignore[arg-type]
+
+
+def _india_no_production() -> str:
+    rows = critmin.profile("IND", year=2023).minerals.set_index("mineral")
+    full = [m for m in ("cobalt", "nickel")
+            if rows.loc[m, "reliance_status"] == "net importer (no domestic production)"
+            and rows.loc[m, "import_reliance"] == 1.0]
+    return " and ".join(full) + " 100 %"
+
+
+def _india_withheld() -> str:
+    rows = critmin.profile("IND", year=2023).minerals.set_index("mineral")
+    names = {"rare-earths": "rare earths"}
+    held = [names.get(m, m) for m in ("rare-earths", "copper", "titanium", "tin")
+            if rows.loc[m, "reliance_status"] == "coverage incomplete"]
+    return ", ".join(held[:-1]) + " and " + held[-1] + " withheld"
+
+
+def _russia_rare_earths() -> str:
+    profile = critmin.mineral("rare-earths", year=2023, top=50)
+    tonnes = float(profile.producers.set_index("country").loc["RUS", "production_t"])
+    world = float(profile.concentration.set_index("year").loc[2023, "world_production_t"])
+    return f"{tonnes:,.0f} t REO of {world:,.0f} t = {tonnes / world * 100:.1f} %"
+
+
+def _russia_zirconium() -> str:
+    row = critmin.risk("RUS", "zirconium", 2023).iloc[0]
+    return f"{_pct(float(row['import_reliance']))} net import reliance"
+
+
+FIGURES: list[tuple[str, Callable[[], str]]] = [
+    ("profiles.md", _india_lithium),
+    ("profiles.md", _india_graphite),
+    ("profiles.md", _india_zirconium),
+    ("profiles.md", _india_no_production),
+    ("profiles.md", _india_withheld),
+    ("profiles.md", _russia_rare_earths),
+    ("profiles.md", _russia_zirconium),
+]
+"""(doc under docs/, how critmin's output writes the figure the doc quotes)."""
+
+
+@pytest.mark.parametrize(("doc", "figure"), FIGURES, ids=[f.__name__ for _, f in FIGURES])
+def test_the_docs_quote_critmins_own_output(doc: str, figure: Callable[[], str]) -> None:
+    text = " ".join((ROOT / "docs" / doc).read_text().split())
+    expected = figure()
+    assert expected in text, f"docs/{doc} should say {expected!r}"
