@@ -313,6 +313,7 @@ def test_purchases_import_into_the_user_store_only(tmp_path: Path) -> None:
     assert store.parquet_parts("purchases")[0] is None
     served = store.df("SELECT reference FROM purchases ORDER BY reference")
     assert served["reference"].tolist() == ["INV-9", "PO-1", "PO-2"]
+    assert sorted(store.table("purchases")["reference"]) == ["INV-9", "PO-1", "PO-2"]
     assert "purchases" not in store.manifest["tables"]  # never in the snapshot
     again = ingest.import_source("purchases", [path], append=True)
     assert again.coverage["dropped"] == {"already stored (exact duplicate)": 3}
@@ -321,6 +322,7 @@ def test_purchases_import_into_the_user_store_only(tmp_path: Path) -> None:
 def test_no_purchases_is_an_empty_table() -> None:
     frame = get_store().df("SELECT * FROM purchases")
     assert frame.empty and list(frame.columns) == schema.public_columns("purchases")
+    assert get_store().table("purchases").empty
 
 
 # -- the store's layers -----------------------------------------------------------------------

@@ -37,6 +37,77 @@ def default_sources_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "source-data"
 
 
+SERIES_REVIEW = 5.0
+"""A code's world value or tonnes in one year above this many times every neighbouring
+year's (the years before and after with data) is listed in the manifest for review."""
+SERIES_FAIL = 50.0
+"""Above this many times every neighbouring year's, the build fails: no world market moves
+that much in a year, a unit error does (USD read as thousand USD gives 1,000)."""
+
+
+def series_jumps(flows: pd.DataFrame) -> pd.DataFrame:
+    """Per code and year, world value and tonnes that exceed those of every neighbouring year
+    with data by more than :data:`SERIES_REVIEW` (columns hs6, year, measure, world, ratio:
+    the smallest ratio to a neighbour).
+
+    >>> flows = pd.DataFrame({"hs6": ["740311"] * 3, "year": [2021, 2022, 2024],
+    ...                       "value_kusd": [80e6, 84e9, 87e6], "qty_t": [9e6, None, 9e6]})
+    >>> series_jumps(flows)[["year", "measure", "ratio"]].round(0).values.tolist()
+    [[2022, 'value_kusd', 966.0]]
+    """
+    world = flows.groupby(["hs6", "year"], observed=True, as_index=False)[
+        ["value_kusd", "qty_t"]].sum(min_count=1)
+    found = []
+    for measure in ("value_kusd", "qty_t"):
+        series = world.loc[world[measure] > 0, ["hs6", "year", measure]].sort_values(
+            ["hs6", "year"])
+        by_code = series.groupby("hs6", observed=True)[measure]
+        ratio = pd.concat([series[measure] / by_code.shift(1),
+                           series[measure] / by_code.shift(-1)], axis=1).min(axis=1)
+        jumps = series[ratio > SERIES_REVIEW]
+        found.append(pd.DataFrame({"hs6": jumps["hs6"].astype(str), "year": jumps["year"],
+                                   "measure": measure, "world": jumps[measure],
+                                   "ratio": ratio[ratio > SERIES_REVIEW]}))
+    return pd.concat(found, ignore_index=True).sort_values(["hs6", "year", "measure"],
+                                                           ignore_index=True)
+
+
+SERIES_MATERIAL = 1_000.0
+"""World totals below this (t, or thousand USD) are listed for review whatever the jump: a
+few tonnes of a rarely traded code move by large factors."""
+SERIES_EXCEPTIONS = "series_exceptions.csv"
+"""Catalog file of known gross jumps in a source (hs6, year, measure, reason): that
+measure of that code and year is withheld, with the reason in the manifest."""
+
+
+def withhold_known_jumps(flows: pd.DataFrame, exceptions: pd.DataFrame) -> pd.DataFrame:
+    """``flows`` with the measure of each listed (code, year) set to missing."""
+    out = flows.copy()
+    codes = out["hs6"].astype(str)
+    for hs6, year, measure in zip(exceptions["hs6"].astype(str),
+                                  exceptions["year"].astype(int),
+                                  exceptions["measure"].astype(str), strict=True):
+        out.loc[(codes == hs6) & (out["year"] == year), measure] = float("nan")
+    return out
+
+
+def check_series(flows: pd.DataFrame) -> list[dict[str, Any]]:
+    """The flows' year-on-year jumps for the manifest; raises when a material one exceeds
+    :data:`SERIES_FAIL` (a unit error, not a market)."""
+    jumps = series_jumps(flows)
+    gross = jumps[(jumps["ratio"] > SERIES_FAIL) & (jumps["world"] >= SERIES_MATERIAL)]
+    if not gross.empty:
+        lines = [f"{r.hs6} {r.year} {r.measure}: {r.ratio:,.0f} x every neighbouring year"
+                 for r in gross.itertuples()]
+        raise DataError("world trade of a code jumps beyond any market's move (a unit "
+                        "error?): " + "; ".join(lines[:10]))
+    return [{"hs6": hs6, "year": year, "measure": measure, "ratio": round(ratio, 2)}
+            for hs6, year, measure, ratio in zip(
+                jumps["hs6"].astype(str), jumps["year"].astype(int).tolist(),
+                jumps["measure"].astype(str), jumps["ratio"].astype(float).tolist(),
+                strict=True)]
+
+
 def check_catalog(tables: dict[str, pd.DataFrame]) -> None:
     """Fail early on an inconsistent catalog."""
     from critmin.catalog import contents
@@ -194,8 +265,14 @@ def build_snapshot(out_dir: Path | None = None, wheel: Path | None = None,
             "coverage": coverage,
             **extra,
         }
-    say("writing Parquet snapshot")
     tables = {name: combine(name, frames) for name, frames in parts.items()}
+    say("checking each code's world trade from year to year")
+    exceptions = pd.read_csv(Path(__file__).parent / "catalog" / SERIES_EXCEPTIONS,
+                             dtype={"hs6": str})
+    tables["flows"] = withhold_known_jumps(tables["flows"], exceptions)
+    manifest["series_withheld"] = exceptions.to_dict(orient="records")
+    manifest["series_jumps"] = check_series(tables["flows"])
+    say("writing Parquet snapshot")
     return write_snapshot(tables, out_dir, manifest)
 
 

@@ -53,10 +53,19 @@ def read_2024(path: Path, correspondence: pd.DataFrame, known: Known, cov: Cover
     return _canonical(frame, correspondence, known, cov)
 
 
+USD_PER_KUSD = 1_000.0
+
+
 def read_2022_values(path: Path, correspondence: pd.DataFrame, known: Known, cov: Coverage
                      ) -> pa.Table:
-    """The 2022 extract (values only) as validated canonical flows with no quantity."""
+    """The 2022 extract (values only) as validated canonical flows with no quantity.
+
+    Its ``value`` column is in US dollars, not thousands as its description says: read as
+    thousands, each code's world trade was about 1,000 times that of 2024 and of the HS92
+    years (world copper-cathode trade of 84.7 trillion USD), which the build's year-to-year
+    check of world trade refuses."""
     raw = pd.read_csv(path, dtype={"i": str, "j": str, "cmd": str})
     frame = pd.DataFrame({"year": 2022, "exporter": raw["i"], "importer": raw["j"],
-                          "hs6": raw["cmd"], "value_kusd": raw["value"], "qty_t": float("nan")})
+                          "hs6": raw["cmd"], "value_kusd": raw["value"] / USD_PER_KUSD,
+                          "qty_t": float("nan")})
     return _canonical(frame, correspondence, known, cov)

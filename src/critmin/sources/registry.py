@@ -29,8 +29,8 @@ import pyarrow as pa
 
 from critmin import catalog
 from critmin.errors import DataError, InvalidInput
+from critmin.files import sha256_of
 from critmin.sources import baci, baci_hs17, bundle, purchases, usgs_mcs, wgi, wmd
-from critmin.sources.bundle import sha256_of
 from critmin.sources.coverage import Coverage
 from critmin.sources.validate import Known
 

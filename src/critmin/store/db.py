@@ -92,7 +92,7 @@ class Store:
     def problems(self, deep: bool = False) -> list[str]:
         """What is damaged: every file is checked for size and Parquet framing, and with
         ``deep`` for its sha256 (reads every byte)."""
-        from critmin.sources.bundle import sha256_of
+        from critmin.files import sha256_of
 
         found = []
         for table, entry in self.manifest["tables"].items():
@@ -199,7 +199,7 @@ class Store:
         (a store serves one generation of the data), and copied on each call: a copy of a
         reference table costs about 0.05 ms, a read 2 to 15 ms. List cells are shared
         between the copies and read-only."""
-        if name not in schema.SNAPSHOT_TABLES:
+        if name not in schema.STORED_TABLES:
             schema.table_columns(name)  # raises NotFound with suggestions
             raise DataError(f"{name!r} is not a stored table")
         if name in UNMEMOISED:

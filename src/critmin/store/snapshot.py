@@ -16,7 +16,7 @@ import pandas as pd
 
 from critmin import files, schema
 from critmin.errors import InvalidInput
-from critmin.sources.bundle import sha256_of
+from critmin.files import sha256_of
 
 MANIFEST = "manifest.json"
 PACKAGE_FILES = {"__init__.py", "__pycache__"}

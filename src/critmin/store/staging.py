@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from critmin import schema
 from critmin.errors import DataError
-from critmin.sources.bundle import sha256_of
+from critmin.files import sha256_of
 
 if TYPE_CHECKING:
     import numpy as np

@@ -161,7 +161,7 @@ def reset(waiting: Callable[[], None] | None = None) -> None:
 def verify(manifest: dict[str, Any], deep: bool = False) -> list[str]:
     """Problems with the imported files: missing, wrong size, not Parquet, wrong sha256
     (``deep``)."""
-    from critmin.sources.bundle import sha256_of
+    from critmin.files import sha256_of
 
     problems = []
     for table, entry in manifest["tables"].items():
