@@ -102,10 +102,13 @@ def _india_zirconium() -> str:
 
 def _india_no_production() -> str:
     rows = critmin.profile("IND", year=2023).minerals.set_index("mineral")
-    full = [m for m in ("cobalt", "nickel")
-            if rows.loc[m, "reliance_status"] == "net importer (no domestic production)"
-            and rows.loc[m, "import_reliance"] == 1.0]
-    return " and ".join(full) + " 100 %"
+    assert rows.loc["cobalt", "reliance_status"] == "net importer (no domestic production)"
+    assert rows.loc["nickel", "reliance_status"] == "produces at another stage"
+    refined = rows.loc["nickel", "reason"].split(" output of ")[1].split(" t:")[0]
+    return (f"cobalt {rows.loc['cobalt', 'import_reliance'] * 100:.0f} % (no domestic "
+            f"production in the bundled sources: an upper bound, the missing codes cannot "
+            f"lower it); nickel: no mine output, but {refined} t of refined output (BGS), so "
+            "no 100 %")
 
 
 def _india_withheld() -> str:
@@ -141,7 +144,15 @@ def _cobalt_and_nickel_refining() -> str:
             f"{nickel['refining_china_share'] * 100:.1f} %.")
 
 
+def _japan_copper() -> str:
+    row = critmin.risk("JPN", "copper", 2023).iloc[0]
+    assert row["reliance_status"] == "produces at another stage"
+    tonnes = float(row["reason"].split(" output of ")[1].split(" t:")[0].replace(",", ""))
+    return f"Japan's {tonnes / 1e6:.2f} Mt of refined copper in 2023"
+
+
 FIGURES: list[tuple[str, Callable[[], str]]] = [
+    ("methods.md", _japan_copper),
     ("methods.md", _cobalt_and_nickel_refining),
     ("profiles.md", _india_lithium),
     ("profiles.md", _india_graphite),

@@ -468,7 +468,8 @@ def mineral_cmd(
          f"{result.name} producers, {result.year} (t {result.basis})")
     conc = result.concentration.dropna(subset=["hhi"])
     emit(conc, opts, ["year", "hhi", "top3_share", "china_production_share", "refining_hhi",
-                      "refining_china_share"], f"{result.name}: concentration over time")
+                      "refining_china_share", "processed_exports_china_share"],
+         f"{result.name}: concentration over time")
     emit(result.exporters, opts, list(result.exporters.columns),
          f"{result.name}: top exporters, {result.year}")
     emit(result.flows, opts, list(result.flows.columns),

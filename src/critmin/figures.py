@@ -189,16 +189,16 @@ def concentration_figure(profile: MineralProfile) -> Any:
     mine and (where reported) the refining stage."""
     go = _go()
     c = profile.concentration
-    measures = c["refining_measure"].dropna().astype(str)
-    processed = ("refinery" if measures.empty or measures.iloc[-1].startswith("refinery")
-                 else "processed exports")
     series = [("hhi", "HHI (mine)"), ("top3_share", "top-3 share (mine)"),
               ("china_production_share", "China share (mine)"),
-              ("refining_hhi", f"HHI ({processed})"),
-              ("refining_china_share", f"China share ({processed})")]
+              ("refining_hhi", "HHI (refinery output)"),
+              ("refining_china_share", "China share (refinery output)"),
+              ("processed_exports_china_share", "China share (processed exports, not refining)")]
+    dash = {"refining_hhi": "dot", "refining_china_share": "dot",
+            "processed_exports_china_share": "dash"}
     fig = go.Figure([go.Scatter(x=c["year"], y=c[col], mode="lines", name=name,
-                                line={"dash": "dot" if "refining" in col else "solid"})
-                     for col, name in series if c[col].notna().any()])
+                                line={"dash": dash.get(col, "solid")})
+                     for col, name in series if col in c and c[col].notna().any()])
     return _layout(fig, f"{profile.name}: concentration of world production",
                    yaxis={"tickformat": ".0%", "range": [0, 1.02]}, xaxis={"title": {"text": "year"}})
 

@@ -224,15 +224,17 @@ def mineral_page(mineral: str, year: int | None = None) -> Page:
 
 
 def _processing(concentration: pd.DataFrame) -> str:
-    measures = concentration["refining_measure"].dropna().astype(str)
-    if measures.empty:
-        return "no source (no processing figure)"
-    if measures.iloc[-1].startswith("refinery"):
-        return "refinery production"
-    return ("shares of world exports of intermediate and refined products, because no source "
-            "here reports refinery output by country: this measures trade, not refining, and "
-            "a refiner that uses its output at home (as China largely does) shows a small "
-            "share")
+    refined = concentration["refining_measure"].notna()
+    exported = concentration["processed_exports_china_share"].notna()
+    said = []
+    if refined.any():
+        years = concentration.loc[refined, "year"]
+        said.append(f"refinery production ({int(years.min())}-{int(years.max())})")
+    if exported.any():
+        said.append("China's share of world exports of intermediate and refined products, "
+                    "named as such: it measures trade, not refining, and a refiner that uses "
+                    "its output at home (as China largely does) shows a small share")
+    return "; ".join(said) if said else "no source (no processing figure)"
 
 
 def _reserves(mineral: str) -> pd.DataFrame:

@@ -16,7 +16,10 @@ from critmin.metrics.geopolrisk import characterisation_factor
 WORLD_COLUMNS = ("world_production_t", "n_producers", "hhi", "top3_share",
                  "china_production_share", "top_producer", "top_producer_share", "refined_t",
                  "n_refiners", "refining_hhi", "refining_top3_share", "refining_china_share",
-                 "top_refiner", "top_refiner_share", "refining_measure")
+                 "top_refiner", "top_refiner_share", "refining_measure",
+                 "processed_exports_t", "n_processed_exporters", "processed_exports_hhi",
+                 "processed_exports_top3_share", "processed_exports_china_share",
+                 "top_processed_exporter", "top_processed_exporter_share")
 """Cube columns that describe the world, not the importer (the same for a group)."""
 
 

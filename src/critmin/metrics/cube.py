@@ -256,23 +256,25 @@ def mining_concentration(production: pd.DataFrame) -> pd.DataFrame:
 
 
 def refining_concentration(pairs: pd.DataFrame, refinery: pd.DataFrame) -> pd.DataFrame:
-    """Processing concentration per (year, mineral): from refinery production where a
-    source reports it, otherwise from exports of intermediate and refined products, named as
-    such in ``refining_measure``."""
+    """Processing concentration per (year, mineral), two measures under two names: of
+    refinery production where a source reports it (``refining_*``, ``top_refiner``; nothing
+    where none does), and of exports of intermediate and refined products
+    (``processed_exports_*``, ``top_processed_exporter``), which measures trade, not
+    refining: a refiner that uses its output at home shows a small share."""
     names = {"total": "refined_t", "n": "n_refiners", "hhi": "refining_hhi",
              "top3_share": "refining_top3_share", "named_share": "refining_china_share",
              "top": "top_refiner", "top_share": "top_refiner_share"}
     produced = concentration(refinery, ["year", "mineral"], "country", "qty_t").rename(
         columns=names).assign(refining_measure="refinery production")
-    refined = pairs[pairs["stage"].isin(REFINING_STAGES)]
-    exported = concentration(refined, ["year", "mineral"], "exporter", "qty_basis_t")
-    exported = exported.rename(columns=names).assign(
-        refining_measure="exports of intermediate and refined products")
-    exported = exported.merge(produced[["year", "mineral"]].drop_duplicates(), how="left",
-                              indicator=True)
-    exported = exported[exported["_merge"] == "left_only"].drop(columns="_merge")
-    out = pd.concat([produced, exported], ignore_index=True)
-    out["year"] = out["year"].astype("int16")
+    exported = concentration(pairs[pairs["stage"].isin(REFINING_STAGES)], ["year", "mineral"],
+                             "exporter", "qty_basis_t").rename(columns={
+        "total": "processed_exports_t", "n": "n_processed_exporters",
+        "hhi": "processed_exports_hhi", "top3_share": "processed_exports_top3_share",
+        "named_share": "processed_exports_china_share", "top": "top_processed_exporter",
+        "top_share": "top_processed_exporter_share"})
+    for frame in (produced, exported):
+        frame["year"] = frame["year"].astype("int16")
+    out = produced.merge(exported, on=["year", "mineral"], how="outer")
     return out
 
 
@@ -368,8 +370,11 @@ def _describe_missing(missing: pd.Series, names: dict[str, str]) -> pd.Series:
 
 
 def _supply(cube: pd.DataFrame, has_trade: pd.Series, has_prod: pd.Series,
-            missing: pd.Series, implausible: pd.Series, names: dict[str, str]) -> pd.DataFrame:
-    """Apparent supply, import reliance, its status and the reason it is withheld."""
+            missing: pd.Series, implausible: pd.Series, names: dict[str, str],
+            elsewhere: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Apparent supply, import reliance, its status and the reason it is withheld
+    (``elsewhere``: the row's output at another stage, ``elsewhere_t`` and
+    ``elsewhere_stage``, for the headline)."""
     m_b, x_b, p = cube["imports_basis_t"], cube["exports_basis_t"], cube["production_t"]
     mixed = (cube["unfactored_kusd"] > 0) | (cube["exports_unfactored_kusd"] > 0)
     supply = p + m_b - x_b
@@ -378,10 +383,13 @@ def _supply(cube: pd.DataFrame, has_trade: pd.Series, has_prod: pd.Series,
     gap = missing != ""
     exceed = has_trade & (x_b > (p.fillna(0.0) + m_b) * (1 + ROUNDING))
     nonproducer = has_prod & (p == 0) & (net > 0)
+    made_elsewhere = (pd.Series(False, index=cube.index) if elsewhere is None
+                      else elsewhere["elsewhere_t"].fillna(0.0).gt(0.0).set_axis(cube.index))
     ratio = x_b / (p.fillna(0.0) + m_b).where(lambda s: s > 0)
     conditions = [
         ~has_trade & ~has_prod, ~has_trade, ~has_prod, implausible, mixed,
-        gap & ~nonproducer, exceed, supply <= 0, nonproducer, net < 0, net > 0,
+        gap & ~nonproducer, exceed, supply <= 0, nonproducer & made_elsewhere, nonproducer,
+        net < 0, net > 0,
     ]
     statuses = {
         "no data": "",
@@ -398,6 +406,7 @@ def _supply(cube: pd.DataFrame, has_trade: pd.Series, has_prod: pd.Series,
         "exports exceed supply": "exports exceed production plus imports (re-exports, stocks "
                                  "or unrecorded feed): reliance is undefined",
         "no supply": "no production and no net trade in tonnes",
+        "produces at another stage": "",  # the stage and tonnes, below
         "net importer (no domestic production)": "no domestic production: all primary supply "
                                                  "is imported (an upper bound where the "
                                                  "country recycles: secondary production is "
@@ -424,6 +433,15 @@ def _supply(cube: pd.DataFrame, has_trade: pd.Series, has_prod: pd.Series,
                            "the missing codes (" + missing.iloc[hidden] + ") hold (an upper "
                            "bound where the country recycles: secondary production is not in "
                            "the data)").to_numpy()
+    other = np.flatnonzero(code == names_of.index("produces at another stage"))
+    if elsewhere is not None and len(other):
+        made = elsewhere.iloc[other]
+        reason_text[other] = (
+            "no output at the mineral's production stage in the data, but "
+            + made["elsewhere_stage"] + " output of " + made["elsewhere_t"].map(
+                "{:,.0f} t".format)
+            + ": it processes imported feed, so '100 % of supply imported' would misstate "
+            "its dependence; the stage view gives each stage's balance").to_numpy()
     status = pd.Series(status_text, index=cube.index)
     reason = pd.Series(reason_text, index=cube.index)
     return pd.DataFrame({"apparent_supply_t": supply, "import_reliance": reliance,
@@ -467,6 +485,12 @@ def compute_cube(inp: CubeInputs, lines: pd.DataFrame | None = None) -> pd.DataF
     refinery = inp.production[(inp.production["stage"] == "refined").to_numpy()]
     production = primary[["year", "country", "mineral", "qty_t"]].rename(
         columns={"qty_t": "production_t"})
+    other_stages = inp.production[(stage_rank != _stage_rank_of(inp, inp.production["mineral"]))
+                                  & (inp.production["qty_t"] > 0)]
+    elsewhere = other_stages.sort_values("qty_t", ascending=False).groupby(
+        KEY, observed=True, as_index=False, sort=False).agg(
+        elsewhere_t=("qty_t", "sum"), elsewhere_stage=("stage", "first"))
+    elsewhere["elsewhere_stage"] = elsewhere["elsewhere_stage"].astype(str)
     traded = trade(pairs, inp.governance, ["year", "mineral"])
     keys = pd.concat([traded[KEY], production[KEY]], ignore_index=True).drop_duplicates()
     cube = (
@@ -490,14 +514,16 @@ def compute_cube(inp: CubeInputs, lines: pd.DataFrame | None = None) -> pd.DataF
     cube["n_suppliers"] = cube["n_suppliers"].fillna(0).where(has_trade).astype("Int32")
     cube["n_producers"] = cube["n_producers"].astype("Int32")
     cube["n_refiners"] = cube["n_refiners"].astype("Int32")
+    cube["n_processed_exporters"] = cube["n_processed_exporters"].astype("Int32")
     cube["production_t"] = cube["production_t"].fillna(0.0).where(has_prod)
 
     cov = _coverage(inp, cube[["year", "mineral"]], None)
     world = _world(pairs, primary)
     cube = cube.merge(world, on=["year", "mineral"], how="left")
     implausible = cube.pop("implausible").astype("boolean").fillna(False).astype(bool)
+    made_elsewhere = cube[KEY].merge(elsewhere, on=KEY, how="left")
     supply = _supply(cube, has_trade, has_prod, cov["missing"].set_axis(cube.index),
-                     implausible, inp.names)
+                     implausible, inp.names, made_elsewhere)
     cube["stage_coverage"] = cov["stage_coverage"].to_numpy()
     for col in ("apparent_supply_t", "import_reliance", "reliance_status", "reason"):
         cube[col] = supply[col]
