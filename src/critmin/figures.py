@@ -199,8 +199,11 @@ def concentration_figure(profile: MineralProfile) -> Any:
     fig = go.Figure([go.Scatter(x=c["year"], y=c[col], mode="lines", name=name,
                                 line={"dash": dash.get(col, "solid")})
                      for col, name in series if col in c and c[col].notna().any()])
+    # the legend under the plot: beside it, six labels leave a phone no room for the lines
     return _layout(fig, f"{profile.name}: concentration of world production",
-                   yaxis={"tickformat": ".0%", "range": [0, 1.02]}, xaxis={"title": {"text": "year"}})
+                   yaxis={"tickformat": ".0%", "range": [0, 1.02]}, xaxis={"title": {"text": "year"}},
+                   legend={"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0},
+                   height=520)
 
 
 def producers_figure(profile: MineralProfile, top: int = 12) -> Any:
