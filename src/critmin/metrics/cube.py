@@ -485,7 +485,9 @@ def compute_cube(inp: CubeInputs, lines: pd.DataFrame | None = None) -> pd.DataF
     refinery = inp.production[(inp.production["stage"] == "refined").to_numpy()]
     production = primary[["year", "country", "mineral", "qty_t"]].rename(
         columns={"qty_t": "production_t"})
-    other_stages = inp.production[(stage_rank != _stage_rank_of(inp, inp.production["mineral"]))
+    # output downstream of the production stage (a refinery with no mine) belies "no domestic
+    # production"; upstream output (alumina where aluminium is counted at the smelter) does not
+    other_stages = inp.production[(stage_rank > _stage_rank_of(inp, inp.production["mineral"]))
                                   & (inp.production["qty_t"] > 0)]
     elsewhere = other_stages.sort_values("qty_t", ascending=False).groupby(
         KEY, observed=True, as_index=False, sort=False).agg(
