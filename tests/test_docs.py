@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 import critmin
+from critmin.store import get_store
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -104,7 +105,7 @@ def _india_no_production() -> str:
     rows = critmin.profile("IND", year=2023).minerals.set_index("mineral")
     assert rows.loc["cobalt", "reliance_status"] == "net importer (no domestic production)"
     assert rows.loc["nickel", "reliance_status"] == "produces at another stage"
-    refined = rows.loc["nickel", "reason"].split(" output of ")[1].split(" t:")[0]
+    refined = rows.loc["nickel", "reason"].split(" output of ")[1].split(" t ")[0]
     return (f"cobalt {rows.loc['cobalt', 'import_reliance'] * 100:.0f} % (no domestic "
             f"production in the bundled sources: an upper bound, the missing codes cannot "
             f"lower it); nickel: no mine output, but {refined} t of refined output (BGS), so "
@@ -137,7 +138,8 @@ def _refining(mineral: str) -> pd.Series:
 
 def _cobalt_and_nickel_refining() -> str:
     cobalt, nickel = _refining("cobalt"), _refining("nickel")
-    assert cobalt["refining_measure"] == nickel["refining_measure"] == "refinery production"
+    assert cobalt["refining_measure"] == nickel["refining_measure"] == (
+        "refinery production (bgs-wms)")
     names = {"IDN": "Indonesia"}
     return (f"Cobalt 2023: China {cobalt['refining_china_share'] * 100:.1f} % of refined "
             f"output (BGS); nickel 2023: {names[nickel['top_refiner']]} first, China "
@@ -147,11 +149,57 @@ def _cobalt_and_nickel_refining() -> str:
 def _japan_copper() -> str:
     row = critmin.risk("JPN", "copper", 2023).iloc[0]
     assert row["reliance_status"] == "produces at another stage"
-    tonnes = float(row["reason"].split(" output of ")[1].split(" t:")[0].replace(",", ""))
+    tonnes = float(row["reason"].split(" output of ")[1].split(" t ")[0].replace(",", ""))
     return f"Japan's {tonnes / 1e6:.2f} Mt of refined copper in 2023"
 
 
+PROCESSING = ("aluminium", "bismuth", "cobalt", "copper", "gallium", "germanium", "graphite",
+              "indium", "lithium", "magnesium", "nickel", "rare-earths", "silicon", "tellurium",
+              "titanium")
+"""The minerals of the processing table in profiles.md."""
+
+
+def _processing_table() -> str:
+    world = critmin.cube().query("year == 2023").drop_duplicates("mineral").set_index("mineral")
+    published = get_store().table("processing_shares").query("country == 'CHN' and year == 2023")
+    iea = published.set_index("mineral")["share"]
+    lines = []
+    for mineral in PROCESSING:
+        row = world.loc[mineral]
+        ref = _pct(float(iea[mineral]), 1) if mineral in iea else "–"
+        lines.append(f"| {mineral} | {_pct(float(row['refining_china_share']), 1)} | "
+                     f"{row['top_refiner']} | {row['refining_measure']} | {ref} |")
+    return "\n".join(lines)
+
+
+def _answer_counts() -> str:
+    said = []
+    for iso3, name in (("IND", "India"), ("USA", "USA"), ("DEU", "Germany"),
+                       ("AUS", "Australia")):
+        rows = critmin.profile(iso3, 2024).minerals
+        listed = rows[rows["own_list"]]
+        said.append(f"{name} {int(listed['import_reliance'].notna().sum())} → "
+                    f"{int(listed['answer'].fillna('').ne('').sum())} of {len(listed)}")
+    return "; ".join(said)
+
+
+def _india_magnets() -> str:
+    row = critmin.stages("IND", "rare-earths", [2024]).query("stage == 'product'").iloc[0]
+    return (f"| 2024 | permanent magnets (850511) | {row['imports_basis_t']:,.0f} t REO (upper "
+            f"bound), {row['imports_kusd'] / 1000:,.0f} M USD | "
+            f"{_pct(float(row['china_share']))} | {_pct(float(row['china_share_value']))} |")
+
+
+def _russia_reserves() -> str:
+    row = critmin.mineral("rare-earths", 2024).reserves.set_index("country").loc["RUS"]
+    return f"{row['qty_t'] / 1e6:.1f} Mt REO ({row['source']}, estimate for {row['year']})"
+
+
 FIGURES: list[tuple[str, Callable[[], str]]] = [
+    ("profiles.md", _processing_table),
+    ("profiles.md", _answer_counts),
+    ("profiles.md", _india_magnets),
+    ("profiles.md", _russia_reserves),
     ("methods.md", _japan_copper),
     ("methods.md", _cobalt_and_nickel_refining),
     ("profiles.md", _india_lithium),
@@ -168,5 +216,5 @@ FIGURES: list[tuple[str, Callable[[], str]]] = [
 @pytest.mark.parametrize(("doc", "figure"), FIGURES, ids=[f.__name__ for _, f in FIGURES])
 def test_the_docs_quote_critmins_own_output(doc: str, figure: Callable[[], str]) -> None:
     text = " ".join((ROOT / "docs" / doc).read_text().split())
-    expected = figure()
+    expected = " ".join(figure().split())
     assert expected in text, f"docs/{doc} should say {expected!r}"

@@ -320,3 +320,41 @@ def test_no_exports_is_never_a_re_export_hub() -> None:
     assert fff["exports_basis_t"] == 0.0
     assert "exports_exceed_supply" not in str(fff["flags"])
     assert not fff["reliance_status"].startswith("exports exceed supply")
+
+
+def test_main_answer_falls_back_to_the_stage_the_data_covers() -> None:
+    from critmin.metrics.cube import main_answer
+
+    key = {"year": [2024] * 3, "country": ["IND"] * 3}
+    cube = pd.DataFrame({**key, "mineral": ["lithium", "rare-earths", "baryte"],
+                         "import_reliance": [1.0, np.nan, -107.5],
+                         "china_share": [0.26, 0.8, 0.7], "exports_basis_t": [0.0, 10.0, 1800.0],
+                         "apparent_supply_t": [10.0, 50.0, 16.6]})
+    stages = pd.DataFrame({
+        "year": [2024] * 3, "country": ["IND"] * 3, "mineral": ["rare-earths"] * 3,
+        "stage": ["ore", "intermediate", "refined"],
+        "import_reliance": [np.nan, 0.5, 1.0], "china_share": [0.1, 0.66, 0.99],
+        "imports_kusd": [5.0, 300.0, 200.0], "exports_basis_t": [0.0, 1.0, 0.0],
+        "apparent_supply_t": [1.0, 2.0, 3.0], "reliance_status": [""] * 3})
+    out = main_answer(cube, stages).set_index("mineral")
+    assert out.loc["lithium", "answer"] == "100 % imported, China 26 %"
+    # the stage with a reliance and the largest imports by value, named as that stage
+    assert out.loc["rare-earths", "answer"] == "intermediate: 50 % imported, China 66 %"
+    assert out.loc["rare-earths", "answer_stage"] == "intermediate"
+    assert out.loc["baryte", "answer"] == "net exporter (exports 108× supply)"
+    assert out.loc["baryte", "answer_reliance"] == -107.5
+    # no stage with a reliance: China's share of what is imported most, no percentage
+    no_reliance = stages.assign(import_reliance=np.nan, reliance_status="no production data")
+    out = main_answer(cube, no_reliance).set_index("mineral")
+    assert out.loc["rare-earths", "answer"] == "intermediate: China 66 % of imports"
+    assert math.isnan(out.loc["rare-earths", "answer_reliance"])
+
+
+def test_unlisted_output_stays_in_every_share_denominator() -> None:
+    listed = pd.DataFrame({"year": [2024] * 2, "who": ["CHN", "CHL"], "q": [45.0, 45.0]})
+    other = pd.DataFrame({"year": [2024], "q": [10.0]})
+    row = concentration(listed, ["year"], "who", "q", unlisted=other).iloc[0]
+    assert row["total"] == pytest.approx(100.0)
+    assert row["named_share"] == pytest.approx(0.45)
+    assert row["hhi"] == pytest.approx(0.45 ** 2 * 2)  # the unlisted part is no entity
+    assert row["n"] == 2

@@ -160,7 +160,8 @@ def test_cli_json_keys(cli) -> None:
 @pytest.mark.parametrize(("args", "text"), [
     (["restrict", "--supplier", "Chna", "-m", "graphite"], "China"),
     (["restrict", "--supplier", "CHN", "-m", "graphite", "--cut", "1.5"], "at most 1"),
-    (["restrict", "--supplier", "CHN", "-m", "gallium", "-y", "2023"], "years with trade"),
+    (["restrict", "--supplier", "CHN", "-m", "germanium", "-y", "2023"], "years with trade"),
+    (["restrict", "--supplier", "CHN", "-m", "gallium", "-y", "2023"], "no trade of gallium"),
     (["restrict", "--event", "chn-ga-ge-2032"], "chn-ga-ge-2023"),
     (["restrict", "--supplier", "CHN", "-m", "graphite", "--stage", "refind"], "refined"),
     (["pact", "--importer", "IND", "--supplier", "RUS", "-m", "lithium", "--volume", "-5"],

@@ -9,7 +9,9 @@ Inputs, each checked against its sha256 and recorded in the manifest with its li
 - critmin's catalog (``src/critmin/catalog/*.csv``).
 
 Every row goes through the readers of :mod:`critmin.sources` and their validation; the
-coverage of each (rows read, kept, dropped by reason) is written to the manifest.
+coverage of each (rows read, kept, dropped by reason) is written to the manifest. The flows
+are then checked against what their products can be (:mod:`critmin.trade_checks`: unit-value
+rules, traded content within world production), and what is withheld is listed there too.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any
 
 import pandas as pd
 
-from critmin import schema
+from critmin import schema, trade_checks
 from critmin.errors import DataError
 from critmin.sources import bundle, registry
 from critmin.sources.registry import BuildInputs, products_table, source_file
@@ -272,6 +274,10 @@ def build_snapshot(out_dir: Path | None = None, wheel: Path | None = None,
     tables["flows"] = withhold_known_jumps(tables["flows"], exceptions)
     manifest["series_withheld"] = exceptions.to_dict(orient="records")
     manifest["series_jumps"] = check_series(tables["flows"])
+    say("checking unit values, and traded content against world production")
+    checked = trade_checks.check_trade(tables)
+    tables.update(checked.tables)
+    manifest.update(checked.manifest)
     say("writing Parquet snapshot")
     return write_snapshot(tables, out_dir, manifest)
 

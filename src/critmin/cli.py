@@ -179,8 +179,9 @@ def table(frame: pd.DataFrame, title: str | None = None) -> None:
     width = {c: max([len(line) for line in heads[c].split("\n")]
                     + [len(v) for v in cells[c]]) for c in frame.columns}
     for c in frame.columns:  # long text is abbreviated before any column is left out
-        if not numeric[c]:
-            width[c] = min(width[c], max(TEXT_WIDTH, len(c)))
+        if not numeric[c]:  # the key text (an answer) keeps twice the room
+            room = TEXT_WIDTH * (2 if rank.get(c) == 1 and c != frame.columns[0] else 1)
+            width[c] = min(width[c], max(room, len(c)))
     cols = list(frame.columns)
     dropped: list[str] = []
 
@@ -407,9 +408,8 @@ def minerals_cmd(
 
 # -- metrics -------------------------------------------------------------------------------
 
-PROFILE_VIEW = ["mineral", "production_t", "imports_basis_t", "exports_basis_t",
-                "import_reliance", "reliance_status", "top_suppliers", "china_share", "score",
-                "flags"]
+PROFILE_VIEW = ["mineral", "answer", "reliance_status", "top_suppliers", "china_share",
+                "production_t", "imports_basis_t", "exports_basis_t", "score", "flags"]
 STAGE_VIEW = ["mineral", "stage", "production_t", "imports_basis_t", "exports_basis_t",
               "import_reliance", "top_supplier", "china_share", "china_share_value", "coverage"]
 
@@ -466,6 +466,9 @@ def mineral_cmd(
         return
     emit(result.producers, opts, list(result.producers.columns),
          f"{result.name} producers, {result.year} (t {result.basis})")
+    if not result.reserves.empty:
+        emit(result.reserves.head(top), opts, ["country", "name", "qty_t", "year", "source"],
+             f"{result.name} reserves (t {result.basis})")
     conc = result.concentration.dropna(subset=["hhi"])
     emit(conc, opts, ["year", "hhi", "top3_share", "china_production_share", "refining_hhi",
                       "refining_china_share", "processed_exports_china_share"],

@@ -79,14 +79,18 @@ def outputs(store: Store, mode: str, years: list[int] | None = None,
     say("computing metrics")
     inputs = cube_mod.harmonise(inputs)
     lines = cube_mod.headline_lines(inputs)
-    default = schema.select("cube", cube_mod.compute_cube(inputs, lines))
+    headline = cube_mod.compute_cube(inputs, lines)
     if mode == "default":
-        yield "cube", default
-        del default
         say("computing stages")
-        yield "stages", schema.select("stages", cube_mod.compute_stages(inputs))
+        stages = cube_mod.compute_stages(inputs)
+        yield "cube", schema.select("cube", cube_mod.main_answer(headline, stages))
+        origins = cube_mod.traced_origins(lines, headline)
+        del headline
+        yield "stages", schema.select("stages", stages)
+        del stages
         say("computing partners")
-        yield "partners", schema.select("partners", cube_mod.partners(inputs.pairs, lines))
+        yield "partners", schema.select("partners", cube_mod.partners(
+            inputs.pairs, lines, inputs, origins))
         return
     del lines
     hs_map = store.table("gpr_hs_map")
@@ -103,5 +107,5 @@ def outputs(store: Store, mode: str, years: list[int] | None = None,
     compat = cube_mod.compute_compat_cube(
         gpr_pairs, sorted(set(hs_map["mineral"])),
         gpr_governance[gpr_governance["year"].isin(wanted)],
-        gpr_production.reset_index(drop=True), store.table("countries"), default)
+        gpr_production.reset_index(drop=True), store.table("countries"), headline)
     yield "cube_compat", schema.select("cube_compat", compat)

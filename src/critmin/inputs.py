@@ -13,9 +13,17 @@ metrics read, and hands it over; the metrics themselves never open the store.
 >>> no_default = pd.DataFrame(columns=["mineral", "stage", "source"])
 >>> default_production(production, no_default)["source"].tolist()
 ['wmd']
+>>> cobalt = pd.DataFrame({"year": [2023, 2024, 2024], "country": ["CHN"] * 3,
+...     "mineral": ["cobalt"] * 3, "stage": ["refined"] * 3, "qty_t": [140.0, 150.0, 1.0],
+...     "source": ["bgs-wms", "usgs-mcs2026", "wmd"]})
+>>> bgs = pd.DataFrame({"mineral": ["cobalt"], "stage": ["refined"], "source": ["bgs-wms"]})
+>>> default_production(cobalt, bgs)["source"].tolist()  # 2024: the next source that has it
+['bgs-wms', 'wmd']
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -91,13 +99,79 @@ def read_cube_inputs(store: Store, years: list[int], minerals: list[str] | None 
          for y in range(int(a), int(b) + 1)], columns=["year", "country"])
     descriptions = store.table("products").set_index("hs6")["description"]
     names = {str(h): short_name(d) for h, d in descriptions.items()}
+    presence = engine.presence(years)
+    withheld = subset(store.table("production_withheld")).assign(qty_t=np.nan)
+    every = subset(store.table("production"))
+    reported = pd.concat([every[withheld.columns], withheld], ignore_index=True)
     return checked(CubeInputs(
         pairs=pairs, production=production, governance=subset(store.table("governance")),
         incomplete_year=years_mod.incomplete_year(store),
-        coverage=coverage(engine.presence(years), links),
+        coverage=coverage(presence, links),
         production_stage=mineral_table.set_index("mineral")["production_stage"],
-        mirror=mirror, names=names,
+        mirror=mirror, names=names, reported=reported[REPORTED_COLUMNS],
+        baskets=baskets(presence, links), published=subset(store.table("processing_shares")),
+        unlisted=unlisted(subset(store.table("production_other")), production),
+        withheld_trade=withheld_trade(store.manifest, years, minerals),
+        headings=(subset(store.table("heading_flows")), subset(store.table("heading_totals")),
+                  store.table("heading_contents"),
+                  list(store.manifest.get("heading_flows_absent_countries", []))),
     ))
+
+
+def unlisted(other: pd.DataFrame, production: pd.DataFrame) -> pd.DataFrame:
+    """The "other countries" output of the releases the default production rows of that
+    (year, mineral, stage) come from: year, mineral, stage, qty_t."""
+    used = production.loc[production["source"].str.startswith("usgs"),
+                          ["year", "mineral", "stage"]].drop_duplicates()
+    out = other.merge(used, on=["year", "mineral", "stage"])
+    return out[["year", "mineral", "stage", "qty_t"]].reset_index(drop=True)
+
+
+def withheld_trade(manifest: dict[str, Any], years: list[int],
+                   minerals: list[str] | None) -> pd.DataFrame:
+    """The mineral stages whose flows the build withheld for implausible content (the
+    manifest's ``content_withheld``): year, mineral, stage, ratio."""
+    rows = pd.DataFrame(manifest.get("content_withheld", []),
+                        columns=["year", "mineral", "stage", "ratio"])
+    rows = rows[["year", "mineral", "stage", "ratio"]]
+    keep = rows["year"].isin(years)
+    if minerals is not None:
+        keep &= rows["mineral"].isin(minerals)
+    return rows[keep].astype({"year": "int16", "ratio": "float64"}).reset_index(drop=True)
+
+
+REPORTED_COLUMNS = ["year", "country", "mineral", "stage", "source", "qty_t"]
+"""The columns of :attr:`CubeInputs.reported`."""
+
+
+def baskets(presence: pd.DataFrame, links: pd.DataFrame) -> pd.DataFrame:
+    """Per (year, mineral, stage) whose traded codes that year (with a quantity) are all
+    baskets for the mineral (its ``allocation_share`` at most
+    :data:`~critmin.metrics.cube.BASKET_SHARE`): the codes, as text.
+
+    Examples
+    --------
+    >>> links = pd.DataFrame({"hs6": ["811291", "811230"], "mineral": ["germanium"] * 2,
+    ...                       "stage": ["refined"] * 2, "allocation_share": [0.01, 1.0]})
+    >>> both = pd.DataFrame({"year": [2024, 2024], "hs6": ["811291", "811230"],
+    ...                      "n_rows_with_qty": [5, 3]})
+    >>> baskets(both, links).empty, baskets(both.iloc[:1], links)["codes"].tolist()
+    (True, ['811291'])
+    """
+    from critmin.metrics.cube import BASKET_SHARE
+
+    have = presence.loc[presence["n_rows_with_qty"] > 0, ["year", "hs6"]].astype(
+        {"hs6": str})
+    share = links["allocation_share"] if "allocation_share" in links else pd.Series(
+        np.nan, index=links.index)
+    codes = links[["hs6", "mineral", "stage"]].astype(str).assign(
+        basket=share.le(BASKET_SHARE).to_numpy())
+    traded = have.merge(codes, on="hs6")
+    key = ["year", "mineral", "stage"]
+    grouped = traded.sort_values("hs6").groupby(key, as_index=False).agg(
+        all_basket=("basket", "all"), codes=("hs6", lambda s: ", ".join(dict.fromkeys(s))))
+    out = grouped[grouped["all_basket"]][[*key, "codes"]]
+    return out.astype({"year": "int16"}).reset_index(drop=True)
 
 
 def checked(inputs: CubeInputs) -> CubeInputs:
@@ -122,17 +196,27 @@ def checked(inputs: CubeInputs) -> CubeInputs:
     return inputs
 
 
+FALLBACK = ("wmd", "usgs", "bgs-wms")
+"""The order in which sources stand in for a year the default source does not cover."""
+
+
 def default_production(production: pd.DataFrame, defaults: pd.DataFrame) -> pd.DataFrame:
-    """One source per (mineral, stage): the documented default where sources overlap
-    (``production_defaults``), World Mining Data before USGS otherwise. USGS releases count
-    as one source (each year from the newest release that has it)."""
+    """One source per (mineral, stage, year): the documented default where sources overlap
+    (``production_defaults``), World Mining Data before USGS otherwise; a year the default
+    does not cover comes from the next source that does (:data:`FALLBACK`), so a series
+    that ends (BGS in 2023) does not blank the later years. USGS releases count as one
+    source (each year from the newest release that has it); the rows keep their source."""
     family = production["source"].where(~production["source"].str.startswith("usgs"), "usgs")
     frame = production.assign(family=family)
     chosen = defaults[["mineral", "stage", "source"]].rename(columns={"source": "chosen"})
     frame = frame.merge(chosen, on=["mineral", "stage"], how="left")
     first = frame.groupby(["mineral", "stage"])["family"].transform(
         lambda s: "wmd" if (s == "wmd").any() else "usgs")
-    keep = frame["family"] == frame["chosen"].fillna(first)
+    preferred = frame["chosen"].fillna(first)
+    rank = frame["family"].map({f: i + 1 for i, f in enumerate(FALLBACK)}).fillna(
+        len(FALLBACK) + 1).where(frame["family"] != preferred, 0)
+    best = rank.groupby([frame["mineral"], frame["stage"], frame["year"]]).transform("min")
+    keep = rank == best
     return frame.loc[keep, production.columns].reset_index(drop=True)
 
 

@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -69,12 +69,20 @@ class CountryProfile:
         return {"data": self.minerals, "stages": self.stages, "suppliers": self.suppliers}
 
 
-def _top_suppliers(partners: pd.DataFrame, top: int, names: pd.Series) -> pd.DataFrame:
-    ranked = partners[partners["share"].notna() & (partners["stage"] == "headline")]
+def _top_suppliers(partners: pd.DataFrame, top: int, names: pd.Series,
+                   stage: str = "headline") -> pd.DataFrame:
+    ranked = partners[partners["share"].notna() & (partners["stage"] == stage)]
     ranked = ranked.sort_values(["mineral", "share", "exporter"], ascending=[True, False, True])
     ranked = ranked.groupby("mineral", sort=False).head(top).rename(columns={"exporter": "supplier"})
     ranked["supplier_name"] = ranked["supplier"].map(names)
     return schema.select("suppliers", ranked.reset_index(drop=True))
+
+
+def _listed(suppliers: pd.DataFrame) -> pd.Series:
+    """mineral -> "CHN 92%, JPN 4%" from ranked supplier rows."""
+    label = (suppliers["supplier"] + " "
+             + (suppliers["share"] * 100).round(0).astype(int).astype(str) + "%")
+    return label.groupby(suppliers["mineral"]).agg(", ".join)
 
 
 def own_lists(store: Store, iso3: str) -> list[str]:
@@ -153,12 +161,14 @@ def profile(country: str, year: int | None = None, top: int = 3, sort: str = "ri
     shown = rows["own_list"] | rows["mineral"].map(minerals["class"]).isin(SHOWN_CLASSES)
     if not show_all:
         rows = rows[shown]
-    suppliers = _top_suppliers(
-        cache.load(store, "partners", years=[year], countries=[iso3]), top, names)
-    label = (suppliers["supplier"] + " "
-             + (suppliers["share"] * 100).round(0).astype(int).astype(str) + "%")
-    text = label.groupby(suppliers["mineral"]).agg(", ".join)
-    rows["top_suppliers"] = rows["mineral"].map(text).fillna("")
+    partners = cache.load(store, "partners", years=[year], countries=[iso3])
+    suppliers = _top_suppliers(partners, top, names)
+    rows["top_suppliers"] = rows["mineral"].map(_listed(suppliers)).fillna("")
+    origins = rows["mineral"].map(_listed(_top_suppliers(partners, top, names, "origin")))
+    # where tracing through entrepôts changes nothing, nothing is repeated
+    rows["top_origins"] = origins.where(origins != rows["top_suppliers"], "").fillna("")
+    reserves = reserves_of(store, countries=[iso3])
+    rows["reserves_t"] = rows["mineral"].map(reserves.set_index("mineral")["qty_t"])
     by, ascending = SORTS[sort]
     rows = rows.sort_values(by, ascending=ascending, na_position="last", kind="stable")
     table = schema.select("profile", rows.reset_index(drop=True))
@@ -168,7 +178,10 @@ def profile(country: str, year: int | None = None, top: int = 3, sort: str = "ri
         country=iso3, name=str(names[iso3]), year=year, minerals=table, stages=stage_table,
         suppliers=suppliers[suppliers["mineral"].isin(set(table["mineral"]))]
         .reset_index(drop=True),
-        notes=profile_notes(table, store, year), lists=lists, year_note=describe_default(store),
+        notes=profile_notes(table, store, year) + (
+            [f"Reserves (reserves_t): {reserve_source(reserves)}."] if not reserves.empty
+            else []),
+        lists=lists, year_note=describe_default(store),
     )
 
 
@@ -252,6 +265,8 @@ class MineralProfile:
     flows: pd.DataFrame
     notes: list[str]
     year_note: str = ""
+    reserves: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Reserves by country, the newest estimate of the source (see its ``year``)."""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready form (the ``--json`` output)."""
@@ -259,13 +274,13 @@ class MineralProfile:
             "mineral": self.mineral, "name": self.name, "basis": self.basis, "year": self.year,
             "producers": records(self.producers), "concentration": records(self.concentration),
             "exporters": records(self.exporters), "flows": records(self.flows),
-            "notes": self.notes,
+            "reserves": records(self.reserves), "notes": self.notes,
         }
 
     def sheets(self) -> dict[str, pd.DataFrame]:
         """The profile's tables by sheet name, for a multi-sheet file."""
         return {"producers": self.producers, "concentration": self.concentration,
-                "exporters": self.exporters, "flows": self.flows}
+                "exporters": self.exporters, "flows": self.flows, "reserves": self.reserves}
 
 
 def _ranked(frame: pd.DataFrame, qty: str, top: int | None = None) -> pd.DataFrame:
@@ -324,6 +339,19 @@ def mineral(name: str, year: int | None = None, top: int = 15) -> MineralProfile
     pairs = pairs.sort_values(["qty_basis_t", "exporter", "importer"],
                               ascending=[False, True, True]).head(top)
     notes = [f"Quantities are tonnes of {info['basis']} ({info['basis_note']})"]
+    measures = conc.dropna(subset=["refining_china_share"]).groupby(
+        "refining_measure", sort=False)["year"].agg(lambda y: ", ".join(map(str, y)))
+    for measure, years in measures.items():
+        notes.append(f"Refining (refining_*) in {years}: {measure}.")
+    if measures.empty:
+        notes.append("Refining: no source gives refinery output or published shares by "
+                     "country for this mineral (processed_exports_* measure exports only).")
+    reserves = reserves_of(store, minerals=[slug])
+    if not reserves.empty:
+        # no share: USGS's world reserves hold an "other countries" remainder not listed here
+        reserves = _ranked(reserves, "qty_t").drop(columns="share")
+        reserves.insert(1, "name", reserves["country"].map(names))
+        notes.append(f"Reserves: {reserve_source(reserves)}.")
     codes = store.table("product_minerals").query("mineral == @slug")["hs6"]
     if codes.empty:
         notes.append(f"{info['name']} has no HS code in the trade data: production only.")
@@ -334,4 +362,34 @@ def mineral(name: str, year: int | None = None, top: int = 15) -> MineralProfile
         exporters=schema.select("exporters", exporters),
         flows=schema.select("mineral_flows", pairs.reset_index(drop=True)),
         notes=notes, year_note=describe_default(store),
+        reserves=schema.select("mineral_reserves", reserves.reset_index(drop=True)
+                               if not reserves.empty else _empty("mineral_reserves")),
     )
+
+
+def reserves_of(store: Store, minerals: list[str] | None = None,
+                countries: list[str] | None = None) -> pd.DataFrame:
+    """Reserves by country and mineral: each mineral's newest estimate in the sources
+    (country, mineral, qty_t, year, source, note), rows without a tonnage left out."""
+    table = store.table("reserves")
+    if minerals is not None:
+        table = table[table["mineral"].isin(minerals)]
+    newest = table.groupby("mineral")["year"].transform("max")
+    table = table[(table["year"] == newest) & table["qty_t"].notna()]
+    if countries is not None:
+        table = table[table["country"].isin(countries)]
+    return table[["country", "mineral", "qty_t", "year", "source", "note"]].reset_index(
+        drop=True)
+
+
+def reserve_source(reserves: pd.DataFrame) -> str:
+    """The sources and years of reserve rows, for a note."""
+    names = {"usgs-mcs2026": "USGS Mineral Commodity Summaries 2026",
+             "usgs-mcs2025": "USGS Mineral Commodity Summaries 2025"}
+    pairs = reserves[["source", "year"]].drop_duplicates().sort_values(["source", "year"])
+    return "; ".join(f"{names.get(str(s), s)} (estimate for {y})"
+                     for s, y in zip(pairs["source"], pairs["year"], strict=True))
+
+
+def _empty(table: str) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in schema.public_columns(table)})

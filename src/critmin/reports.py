@@ -29,9 +29,9 @@ BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stab
 PDF_TIMEOUT = 120
 
 TABLE_COLUMNS = {
-    "minerals": ["mineral", "own_list", "import_reliance", "reliance_status", "china_share",
+    "minerals": ["mineral", "own_list", "answer", "reliance_status", "china_share",
                  "china_share_origin", "top_supplier", "top_supplier_share", "score",
-                 "production_t", "imports_t", "exports_t"],
+                 "production_t", "imports_t", "exports_t", "reserves_t"],
     "suppliers": ["mineral", "supplier", "supplier_name", "share", "qty_basis_t"],
     "producers": ["country", "name", "production_t", "share"],
     "exporters": ["exporter", "name", "qty_basis_t", "value_kusd", "share"],
@@ -41,6 +41,11 @@ TABLE_COLUMNS = {
 """The columns a report prints per table (all columns go to the dashboard's downloads)."""
 
 GLOSSARY = {
+    "answer": "the headline reliance with China's share, or, where the data cannot carry "
+              "the headline, the principal stage it covers, named (e.g. \"refined: 100 % "
+              "imported, China 99 %\"); \"net exporter (exports n× supply)\" below -100 %",
+    "reserves_t": "reserves on the mineral's basis, the newest USGS Mineral Commodity "
+                  "Summaries estimate",
     "import_reliance": "(imports - exports) / (production + imports - exports), tonnes on the "
                        "mineral's basis; withheld with a reason where the data cannot carry it",
     "china_share": "China's share of the import tonnes",

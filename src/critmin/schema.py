@@ -42,7 +42,11 @@ SNAPSHOT_TABLES = (
     "product_minerals",
     "flows",
     "superseded_flows",
+    "heading_flows",
+    "heading_totals",
     "production",
+    "production_withheld",
+    "production_other",
     "governance",
     "gpr_governance",
     "gpr_hs_map",
@@ -58,6 +62,8 @@ SNAPSHOT_TABLES = (
     "events",
     "agreements",
     "byproducts",
+    "processing_shares",
+    "heading_contents",
 )
 """Tables of the canonical snapshot, in build order."""
 

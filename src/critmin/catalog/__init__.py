@@ -34,6 +34,8 @@ FILES = {
     "agreements": "agreements.csv",
     "byproducts": "byproducts.csv",
     "product_contents": "product_contents.csv",
+    "processing_shares": "processing_shares.csv",
+    "heading_contents": "heading_contents.csv",
 }
 """Catalog tables and their files."""
 

@@ -70,6 +70,8 @@ def group_cube(inputs: cube_mod.CubeInputs, group: str, members: pd.DataFrame) -
                                      "production": production})
     rows = cube_mod.compute_cube(grouped)
     rows = rows[rows["country"] == group].drop(columns=list(WORLD_COLUMNS))
+    stages = cube_mod.compute_stages(grouped)
+    rows = cube_mod.main_answer(rows, stages[stages["country"] == group])
     world = cube_mod.compute_cube(inputs)[["year", "mineral", *WORLD_COLUMNS]].drop_duplicates(
         ["year", "mineral"])
     rows = rows.merge(world, on=["year", "mineral"], how="left")

@@ -51,6 +51,12 @@ and exports at least half of what it imports: material passes through it (ports 
 Rotterdam often record more re-exports than imports), so its exports are other countries'
 material."""
 
+BASKET_SHARE = 0.5
+"""A code is a basket for a mineral when the mineral's assumed share of the code's trade
+(``allocation_share``) is at most this: 811291 (unwrought gallium, germanium, indium,
+niobium, rhenium, hafnium…) is a basket for each. A mineral traded only in basket codes in a
+year has no supplier mix of its own: its suppliers and reliance are withheld."""
+
 ROUNDING = 1e-9
 """Relative slack of the threshold tests on sums of flows. The same flows summed in another
 order (another engine, another grouping) differ in the last bits, so a test such as "exports
@@ -116,6 +122,28 @@ class CubeInputs:
     """year, country of countries whose trade comes only from their partners' reports."""
     names: dict[str, str] = field(default_factory=dict)
     """hs6 -> short description, for reasons."""
+    reported: pd.DataFrame | None = None
+    """year, country, mineral, stage, source, qty_t: output that any source reports, the
+    default or not, with ``qty_t`` missing where the source withholds the figure ("W");
+    None: the default production only."""
+    headings: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[str]] | None = None
+    """heading_flows, heading_totals, heading_contents and the countries the extract leaves
+    out: the top-flows extract that bounds a stage's trade where the six-digit data has no
+    rows (:mod:`critmin.metrics.bounds`)."""
+    unlisted: pd.DataFrame | None = None
+    """year, mineral, stage, qty_t: output the default source does not list by country
+    (USGS's "Other countries"), kept in the denominator of producer and refiner shares."""
+    withheld_trade: pd.DataFrame | None = None
+    """year, mineral, stage, ratio: mineral stages whose flows the build withheld because
+    world trade of their content exceeded world production (``content_withheld``)."""
+    published: pd.DataFrame | None = None
+    """mineral, stage, measure, year, country, share, source, edition: published processing
+    shares (the ``processing_shares`` table), for mineral-years with no refinery output by
+    country in any source."""
+    baskets: pd.DataFrame | None = None
+    """year, mineral, codes: mineral-years whose headline trade is only in basket codes
+    (codes shared with other minerals, see :data:`BASKET_SHARE`), which say nothing of the
+    mineral's own suppliers."""
 
 
 # -- shared pieces ---------------------------------------------------------------------------
@@ -155,7 +183,7 @@ def harmonise(inp: CubeInputs) -> CubeInputs:
                       | set(production["mineral"].astype(str)))
     c_type = pd.CategoricalDtype(countries)
     m_type = pd.CategoricalDtype(minerals)
-    s_type = pd.CategoricalDtype([*STAGES, "headline"])
+    s_type = pd.CategoricalDtype([*STAGES, "headline", "origin"])
 
     def cast(frame: pd.DataFrame, types: dict[str, Any]) -> pd.DataFrame:
         # pandas takes categorical dtypes with the same categories in another order as
@@ -243,9 +271,12 @@ def headline_lines(inp: CubeInputs) -> pd.DataFrame:
                    [*PAIR_VALUES, "factored_basis_t"])
 
 
-def mining_concentration(production: pd.DataFrame) -> pd.DataFrame:
-    """Producer concentration per (year, mineral): HHI, top-3 and China share of production."""
-    conc = concentration(production, ["year", "mineral"], "country", "qty_t")
+def mining_concentration(production: pd.DataFrame,
+                         unlisted: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Producer concentration per (year, mineral): HHI, top-3 and China share of production
+    (``unlisted``: year, mineral, qty_t of output listed under no country, in the total)."""
+    conc = concentration(production, ["year", "mineral"], "country", "qty_t",
+                         unlisted=unlisted)
     return conc.rename(
         columns={
             "total": "world_production_t", "n": "n_producers", "hhi": "hhi",
@@ -255,17 +286,74 @@ def mining_concentration(production: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def refining_concentration(pairs: pd.DataFrame, refinery: pd.DataFrame) -> pd.DataFrame:
+def published_concentration(published: pd.DataFrame) -> pd.DataFrame:
+    """Processing concentration per (year, mineral) from published country shares
+    (:attr:`CubeInputs.published`): China's share, the top-3 share and the top country as
+    published; no HHI and no tonnes (the rest of the world is one published row, not its
+    countries), and ``refining_measure`` naming the measure and its source.
+
+    >>> shares = pd.DataFrame({"year": [2023] * 3, "mineral": ["lithium"] * 3,
+    ...     "country": ["CHN", "CHL", "ROW"], "share": [0.65, 0.25, 0.10],
+    ...     "measure": ["lithium chemicals"] * 3, "source": ["IEA"] * 3, "edition": ["2024"] * 3})
+    >>> row = published_concentration(shares).iloc[0]
+    >>> float(row["refining_china_share"]), row["top_refiner"], float(row["refining_top3_share"])
+    (0.65, 'CHN', 0.9)
+    """
+    rows = published[published["country"] != "ROW"].sort_values(
+        ["year", "mineral", "share", "country"], ascending=[True, True, False, True])
+    key = ["year", "mineral"]
+    first = rows.drop_duplicates(key)
+    out = first[[*key, "country", "share", "measure", "source", "edition"]].rename(
+        columns={"country": "top_refiner", "share": "top_refiner_share"})
+    out["refining_top3_share"] = rows.groupby(key)["share"].apply(
+        lambda s: s.head(3).sum()).to_numpy()
+    china = rows.loc[rows["country"] == CHINA, [*key, "share"]].rename(
+        columns={"share": "china"})
+    out["refining_china_share"] = out[key].merge(china, on=key, how="left")["china"].fillna(
+        0.0).to_numpy()
+    source = out.pop("source").str.split(";").str[0].str.split(",").str[:2].str.join(",")
+    out["refining_measure"] = ("published share: " + out.pop("measure") + " ("
+                               + source.str.replace(r"\s*\(.*?Explorer\)", "", regex=True)
+                               + ", edition " + out.pop("edition").astype(str) + ")")
+    out["refining_hhi"] = np.nan
+    out["refined_t"] = np.nan
+    out["n_refiners"] = pd.NA
+    return out.reset_index(drop=True)
+
+
+def refining_concentration(pairs: pd.DataFrame, refinery: pd.DataFrame,
+                           published: pd.DataFrame | None = None,
+                           unlisted: pd.DataFrame | None = None) -> pd.DataFrame:
     """Processing concentration per (year, mineral), two measures under two names: of
-    refinery production where a source reports it (``refining_*``, ``top_refiner``; nothing
-    where none does), and of exports of intermediate and refined products
-    (``processed_exports_*``, ``top_processed_exporter``), which measures trade, not
-    refining: a refiner that uses its output at home shows a small share."""
+    refinery production where a source reports it (``refining_*``, ``top_refiner``), else
+    of published shares (:func:`published_concentration`, said so in
+    ``refining_measure``), nothing where neither exists; and of exports of intermediate and
+    refined products (``processed_exports_*``, ``top_processed_exporter``), which measures
+    trade, not refining: a refiner that uses its output at home shows a small share."""
     names = {"total": "refined_t", "n": "n_refiners", "hhi": "refining_hhi",
              "top3_share": "refining_top3_share", "named_share": "refining_china_share",
              "top": "top_refiner", "top_share": "top_refiner_share"}
-    produced = concentration(refinery, ["year", "mineral"], "country", "qty_t").rename(
-        columns=names).assign(refining_measure="refinery production")
+    produced = concentration(refinery, ["year", "mineral"], "country", "qty_t",
+                             unlisted=unlisted).rename(columns=names)
+    measure = pd.Series("refinery production", index=produced.index)
+    if "source" in refinery:
+        key = ["year", "mineral"]
+        sources = plain(refinery).astype({"year": "int16"}).groupby(key, as_index=False).agg(
+            named=("source", lambda s: ", ".join(sorted(set(map(str, s))))))
+        named = plain(produced[key]).astype({"year": "int16"}).merge(
+            sources, on=key, how="left")["named"]
+        measure = measure + np.where(named.notna().to_numpy(),
+                                     " (" + named.fillna("").to_numpy(str) + ")", "")
+    produced = produced.assign(refining_measure=pd.Series(measure.to_numpy(), dtype="str",
+                                                          index=produced.index))
+    if published is not None and not published.empty:
+        shares = published_concentration(plain(published))
+        shares["year"] = shares["year"].astype("int16")
+        have = pd.MultiIndex.from_frame(plain(produced[["year", "mineral"]]).astype(
+            {"year": "int16"}))
+        extra = shares[~pd.MultiIndex.from_frame(shares[["year", "mineral"]]).isin(have)]
+        produced = pd.concat([plain(produced).astype({"year": "int16"}),
+                              extra[list(produced.columns)]], ignore_index=True)
     exported = concentration(pairs[pairs["stage"].isin(REFINING_STAGES)], ["year", "mineral"],
                              "exporter", "qty_basis_t").rename(columns={
         "total": "processed_exports_t", "n": "n_processed_exporters",
@@ -383,17 +471,29 @@ def _supply(cube: pd.DataFrame, has_trade: pd.Series, has_prod: pd.Series,
     gap = missing != ""
     exceed = has_trade & (x_b > (p.fillna(0.0) + m_b) * (1 + ROUNDING))
     nonproducer = has_prod & (p == 0) & (net > 0)
-    made_elsewhere = (pd.Series(False, index=cube.index) if elsewhere is None
-                      else elsewhere["elsewhere_t"].fillna(0.0).gt(0.0).set_axis(cube.index))
+    def mark(column: str) -> pd.Series:
+        if elsewhere is None or column not in elsewhere:
+            return pd.Series(False, index=cube.index)
+        return elsewhere[column].astype("boolean").fillna(False).astype(bool).set_axis(
+            cube.index)
+
+    made_elsewhere = (mark("elsewhere_stage") if elsewhere is None
+                      or "elsewhere_stage" not in elsewhere
+                      else elsewhere["elsewhere_stage"].notna().set_axis(cube.index))
+    same_stage, basket = mark("elsewhere_same"), mark("basket")
+    pulled = mark("trade_withheld")
     ratio = x_b / (p.fillna(0.0) + m_b).where(lambda s: s > 0)
     conditions = [
-        ~has_trade & ~has_prod, ~has_trade, ~has_prod, implausible, mixed,
-        gap & ~nonproducer, exceed, supply <= 0, nonproducer & made_elsewhere, nonproducer,
-        net < 0, net > 0,
+        ~has_trade & ~has_prod & ~pulled, pulled, ~has_trade, basket, ~has_prod, implausible,
+        mixed,
+        gap & ~nonproducer, exceed, supply <= 0, nonproducer & made_elsewhere & same_stage,
+        nonproducer & made_elsewhere, nonproducer, net < 0, net > 0,
     ]
     statuses = {
         "no data": "",
+        "withheld at build": "",  # shown as implausible content, the reason below
         "no trade recorded": "no flows of the mineral's codes in the data this year",
+        "basket code only": "",  # the codes, below
         "no production data": "no production figure for this year in the sources",
         "implausible content": "world trade of the mineral's content exceeds "
                                f"{PLAUSIBLE_TRADE_RATIO:g}× world production this year: a "
@@ -406,6 +506,7 @@ def _supply(cube: pd.DataFrame, has_trade: pd.Series, has_prod: pd.Series,
         "exports exceed supply": "exports exceed production plus imports (re-exports, stocks "
                                  "or unrecorded feed): reliance is undefined",
         "no supply": "no production and no net trade in tonnes",
+        "production in another source": "",  # the source and tonnes, below
         "produces at another stage": "",  # the stage and tonnes, below
         "net importer (no domestic production)": "no domestic production: all primary supply "
                                                  "is imported (an upper bound where the "
@@ -438,15 +539,127 @@ def _supply(cube: pd.DataFrame, has_trade: pd.Series, has_prod: pd.Series,
         made = elsewhere.iloc[other]
         reason_text[other] = (
             "no output at the mineral's production stage in the data, but "
-            + made["elsewhere_stage"] + " output of " + made["elsewhere_t"].map(
-                "{:,.0f} t".format)
-            + ": it processes imported feed, so '100 % of supply imported' would misstate "
-            "its dependence; the stage view gives each stage's balance").to_numpy()
+            + made["elsewhere_stage"] + " output of " + _tonnes_or_withheld(made)
+            + " (" + made["elsewhere_source"] + "): it processes imported feed, so "
+            "'100 % of supply imported' would misstate its dependence; the stage view gives "
+            "each stage's balance").to_numpy()
+    source = np.flatnonzero(code == names_of.index("production in another source"))
+    if elsewhere is not None and len(source):
+        made = elsewhere.iloc[source]
+        reason_text[source] = (
+            "no output in the default production source, but " + made["elsewhere_source"]
+            + " reports " + made["elsewhere_stage"] + " output of "
+            + _tonnes_or_withheld(made) + ": '100 % of supply imported' would misstate its "
+            "dependence, and its domestic supply is not known from one source").to_numpy()
+    gone = np.flatnonzero(code == names_of.index("withheld at build"))
+    status_text[gone] = "implausible content"
+    if elsewhere is not None and len(gone):
+        ratio_text = elsewhere["trade_withheld_ratio"].iloc[gone].map("{:.1f}".format)
+        reason_text[gone] = (
+            "the build withheld its flows: world trade of its content was " + ratio_text
+            + "× world production this year (bullion or re-traded stocks, not supply; see "
+            "content_withheld in the data manifest)").to_numpy()
+    shared = np.flatnonzero(code == names_of.index("basket code only"))
+    if elsewhere is not None and len(shared):
+        codes = elsewhere["basket_codes"].iloc[shared].fillna("")
+        reason_text[shared] = (
+            "its trade this year is only in basket codes (" + codes + ") that it shares "
+            "with other minerals: their suppliers are not its own, so neither suppliers nor "
+            "reliance are shown").to_numpy()
     status = pd.Series(status_text, index=cube.index)
     reason = pd.Series(reason_text, index=cube.index)
     return pd.DataFrame({"apparent_supply_t": supply, "import_reliance": reliance,
                          "reliance_status": status, "reason": reason, "mixed": mixed,
                          "exceed": exceed, "gap": gap})
+
+
+def _tonnes_or_withheld(made: pd.DataFrame) -> pd.Series:
+    """"1,234 t", or "a withheld figure (W)" where the source reports output without it."""
+    qty = made["elsewhere_t"]
+    return qty.map("{:,.0f} t".format).where(qty.notna(), "a withheld figure (W)")
+
+
+def output_elsewhere(inp: CubeInputs) -> pd.DataFrame:
+    """Per (year, country, mineral): output that belies "no domestic production" although
+    the default source has none at the production stage: another source's output at that
+    stage (a figure, or one withheld: "W"), else output downstream of it (a refinery with no
+    mine). Upstream output (alumina where aluminium is counted at the smelter) does not
+    count. Columns ``elsewhere_stage``, ``elsewhere_source``, ``elsewhere_t`` (missing when
+    withheld) and ``elsewhere_same`` (True at the production stage)."""
+    rows = inp.reported if inp.reported is not None else inp.production.assign(source="")
+    rank = {s: i for i, s in enumerate(STAGES)}
+    stage_rank = rows["stage"].astype(str).map(rank).fillna(-1).to_numpy(int)
+    first = _stage_rank_of(inp, rows["mineral"])
+    qty = rows["qty_t"]
+    keep = (stage_rank >= first) & (qty.gt(0.0) | qty.isna()).to_numpy()
+    cand = rows[keep].assign(
+        elsewhere_same=(stage_rank == first)[keep], withheld=qty[keep].isna().to_numpy())
+    cand = cand.sort_values(["elsewhere_same", "withheld", "qty_t"],
+                            ascending=[False, True, False])
+    out = cand.drop_duplicates(KEY)[[*KEY, "stage", "source", "qty_t", "elsewhere_same"]]
+    out = out.rename(columns={"stage": "elsewhere_stage", "source": "elsewhere_source",
+                              "qty_t": "elsewhere_t"})
+    for col in ("elsewhere_stage", "elsewhere_source"):
+        out[col] = out[col].astype(str)
+    return plain(out).reset_index(drop=True)
+
+
+def unlisted_at(inp: CubeInputs, stage: str) -> pd.DataFrame | None:
+    """:attr:`CubeInputs.unlisted` at one stage (``"primary"``: each mineral's production
+    stage), as year, mineral, qty_t."""
+    if inp.unlisted is None or inp.unlisted.empty:
+        return None
+    rows = plain(inp.unlisted)
+    if stage == "primary":
+        wanted = (inp.production_stage if inp.production_stage is not None
+                  else pd.Series(dtype=str))
+        keep = rows["stage"] == rows["mineral"].map(wanted).fillna("ore")
+    else:
+        keep = rows["stage"] == stage
+    return rows.loc[keep, ["year", "mineral", "qty_t"]].astype({"year": "int16"})
+
+
+def stage_output_elsewhere(inp: CubeInputs, rows: pd.DataFrame) -> pd.DataFrame:
+    """Per stage row (``rows``: year, country, mineral, stage): another source's output at
+    that stage, a figure or one withheld ("W"), in the columns of :func:`output_elsewhere`
+    (``elsewhere_same`` True), aligned with ``rows``."""
+    out = pd.DataFrame({"elsewhere_stage": pd.Series([None] * len(rows), dtype=object),
+                        "elsewhere_source": "", "elsewhere_t": np.nan,
+                        "elsewhere_same": False})
+    if inp.reported is None or inp.reported.empty:
+        return out
+    qty = inp.reported["qty_t"]
+    cand = plain(inp.reported[(qty.gt(0.0) | qty.isna()).to_numpy()]).assign(
+        withheld=lambda f: f["qty_t"].isna())
+    cand = cand.sort_values(["withheld", "qty_t"], ascending=[True, False]).drop_duplicates(
+        STAGE_KEY)
+    found = plain(rows[STAGE_KEY]).astype({"year": "int16"}).merge(
+        cand.astype({"year": "int16"}), on=STAGE_KEY, how="left")
+    hit = found["source"].notna().to_numpy()
+    out.loc[hit, "elsewhere_stage"] = found.loc[hit, "stage"].astype(str).to_numpy()
+    out.loc[hit, "elsewhere_source"] = found.loc[hit, "source"].astype(str).to_numpy()
+    out.loc[hit, "elsewhere_t"] = found.loc[hit, "qty_t"].to_numpy()
+    out.loc[hit, "elsewhere_same"] = True
+    return out
+
+
+def headline_baskets(inp: CubeInputs, lines: pd.DataFrame) -> pd.DataFrame:
+    """Per (year, mineral) whose every traded headline stage is traded only in basket codes
+    (:attr:`CubeInputs.baskets`): ``basket_codes``. ``lines``: the
+    :func:`headline_lines`."""
+    empty = pd.DataFrame({"year": pd.Series(dtype="int16"), "mineral": pd.Series(dtype=str),
+                          "basket_codes": pd.Series(dtype=str)})
+    if inp.baskets is None or inp.baskets.empty or lines.empty:
+        return empty
+    key = ["year", "mineral", "stage"]
+    traded = plain(headline_pairs(inp)[key].drop_duplicates())
+    marked = traded.merge(plain(inp.baskets).astype({"year": traded["year"].dtype}),
+                          on=key, how="left")
+    grouped = marked.groupby(["year", "mineral"], as_index=False).agg(
+        all_basket=("codes", lambda s: bool(s.notna().all())),
+        basket_codes=("codes", lambda s: ", ".join(dict.fromkeys(s.dropna()))))
+    out = grouped[grouped["all_basket"]][["year", "mineral", "basket_codes"]]
+    return out.astype({"year": "int16"}).reset_index(drop=True)
 
 
 def _world(lines: pd.DataFrame, production: pd.DataFrame) -> pd.DataFrame:
@@ -485,21 +698,17 @@ def compute_cube(inp: CubeInputs, lines: pd.DataFrame | None = None) -> pd.DataF
     refinery = inp.production[(inp.production["stage"] == "refined").to_numpy()]
     production = primary[["year", "country", "mineral", "qty_t"]].rename(
         columns={"qty_t": "production_t"})
-    # output downstream of the production stage (a refinery with no mine) belies "no domestic
-    # production"; upstream output (alumina where aluminium is counted at the smelter) does not
-    other_stages = inp.production[(stage_rank > _stage_rank_of(inp, inp.production["mineral"]))
-                                  & (inp.production["qty_t"] > 0)]
-    elsewhere = other_stages.sort_values("qty_t", ascending=False).groupby(
-        KEY, observed=True, as_index=False, sort=False).agg(
-        elsewhere_t=("qty_t", "sum"), elsewhere_stage=("stage", "first"))
-    elsewhere["elsewhere_stage"] = elsewhere["elsewhere_stage"].astype(str)
+    elsewhere = output_elsewhere(inp)
     traded = trade(pairs, inp.governance, ["year", "mineral"])
     keys = pd.concat([traded[KEY], production[KEY]], ignore_index=True).drop_duplicates()
     cube = (
         keys.merge(traded, on=KEY, how="left")
         .merge(production, on=KEY, how="left")
-        .merge(mining_concentration(primary), on=["year", "mineral"], how="left")
-        .merge(refining_concentration(inp.pairs, refinery), on=["year", "mineral"], how="left")
+        .merge(mining_concentration(primary, unlisted_at(inp, "primary")),
+               on=["year", "mineral"], how="left")
+        .merge(refining_concentration(inp.pairs, refinery, inp.published,
+                                      unlisted_at(inp, "refined")),
+               on=["year", "mineral"], how="left")
     )
     has_trade_years = Groups(pairs, ["year", "mineral"]).keys().assign(has_trade=True)
     made = primary[["year", "mineral"]].drop_duplicates().assign(has_production=True)
@@ -524,6 +733,17 @@ def compute_cube(inp: CubeInputs, lines: pd.DataFrame | None = None) -> pd.DataF
     cube = cube.merge(world, on=["year", "mineral"], how="left")
     implausible = cube.pop("implausible").astype("boolean").fillna(False).astype(bool)
     made_elsewhere = cube[KEY].merge(elsewhere, on=KEY, how="left")
+    basket = cube[["year", "mineral"]].merge(
+        headline_baskets(inp, pairs), on=["year", "mineral"], how="left")["basket_codes"]
+    made_elsewhere["basket_codes"] = basket.to_numpy()
+    if inp.withheld_trade is not None and not inp.withheld_trade.empty:
+        pulled = inp.withheld_trade[inp.withheld_trade["stage"].isin(HEADLINE_STAGES)]
+        pulled = pulled.groupby(["year", "mineral"], as_index=False).agg(ratio=("ratio", "max"))
+        ratio = cube[["year", "mineral"]].merge(pulled.astype({"year": "int16"}),
+                                                on=["year", "mineral"], how="left")["ratio"]
+        made_elsewhere["trade_withheld"] = (ratio.notna() & ~has_trade.to_numpy()).to_numpy()
+        made_elsewhere["trade_withheld_ratio"] = ratio.to_numpy()
+    made_elsewhere["basket"] = (basket.notna() & has_trade.to_numpy()).to_numpy()
     supply = _supply(cube, has_trade, has_prod, cov["missing"].set_axis(cube.index),
                      implausible, inp.names, made_elsewhere)
     cube["stage_coverage"] = cov["stage_coverage"].to_numpy()
@@ -541,6 +761,12 @@ def compute_cube(inp: CubeInputs, lines: pd.DataFrame | None = None) -> pd.DataF
     cube["single_supplier"] = cube["top_supplier_share"] > SINGLE_SUPPLIER_THRESHOLD
     hub = entrepots(cube)
     cube["china_share_origin"] = origin_china_share(pairs, cube, hub)
+    shared = (cube["reliance_status"] == "basket code only").to_numpy()
+    if shared.any():  # a basket's suppliers are not the mineral's own
+        cube.loc[shared, "top_supplier"] = None
+        cube.loc[shared, ["top_supplier_share", "china_share", "china_share_origin",
+                          "import_hhi", "wta", "score", "cf"]] = np.nan
+        cube.loc[shared, "single_supplier"] = False
 
     latest = inp.incomplete_year
     mirror = _mirror(inp, cube)
@@ -599,6 +825,39 @@ def origin_china_share(pairs: pd.DataFrame, cube: pd.DataFrame, hub: pd.Series) 
     return out.where(cube["imports_basis_t"].to_numpy() > 0)
 
 
+def traced_origins(lines: pd.DataFrame, cube: pd.DataFrame) -> pd.DataFrame:
+    """Each importer's supply with entrepôts' exports traced one step back to their own
+    sources, pro rata to the entrepôt's production and imports (as
+    :func:`origin_china_share` does for China): rows (year, importer, exporter, mineral,
+    qty_basis_t) where ``exporter`` is the origin (an entrepôt's own output stays its own).
+    ``lines``: the :func:`headline_lines`; ``cube``: the headline cube of the same inputs."""
+    hubs = plain(cube.loc[entrepots(cube).to_numpy(),
+                          [*KEY, "production_t", "imports_basis_t"]])
+    flows = plain(lines.loc[(lines["qty_basis_t"] > 0).to_numpy(),
+                            ["year", "importer", "exporter", "mineral", "qty_basis_t"]])
+    flows["year"] = flows["year"].astype("int16")
+    hubs["year"] = hubs["year"].astype("int16")
+    base = hubs["production_t"].fillna(0.0) + hubs["imports_basis_t"].fillna(0.0)
+    hubs = hubs.assign(base=base.where(base > 0)).dropna(subset=["base"])
+    own = hubs.assign(source=hubs["country"], frac=hubs["production_t"].fillna(0.0)
+                      / hubs["base"])[["year", "country", "mineral", "source", "frac"]]
+    bought = flows.merge(hubs[["year", "country", "mineral", "base"]],
+                         left_on=["year", "importer", "mineral"],
+                         right_on=["year", "country", "mineral"])
+    bought = bought.assign(source=bought["exporter"],
+                           frac=bought["qty_basis_t"] / bought["base"])[own.columns]
+    mix = pd.concat([own, bought], ignore_index=True)
+    mix = mix[mix["frac"] > 0].rename(columns={"country": "exporter"})
+    via = flows.merge(mix, on=["year", "exporter", "mineral"])
+    via = via.assign(exporter=via["source"], qty_basis_t=via["qty_basis_t"] * via["frac"])
+    hub_keys = pd.MultiIndex.from_frame(hubs[["year", "country", "mineral"]])
+    direct = flows[~pd.MultiIndex.from_frame(
+        flows[["year", "exporter", "mineral"]]).isin(hub_keys)]
+    out = pd.concat([direct, via[direct.columns]], ignore_index=True)
+    return out.groupby(["year", "importer", "exporter", "mineral"], as_index=False,
+                       sort=False).agg(qty_basis_t=("qty_basis_t", "sum"))
+
+
 # -- the stage cube ---------------------------------------------------------------------------
 
 def compute_stages(inp: CubeInputs) -> pd.DataFrame:
@@ -630,24 +889,180 @@ def compute_stages(inp: CubeInputs) -> pd.DataFrame:
     rows["n_suppliers"] = rows["n_suppliers"].fillna(0).where(has_trade).astype("Int32")
     rows["production_t"] = rows["production_t"].fillna(0.0).where(has_prod)
     cov = _coverage(inp, rows[stage_keys], rows["stage"])
+    marks = stage_output_elsewhere(inp, rows)
+    if inp.baskets is not None:
+        codes = plain(rows[stage_keys]).merge(
+            plain(inp.baskets).astype({"year": "int16"}), on=stage_keys, how="left")["codes"]
+        marks["basket"] = (codes.notna() & has_trade.to_numpy()).to_numpy()
+        marks["basket_codes"] = codes.to_numpy()
     supply = _supply(rows, has_trade, has_prod, cov["missing"].set_axis(rows.index),
-                     pd.Series(False, index=rows.index), inp.names)
+                     pd.Series(False, index=rows.index), inp.names, marks)
     for col in ("apparent_supply_t", "import_reliance", "reliance_status", "reason"):
         rows[col] = supply[col]
     rows["coverage"] = np.where(cov["missing"].to_numpy() == "", "complete",
                                 "missing " + cov["missing"].to_numpy())
+    rows = _with_bounds(inp, rows, cov["missing"].to_numpy() != "")
     # harmonised categories: countries and minerals by name, stages upstream first
     return plain(rows.take(sort_order(rows, STAGE_KEY))).reset_index(drop=True)
 
 
+# -- the main row's answer ---------------------------------------------------------------------
+
+STAGE_NAMES = {"ore": "ore", "intermediate": "intermediate", "refined": "refined",
+               "alloy": "alloys", "scrap": "scrap", "product": "products"}
+"""How an answer names the stage it is about."""
+
+
+def percent(share: pd.Series) -> pd.Series:
+    """Shares as whole per cent ("54 %"), "<1 %" below half a per cent, "" when missing.
+
+    >>> percent(pd.Series([0.5444, 0.004, 0.0, float("nan")])).tolist()
+    ['54 %', '<1 %', '0 %', '']
+    """
+    whole = (share * 100).round()
+    text = whole.map(lambda v: f"{v:.0f} %" if v == v else "")
+    tiny = (share > 0) & (share < 0.005)
+    return text.where(~tiny, "<1 %")
+
+
+def reliance_text(reliance: pd.Series, exports_t: pd.Series, supply_t: pd.Series) -> pd.Series:
+    """A reliance as the main row says it: "100 % imported", "net exporter (−13 %)", and
+    "net exporter (exports 108× supply)" below −100 %, where a percentage would mislead.
+
+    >>> reliance_text(pd.Series([1.0, -0.13, -107.5]), pd.Series([0.0, 5.0, 1_800.0]),
+    ...               pd.Series([10.0, 40.0, 16.6])).tolist()
+    ['100 % imported', 'net exporter (−13 %)', 'net exporter (exports 108× supply)']
+    """
+    times = (exports_t / supply_t.where(supply_t > 0)).round()
+    text = percent(reliance) + " imported"
+    text = text.where(reliance >= 0, "net exporter (" + percent(-reliance).map(
+        lambda v: f"−{v}" if v and v[0].isdigit() and v != "0 %" else v) + ")")
+    far = reliance < -1
+    text = text.where(~far, "net exporter (exports " + times.map(
+        lambda v: f"{v:,.0f}" if v == v else "many") + "× supply)")
+    return text.where(reliance.notna(), "")
+
+
+def main_answer(cube: pd.DataFrame, stages: pd.DataFrame) -> pd.DataFrame:
+    """The figure each headline row answers with: its own reliance where the data carries
+    it; else that of the principal stage the data covers (the stage with a reliance and the
+    largest imports by value), labelled as that stage ("refined: 100 % imported, China
+    99 %"); where no stage has one, China's share of the imports of the
+    stage imported most by value, named ("refined: China 99 % of imports"); nothing where the country imports nothing with a supplier mix (the reason
+    says why).
+
+    Returns ``cube`` with ``answer_stage`` ("headline", a stage, or ""),
+    ``answer_reliance``, ``answer_china_share`` and ``answer`` (text).
+    """
+    out = cube.copy()
+    own = out["import_reliance"].notna()
+    shown = stages[stages["import_reliance"].notna()
+                   & (stages["imports_kusd"].fillna(0.0) > 0)
+                   & stages["stage"].isin(HEADLINE_STAGES)]
+    best = shown.sort_values(["imports_kusd", "stage"], ascending=[False, True]).drop_duplicates(
+        KEY)
+    best = plain(best[[*KEY, "stage", "import_reliance", "china_share", "exports_basis_t",
+                       "apparent_supply_t"]].rename(columns=lambda c: c if c in KEY
+                                                    else "s_" + c))
+    merged = plain(out[KEY]).merge(best, on=KEY, how="left")
+    use = (~own).to_numpy() & merged["s_stage"].notna().to_numpy()
+    stage = np.where(own, "headline", np.where(use, merged["s_stage"].fillna(""), ""))
+    rel = out["import_reliance"].where(own, merged["s_import_reliance"].where(use).to_numpy())
+    china = out["china_share"].where(own, merged["s_china_share"].where(use).to_numpy())
+    exports = out["exports_basis_t"].where(own, merged["s_exports_basis_t"].to_numpy())
+    supply = out["apparent_supply_t"].where(own, merged["s_apparent_supply_t"].to_numpy())
+    text = reliance_text(rel, exports, supply)
+    with_china = text + np.where(china.notna() & (rel > 0), ", China " + percent(china), "")
+    label = pd.Series(stage, index=out.index).map(STAGE_NAMES).fillna("")
+    answer = pd.Series(np.where(use, label + ": " + with_china, with_china), index=out.index)
+    # no point figure anywhere: an interval of a stage whose trade the extract bounds
+    if "reliance_interval" in stages:
+        # an answer only where the interval says which side the country is on
+        sided = (stages["reliance_low"] >= 0) | (stages["reliance_high"] <= 0)
+        ranged = stages[stages["reliance_interval"].fillna("").ne("") & sided].sort_values(
+            ["imports_kusd", "stage"], ascending=[False, True]).drop_duplicates(KEY)
+        ranged = plain(ranged[[*KEY, "stage", "reliance_interval", "reliance_low",
+                               "reliance_high"]])
+        hit = plain(out[KEY]).merge(ranged, on=KEY, how="left")
+        bound = (~own).to_numpy() & ~use & hit["stage"].notna().to_numpy()
+        stage = np.where(bound, hit["stage"].fillna(""), stage)
+        said = np.where(hit["reliance_high"] <= 0, "net exporter (bounds)",
+                        hit["reliance_interval"].fillna("") + " imported (bounds)")
+        answer = answer.where(~bound, (hit["stage"].map(STAGE_NAMES).fillna("") + ": "
+                                       + said).to_numpy())
+        use = use | bound  # no point figure: answer_reliance stays missing
+    # no reliance anywhere: China's share of what the country imports most, named
+    sourced = stages[stages["china_share"].notna() & (stages["imports_kusd"].fillna(0.0) > 0)
+                     & ~stages["reliance_status"].eq("basket code only")
+                     & stages["stage"].isin(HEADLINE_STAGES)]
+    top = plain(sourced.sort_values(["imports_kusd", "stage"], ascending=[False, True])
+                .drop_duplicates(KEY)[
+        [*KEY, "stage", "china_share", "reliance_status"]])
+    fallback = plain(out[KEY]).merge(top, on=KEY, how="left")
+    shares = (~own).to_numpy() & ~use & fallback["stage"].notna().to_numpy()
+    stage = np.where(shares, fallback["stage"].fillna(""), stage)
+    china = china.where(~shares, fallback["china_share"].to_numpy())
+    named = (pd.Series(stage, index=out.index).map(STAGE_NAMES).fillna("") + ": China "
+             + percent(china) + " of imports")
+    out["answer_stage"] = pd.Series(stage, index=out.index, dtype="str")
+    out["answer_reliance"] = rel
+    out["answer_china_share"] = china.where(rel.notna() | shares)
+    out["answer"] = pd.Series(np.where(shares, named.to_numpy(), answer.to_numpy()),
+                              index=out.index, dtype="str")
+    return out
+
+
+def _with_bounds(inp: CubeInputs, rows: pd.DataFrame, gap: np.ndarray) -> pd.DataFrame:
+    """Stage rows with ``reliance_low``, ``reliance_high`` and ``reliance_interval`` (its
+    label) where the stage's six-digit codes are missing and the top-flows extract bounds
+    its trade (:func:`critmin.metrics.bounds.reliance_bounds`); missing elsewhere."""
+    from critmin.metrics.bounds import reliance_bounds
+
+    out = rows.assign(reliance_low=np.nan, reliance_high=np.nan, reliance_interval="")
+    if inp.headings is None or not gap.any():
+        return out
+    flows, totals, contents, absent = inp.headings
+    if flows.empty or totals.empty:  # years the extract does not cover
+        return out
+    production = plain(inp.production[[*STAGE_KEY, "qty_t"]])
+    production = production.groupby(STAGE_KEY, as_index=False).agg(qty_t=("qty_t", "sum"))
+    bounds = plain(reliance_bounds(flows, totals, contents, production, absent))
+    bounds = bounds[[*STAGE_KEY, "reliance_low", "reliance_high", "reliance_label"]]
+    found = plain(rows[STAGE_KEY]).astype({"year": "int16"}).merge(
+        bounds.astype({"year": "int16"}), on=STAGE_KEY, how="left")
+    use = gap & found["reliance_label"].fillna("").ne("").to_numpy() & rows[
+        "import_reliance"].isna().to_numpy()
+    out["reliance_low"] = found["reliance_low"].where(use).to_numpy()
+    out["reliance_high"] = found["reliance_high"].where(use).to_numpy()
+    out["reliance_interval"] = pd.Series(
+        np.where(use, found["reliance_label"].fillna("").to_numpy(str), ""),
+        index=out.index, dtype="str")
+    return out
+
+
 # -- partners ----------------------------------------------------------------------------------
 
-def partners(pairs: pd.DataFrame, headline: pd.DataFrame | None = None) -> pd.DataFrame:
+def partners(pairs: pd.DataFrame, headline: pd.DataFrame | None = None,
+             inp: CubeInputs | None = None,
+             origins: pd.DataFrame | None = None) -> pd.DataFrame:
     """Each importer's suppliers per (year, mineral, stage), and over the headline stages
     (stage ``headline``; ``headline``: the :func:`headline_lines`), with their share of the
     importer's imports on the basis (the same shares as the cubes' ``china_share`` and
     ``top_supplier_share``). ``pairs`` hold one row per (year, exporter, importer, mineral,
-    stage), as the engine's do."""
+    stage), as the engine's do. With ``inp``, stages (and headlines) traded only in basket
+    codes are left out: their suppliers are not the mineral's own. ``origins``
+    (:func:`traced_origins`) adds the headline traced through entrepôts as stage
+    ``origin``."""
+    if inp is not None and inp.baskets is not None and not inp.baskets.empty:
+        key = ["year", "mineral", "stage"]
+        marked = plain(pairs[key]).merge(plain(inp.baskets).astype({"year": "int16"}),
+                                         on=key, how="left")["codes"]
+        pairs = pairs[marked.isna().to_numpy()]
+        if headline is not None:
+            shared = headline_baskets(inp, headline)
+            hit = plain(headline[["year", "mineral"]]).merge(
+                shared, on=["year", "mineral"], how="left")["basket_codes"]
+            headline = headline[hit.isna().to_numpy()]
     key = ["year", "importer", "exporter", "mineral", "stage"]
     values = ["qty_t", "qty_basis_t", "value_kusd"]
     parts = [pairs[key + values]]
@@ -655,6 +1070,14 @@ def partners(pairs: pd.DataFrame, headline: pd.DataFrame | None = None) -> pd.Da
         stage: Any = pairs["stage"].dtype
         parts.append(headline[key[:4] + values].assign(stage=pd.Categorical.from_codes(
             np.full(len(headline), stage.categories.get_loc("headline")), dtype=stage)))
+    if origins is not None and headline is not None and len(headline):
+        stage_type: Any = pairs["stage"].dtype
+        kept = plain(headline[key[:4]]).astype({"year": "int16"}).drop_duplicates(
+            ["year", "importer", "mineral"])[["year", "importer", "mineral"]]
+        traced = origins.merge(kept, on=["year", "importer", "mineral"])
+        traced = traced.astype({c: headline[c].dtype for c in key[:4]})
+        parts.append(traced.assign(qty_t=np.nan, value_kusd=np.nan, stage=pd.Categorical.from_codes(
+            np.full(len(traced), stage_type.categories.get_loc("origin")), dtype=stage_type)))
     lines = pd.concat(parts, ignore_index=True).fillna({c: 0.0 for c in values})
     positive = lines["qty_basis_t"].where(lines["qty_basis_t"] > 0)
     lines["share"] = Groups(lines, ["year", "importer", "mineral", "stage"]).share(positive)

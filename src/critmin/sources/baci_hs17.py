@@ -1,5 +1,6 @@
 """CEPII BACI HS 2017 extracts (release V202601, 30 value-chain codes): 2024 with quantities,
-2022 values only.
+2022 values only, given tonnes from the UN Comtrade declarations of the same flows
+(:mod:`critmin.sources.comtrade`: the importer's declared net weight, else the exporter's).
 
 Rows are mapped to the HS 1992 codes of the rest of the snapshot with the catalog's
 correspondence (``hs_correspondence.csv``; codes it does not list are the same line in both
@@ -13,6 +14,8 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
+from critmin.sources import comtrade
+from critmin.sources.baci import code_series
 from critmin.sources.coverage import Coverage
 from critmin.sources.validate import Known, validate
 
@@ -56,16 +59,39 @@ def read_2024(path: Path, correspondence: pd.DataFrame, known: Known, cov: Cover
 USD_PER_KUSD = 1_000.0
 
 
-def read_2022_values(path: Path, correspondence: pd.DataFrame, known: Known, cov: Coverage
-                     ) -> pa.Table:
-    """The 2022 extract (values only) as validated canonical flows with no quantity.
+def read_2022(path: Path, declarations: Path, reference: pd.DataFrame,
+              country_codes: pd.DataFrame, correspondence: pd.DataFrame, known: Known,
+              cov: Coverage, cov_declarations: Coverage) -> tuple[pa.Table, pd.DataFrame]:
+    """The 2022 extract as validated canonical flows, with tonnes from UN Comtrade.
 
-    Its ``value`` column is in US dollars, not thousands as its description says: read as
-    thousands, each code's world trade was about 1,000 times that of 2024 and of the HS92
-    years (world copper-cathode trade of 84.7 trillion USD), which the build's year-to-year
-    check of world trade refuses."""
+    ``declarations`` is the raw Comtrade file of the same codes and year, ``reference`` the
+    2024 extract as :func:`read_2024` returns it (its ``src_hs6``, ``value_kusd``,
+    ``qty_t``), ``country_codes`` critmin's BACI code table. Returns the flows and the check
+    of each code (:func:`critmin.sources.comtrade.mirror_tonnes`); ``cov`` counts the flows
+    by the declaration their tonnes come from, ``cov_declarations`` the Comtrade rows.
+
+    The extract's ``value`` column is in US dollars, not thousands as its description says:
+    read as thousands, each code's world trade was about 1,000 times that of 2024 and of the
+    HS92 years (world copper-cathode trade of 84.7 trillion USD), which the build's
+    year-to-year check of world trade refuses."""
     raw = pd.read_csv(path, dtype={"i": str, "j": str, "cmd": str})
     frame = pd.DataFrame({"year": 2022, "exporter": raw["i"], "importer": raw["j"],
-                          "hs6": raw["cmd"], "value_kusd": raw["value"] / USD_PER_KUSD,
-                          "qty_t": float("nan")})
-    return _canonical(frame, correspondence, known, cov)
+                          "hs6": raw["cmd"].str.zfill(6),
+                          "value_kusd": raw["value"] / USD_PER_KUSD})
+    reports = comtrade.read_reports(declarations, code_series(country_codes), cov_declarations)
+    flows = pd.DataFrame({"exporter": frame["exporter"].replace(BACI_ISO3),
+                          "importer": frame["importer"].replace(BACI_ISO3),
+                          "hs6": frame["hs6"], "value_kusd": frame["value_kusd"]})
+    ref = pd.DataFrame({"hs6": reference["src_hs6"], "value_kusd": reference["value_kusd"],
+                        "qty_t": reference["qty_t"]})
+    mirrored, check = comtrade.mirror_tonnes(flows, reports, ref, cov_declarations)
+    frame["qty_t"] = mirrored["qty_t"]
+    found = mirrored["qty_source"]
+    withheld = frame["qty_t"].isna() & (found != "none")
+    cov.note("2022 quantity: the importer's declared net weight (UN Comtrade)",
+             int(((found == "importer") & ~withheld).sum()))
+    cov.note("2022 quantity: the exporter's declared net weight (UN Comtrade)",
+             int(((found == "exporter") & ~withheld).sum()))
+    cov.note("2022 quantity withheld: its code fails the check against BACI 2024",
+             int(withheld.sum()))
+    return _canonical(frame, correspondence, known, cov), check

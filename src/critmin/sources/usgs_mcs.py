@@ -634,6 +634,78 @@ def production(series_map: pd.DataFrame, world2025: pd.DataFrame,
     return out, cov
 
 
+def withheld(series_map: pd.DataFrame, world2025: pd.DataFrame,
+             commodities2026: pd.DataFrame, countries_index: Index) -> pd.DataFrame:
+    """The production cells USGS withholds ("W", to avoid disclosing company data): the
+    country produces, the figure is not published. Never a zero.
+
+    Parameters
+    ----------
+    series_map, world2025, commodities2026, countries_index
+        As for :func:`production`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``year`` (int16), ``country``, ``mineral``, ``stage``, ``source``,
+        ``series``: one row per (year, country, mineral, stage) of a modelled series, from
+        the newer release, left out where either release gives a number for that key (a sum
+        of series with one part withheld keeps the part that is published).
+    """
+    obs = _observations(series_map, world2025, commodities2026)
+    obs["country"] = resolve_countries(obs["country_raw"], countries_index)["iso3"]
+    cell = (obs["flag"].eq("withheld") & obs["value"].isna() & obs["mapped"]
+            & obs["country"].notna() & obs["year"].notna()
+            & _aggregate_reason(obs["country_raw"]).eq("")
+            & obs["mineral"].fillna("").ne(""))
+    rows = obs.loc[cell, ["year", "country", "mineral", "stage", "source", "series"]]
+    rows = rows.astype({"year": "int16"}).sort_values("source", ascending=False)
+    rows = rows.drop_duplicates(["year", "country", "mineral", "stage"])  # the newer release
+    published, _ = production(series_map, world2025, commodities2026, countries_index)
+    known = pd.MultiIndex.from_frame(published[["year", "country", "mineral", "stage"]])
+    rows = rows[~pd.MultiIndex.from_frame(
+        rows[["year", "country", "mineral", "stage"]]).isin(known)]
+    return rows.sort_values(["mineral", "country", "year", "source"]).reset_index(drop=True)
+
+
+def _aggregate_rows(series_map: pd.DataFrame, world2025: pd.DataFrame,
+                    commodities2026: pd.DataFrame, kind: str) -> pd.DataFrame:
+    """The observations of one kind of aggregate row (:data:`AGGREGATES`) of convertible
+    series with a value, with ``qty_t`` in tonnes of the mineral's basis."""
+    obs = _observations(series_map, world2025, commodities2026)
+    keep = (_aggregate_reason(obs["country_raw"]).eq(kind) & obs["mapped"]
+            & obs["factor"].notna() & obs["value"].notna() & obs["year"].notna())
+    return obs[keep].assign(qty_t=lambda f: f["value"] * f["factor"])
+
+
+def other_countries(series_map: pd.DataFrame, world2025: pd.DataFrame,
+                    commodities2026: pd.DataFrame) -> pd.DataFrame:
+    """USGS's "Other countries" production: the part of world output it does not list by
+    country, which a share of world output must keep in its denominator.
+
+    Parameters
+    ----------
+    series_map, world2025, commodities2026 : pandas.DataFrame
+        As for :func:`production`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``year`` (int16), ``mineral``, ``stage``, ``source``, ``qty_t`` (tonnes of
+        the mineral's basis): one row per (year, mineral, stage), the series of one
+        (mineral, stage) summed, from the newer release where both give the year.
+    """
+    obs = _aggregate_rows(series_map, world2025, commodities2026, "aggregate: other countries")
+    obs = obs[~obs["series"].str.contains(r"(?i)\brounded$", regex=True)
+              & obs["mineral"].fillna("").ne("")]
+    key = ["year", "mineral", "stage", "source"]
+    out = obs.groupby(key, as_index=False).agg(qty_t=("qty_t", "sum"))
+    out["year"] = out["year"].astype("int16")
+    out = out.sort_values("source", ascending=False).drop_duplicates(key[:3])
+    ordered: pd.DataFrame = out.sort_values(key).reset_index(drop=True)
+    return ordered[[*key, "qty_t"]]
+
+
 def world_totals(series_map: pd.DataFrame, world2025: pd.DataFrame,
                  commodities2026: pd.DataFrame) -> pd.DataFrame:
     """World totals of production in tonnes of each mineral's basis, for checks.
@@ -652,11 +724,7 @@ def world_totals(series_map: pd.DataFrame, world2025: pd.DataFrame,
         (ilmenite and rutile, rounded)", MCS2026 "Mine production: ilmenite and rutile,
         rounded") it is used instead of its parts.
     """
-    obs = _observations(series_map, world2025, commodities2026)
-    world = (_aggregate_reason(obs["country_raw"]).eq("aggregate: world total")
-             & obs["factor"].notna() & obs["value"].notna() & obs["year"].notna())
-    obs = obs[world].copy()
-    obs["qty_t"] = obs["value"] * obs["factor"]
+    obs = _aggregate_rows(series_map, world2025, commodities2026, "aggregate: world total")
     obs["combined"] = (obs["country_raw"] + " " + obs["series"]).str.contains(
         r"(?i)\band\b", regex=True)
     group = ["year", "mineral", "stage", "source"]

@@ -286,7 +286,7 @@ async function countryPage(arg, params) {
       el("a", { href: `#/optimise?importer=${iso}` }, "Optimise its sourcing")),
     notesBox(page.notes),
     el("h2", {}, "Dependence per mineral"),
-    table(profile.minerals, ["mineral", "own_list", "import_reliance", "reliance_status", "reason", "china_share", "china_share_origin", "top_supplier", "top_supplier_share", "score", "flags"],
+    table(profile.minerals, ["mineral", "own_list", "answer", "import_reliance", "reliance_status", "reason", "china_share", "china_share_origin", "top_suppliers", "top_origins", "reserves_t", "score", "flags"],
       { links: { mineral: (m) => `#/mineral/${m}?${y}` } }),
     flags.length ? el("div", { class: "explain" }, el("strong", {}, "Flags: "),
       el("ul", {}, flags.map(([k, v]) => el("li", {}, el("code", {}, k), ": " + v)))) : null,
