@@ -32,10 +32,12 @@ TIERS = {
 MODULE_TIERS = {
     "test_api.py": "bundled",
     "test_api_fuzz.py": "fuzz",
+    "test_backtest.py": "bundled",
     "test_cache_batches.py": "bundled",
     "test_cli.py": "cli",
     "test_dashboard.py": "browser",
     "test_docs.py": "bundled",
+    "test_event_status.py": "bundled",
     "test_geopolrisk_compat.py": "bundled",
     "test_output.py": "cli",
     "test_release_import.py": "concurrency",

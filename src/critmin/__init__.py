@@ -38,6 +38,8 @@ _EXPORTS = {
     "pact": "critmin.whatif.pacts",
     "supply_at_risk": "critmin.whatif.at_risk",
     "events": "critmin.whatif.registries",
+    "backtest": "critmin.whatif.backtest",
+    "Backtest": "critmin.whatif.backtest",
     "agreements": "critmin.whatif.registries",
     "network": "critmin.trade_network",
     "Restriction": "critmin.whatif.restrictions",
@@ -77,6 +79,7 @@ if TYPE_CHECKING:
     from critmin.sourcing import Frontier, Portfolio, frontier, optimise, suppliers
     from critmin.trade_network import network
     from critmin.whatif.at_risk import SupplyAtRisk, supply_at_risk
+    from critmin.whatif.backtest import Backtest, backtest
     from critmin.whatif.pacts import Pact, pact
     from critmin.whatif.registries import agreements, events
     from critmin.whatif.restrictions import Restriction, restrict

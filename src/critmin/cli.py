@@ -379,7 +379,8 @@ _reference("lists", "critmin.query.lists",
            "The official critical-mineral lists critmin holds (India, EU, USA, Australia, "
            "Canada, China…), with their sources.")
 _reference("events", "critmin.whatif.registries.events",
-           ["id", "supplier", "minerals", "kind", "effective", "ended", "cut", "targets"],
+           ["id", "supplier", "minerals", "kind", "status", "status_date", "effective", "ended",
+            "cut", "targets"],
            "Documented export-control events (China's controls on gallium, germanium, "
            "graphite, antimony and rare earths; Indonesia's ore bans…), to run with "
            "`critmin restrict --event`.")
@@ -580,6 +581,7 @@ def restrict_cmd(
     production: Annotated[bool, typer.Option("--production", help="The supplier loses CUT of its production instead of withholding exports.")] = False,
     by_products: Annotated[bool, typer.Option("--by-products", help="Also run the minerals recovered from this one (gallium from bauxite, cobalt from nickel…).")] = False,
     event: Annotated[str | None, typer.Option(metavar="ID", help="Run a documented export-control event (see `critmin events`).")] = None,
+    as_announced: Annotated[bool, typer.Option("--as-announced", help="Run an event as announced even where its status says it did not apply (suspended before it took effect, only announced, or lifted before the year).")] = False,
     as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None,
     columns: ColumnsOpt = None, limit: LimitOpt = None, show_all: AllOpt = False,
 ) -> None:
@@ -592,7 +594,7 @@ def restrict_cmd(
         result = restrict(supplier, mineral, year, cut, target, stage, cascade=not no_cascade,
                           stock_buffer=stock_buffer, spare_capacity=spare_capacity,
                           absorb=absorb, production=production, by_products=by_products,
-                          event=event)
+                          event=event, as_announced=as_announced)
     sheets = {"countries": result.countries,
               **{b.mineral: b.countries for b in result.by_products}}
     emit(result.countries, opts, SCENARIO_VIEW, f"{result.mineral}, {result.year}",
@@ -603,6 +605,38 @@ def restrict_cmd(
             if opts.fmt is None:
                 emit(item.countries, opts, SCENARIO_VIEW, f"{item.mineral} (by-product)")
             _say_all([item.summary(), *[f"• {n}" for n in item.notes]])
+
+
+BACKTEST_VIEW = ["event", "mineral", "stage", "before_year", "after_year", "exports_before_t",
+                 "exports_after_t", "predicted_change", "observed_change", "error", "note"]
+BACKTEST_IMPORTERS_VIEW = ["event", "mineral", "importer", "imports_before_t",
+                           "imports_after_t", "observed_change", "predicted_change"]
+
+
+@app.command("backtest")
+def backtest_cmd(
+    event: Annotated[list[str] | None, typer.Option("--event", metavar="ID", help="Only this event (repeatable; see `critmin events`; default every event).")] = None,
+    top: Annotated[int, typer.Option(metavar="N", help="Importers compared per event and mineral: the largest in the year before (default 5).")] = 5,
+    importers: Annotated[bool, typer.Option("--importers", help="Show or write the importers' table instead of the events' (--json and .xlsx give both).")] = False,
+    as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None,
+    columns: ColumnsOpt = None, limit: LimitOpt = None, show_all: AllOpt = False,
+) -> None:
+    """Each documented event's predicted change in the supplier's exports of its codes against
+    the change observed in the trade data (the last full year before it took effect against
+    the first full year after), with the largest importers' change and the mean error."""
+    from critmin.whatif.backtest import backtest
+
+    opts = Output(as_json, as_csv, out, columns, limit, show_all)
+    with _console().status("comparing"):
+        result = backtest(event, top=top)
+    frame, view, title = ((result.importers, BACKTEST_IMPORTERS_VIEW, "largest importers")
+                          if importers else (result.events, BACKTEST_VIEW, "back-test"))
+    emit(frame, opts, view, title, payload=result.to_dict(),
+         sheets={"events": result.events, "importers": result.importers}, notes=result.notes)
+    if opts.fmt in (None, "tsv") and opts.out is None:
+        if opts.fmt is None and not importers:
+            emit(result.importers, opts, BACKTEST_IMPORTERS_VIEW, "largest importers")
+        _say_all([result.summary(), *[f"• {n}" for n in result.notes]])
 
 
 @app.command("pact")

@@ -190,11 +190,21 @@ def placeholder_rows(store: Store, minerals: list[str], year: int, iso3: str) ->
     links = store.table("product_minerals")
     produced = store.table("production")
     present = set(store.engine().presence([year]).query("n_rows > 0")["hs6"])
+    pulled = {e["mineral"]: e["ratio"] for e in store.manifest.get("content_withheld", [])
+              if e["year"] == year}
     out = []
     for mineral in minerals:
         codes = sorted(set(links.loc[links["mineral"] == mineral, "hs6"]))
         made = produced[produced["mineral"] == mineral]
         in_year = made[made["year"] == year]
+        if mineral in pulled:
+            out.append({"year": year, "country": iso3, "mineral": mineral,
+                        "reliance_status": "implausible content", "flags": "",
+                        "reason": f"the build withheld its flows: world trade of its content "
+                                  f"was {pulled[mineral]:.1f}× world production in {year} "
+                                  "(bullion or re-traded stocks, not supply; see "
+                                  "content_withheld in the data manifest)"})
+            continue
         if not codes and made.empty:
             reason = ("not assessable: critmin has no production series and no HS code for it "
                       "in the sources")
@@ -223,8 +233,14 @@ def profile_notes(rows: pd.DataFrame, store: Store, year: int) -> list[str]:
     groups = [
         ("Reliance withheld: principal traded forms missing from the data (see reason)",
          status == "coverage incomplete"),
-        ("Reliance withheld: world trade of the content exceeds what is produced "
-         "(a code or content factor cannot be right)", status == "implausible content"),
+        ("Reliance withheld: world trade of the content exceeds what is produced (bullion "
+         "re-traded between vaults and refiners, or a code or content factor that cannot be "
+         "right)", status == "implausible content"),
+        ("Suppliers and reliance withheld: traded only in basket codes shared with other "
+         "minerals (see reason)", status == "basket code only"),
+        ("Reliance withheld: a source reports domestic output (a figure or one withheld, "
+         "\"W\") that the default source lacks (see reason)",
+         status == "production in another source"),
         ("Reliance undefined: exports exceed production plus imports (re-exports, stocks or "
          "unrecorded feed)", status.str.startswith("exports exceed supply")),
         ("Not shown as a percentage: a traded product has no content factor",

@@ -1,8 +1,9 @@
 """What-if scenarios on real data: export restrictions with their cascade and by-products
 (:mod:`~critmin.whatif.restrictions`), documented export-control events and bilateral
 agreements (:mod:`~critmin.whatif.registries`), agreements as scenarios
-(:mod:`~critmin.whatif.pacts`) and Monte Carlo supply-at-risk
-(:mod:`~critmin.whatif.at_risk`).
+(:mod:`~critmin.whatif.pacts`), Monte Carlo supply-at-risk
+(:mod:`~critmin.whatif.at_risk`) and the back-test of the documented events against observed
+trade (:mod:`~critmin.whatif.backtest`).
 
 Each reads the data (a mineral's network from :mod:`critmin.trade_network`, production,
 governance, the events, agreements and by-product registries), runs the pure functions of
@@ -23,16 +24,19 @@ from critmin.whatif.at_risk import (
     probabilities,
     supply_at_risk,
 )
+from critmin.whatif.backtest import Backtest, backtest
 from critmin.whatif.pacts import Pact, pact
 from critmin.whatif.registries import agreements, events, kind_defaults
 from critmin.whatif.restrictions import Restriction, dependence_of, restrict
 
 __all__ = [
+    "Backtest",
     "MineralNetwork",
     "Pact",
     "Restriction",
     "SupplyAtRisk",
     "agreements",
+    "backtest",
     "dependence_of",
     "events",
     "in_force",

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 import numpy as np
@@ -29,6 +28,7 @@ from critmin.trade_network import (
     network,
     parties,
 )
+from critmin.whatif.registries import in_force_in
 
 RESTRICTED_TRADE_SHARE = {"cobalt": 0.67, "rare-earths": 0.46}
 BASE_RESTRICTED_TRADE_SHARE = 0.14
@@ -95,11 +95,8 @@ def magnitude() -> montecarlo.Magnitude:
 def in_force(mineral: str, year: int) -> pd.DataFrame:
     """Events restricting ``mineral`` at some point in ``year`` (supplier, id)."""
     table = get_store().table("events")
-    start, end = date(year, 1, 1).isoformat(), date(year, 12, 31).isoformat()
-    began = table["effective"].fillna(table["announced"]).fillna("9999")
-    ended = table["ended"].fillna("9999")
     covers = table["minerals"].map(lambda ms: mineral in list(ms))
-    return table[covers & (began <= end) & (ended >= start)][["supplier", "id", "targets"]]
+    return table[covers & in_force_in(table, year)][["supplier", "id", "targets"]]
 
 
 def probabilities(net: MineralNetwork, given: Mapping[str, float] | None = None

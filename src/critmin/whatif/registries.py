@@ -16,6 +16,12 @@ from critmin.whatif.formatting import json_value
 
 # -- events --------------------------------------------------------------------------------------
 
+EVENT_STATUSES = ("announced", "in force", "suspended", "lifted")
+"""An event's status as of its ``status_date``: announced (not yet in effect), in force,
+suspended (before or after it took effect) or lifted."""
+
+AS_ANNOUNCED = "pass as_announced=True / --as-announced"
+
 def events() -> pd.DataFrame:
     """Documented export-control events (China's gallium, germanium, graphite, antimony and
     rare-earth controls, Indonesia's ore bans…).
@@ -23,8 +29,9 @@ def events() -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        One row per event: supplier, minerals, codes, stages, targets, kind, dates, the
-        documented cut and its basis, source.
+        One row per event: supplier, minerals, codes, stages, targets, kind, dates, status
+        (announced, in force, suspended, lifted) with its date and source, the documented cut
+        and its basis, source.
 
     Examples
     --------
@@ -45,10 +52,81 @@ def kind_defaults() -> dict[str, float]:
     return out
 
 
-def event_inputs(event_id: str, supplier: Any, mineral: Any, stage: Any, targets: Any,
-                 cut: Any) -> tuple[dict[str, Any], Any, str, str | None, Any, float]:
-    """A restriction's inputs from an event: the event and notes, supplier, mineral, stage,
-    targets and cut."""
+def never_in_force(table: pd.DataFrame) -> pd.Series:
+    """Per event, whether it never took effect: only announced, or suspended before its
+    effective date (or without one).
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"status": ["suspended", "suspended", "announced", "in force"],
+    ...                       "status_date": ["2025-11-07", "2025-11-09", "2026-01-05", None],
+    ...                       "effective": ["2025-11-08", "2024-12-03", "2026-06-01", None]})
+    >>> never_in_force(table).tolist()
+    [True, False, True, False]
+    """
+    effective = table["effective"]
+    before = effective.isna() | (table["status_date"].fillna("") < effective.fillna(""))
+    return (table["status"] == "announced") | ((table["status"] == "suspended") & before)
+
+
+def in_force_in(table: pd.DataFrame, year: int) -> pd.Series:
+    """Per event, whether it applied at some point in ``year``: it took effect (its effective
+    date, or its announcement where none is documented) by the year's end and had not ended by
+    its start (``ended`` is the first day it no longer applied). An event that never took
+    effect applies in no year.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"status": ["lifted", "suspended"],
+    ...                       "status_date": ["2015-01-01", "2025-11-07"],
+    ...                       "announced": ["2010-07-08", "2025-10-09"],
+    ...                       "effective": ["2010-07-01", "2025-11-08"],
+    ...                       "ended": ["2015-01-01", None]})
+    >>> in_force_in(table, 2014).tolist(), in_force_in(table, 2015).tolist()
+    ([True, False], [False, False])
+    """
+    start, end = f"{year:04d}-01-01", f"{year:04d}-12-31"
+    began = table["effective"].fillna(table["announced"]).fillna("9999")
+    ended = table["ended"].fillna("9999")
+    return ~never_in_force(table) & (began <= end) & (ended > start)
+
+
+def event_status(event: pd.Series, year: int, as_announced: bool = False
+                 ) -> tuple[bool, str | None]:
+    """Whether an event cuts on ``year``'s trade, and the note that says why not (or that it
+    runs as announced all the same).
+
+    An event in force runs on any year: the latest trade stands in for today's. One that
+    never took effect (announced, or suspended before its effective date) cuts nothing, and
+    one lifted or suspended after it took effect cuts only in the years it was in force,
+    unless ``as_announced``.
+    """
+    name, status = str(event.name), str(event["status"])
+    frame = event.to_frame().T
+    if bool(never_in_force(frame).iloc[0]):
+        if status == "announced":
+            why = (f"{name} was announced on {event['announced']} and has not taken effect "
+                   f"(status as of {event['status_date']})")
+        else:
+            why = f"{name} was suspended on {event['status_date']} before it took effect"
+    elif status in ("lifted", "suspended") and not bool(in_force_in(frame, year).iloc[0]):
+        began = event["effective"] if pd.notna(event["effective"]) else event["announced"]
+        why = (f"{name} was in force from {began} until it was {status} on {event['ended']}, "
+               f"not in {year}")
+    else:
+        if status in ("lifted", "suspended"):
+            return True, (f"{name} was {status} on {event['status_date']} (see the event's "
+                          f"notes); it was in force in {year}")
+        return True, None
+    if as_announced:
+        return True, f"{why}: run as announced"
+    return False, f"{why}: it cuts nothing; {AS_ANNOUNCED} to run it as announced"
+
+
+def event_inputs(event_id: str, supplier: Any, mineral: Any, stage: Any, targets: Any
+                 ) -> tuple[dict[str, Any], Any, str, str | None, Any]:
+    """A restriction's inputs from an event: the event and notes, supplier, mineral, stage
+    and targets (the cut depends on the year: :func:`event_cut`)."""
     table = get_store().table("events").set_index("id")
     name = checks.as_name(event_id, "event")
     if name not in table.index:
@@ -72,28 +150,41 @@ def event_inputs(event_id: str, supplier: Any, mineral: Any, stage: Any, targets
                                suggestions=covered)
     stages = [s for s in row["stage"] if s in schema.STAGES]
     stage_used = stages[0] if len(stages) == 1 else None
-    if cut is None:
-        documented = float(np.nan if pd.isna(row["cut"]) else row["cut"])
-        defaults = kind_defaults()
-        kind = str(row["kind"])
-        if np.isfinite(documented):
-            cut = documented
-            notes.append(f"cut {cut:.0%}: {row['cut_basis']}")
-        elif kind in defaults:
-            cut = defaults[kind]
-            notes.append(f"no cut documented for this event: a {row['kind']} stands for "
-                         f"{cut:.0%}, the median of the catalog's documented {row['kind']} cuts")
-        else:
-            raise InvalidInput(f"event {name} ({row['kind']}) documents no cut and the catalog "
-                               "has no default for its kind; give one with cut")
-    if pd.notna(row["ended"]) and row["ended"]:
-        notes.append(f"the measure stopped applying on {row['ended']} (see the event's notes)")
     if len(stages) > 1:
         notes.append(f"the event covers the {', '.join(stages)} stages: run on the headline "
                      "network (primary supply at and after the production stage)")
     info = {"event": {"id": name, **{str(k): json_value(v) for k, v in row.items()}},
-            "notes": notes}
-    return info, row["supplier"], chosen, stage_used, (list(row["targets"]) or None), cut
+            "notes": notes, "row": row}
+    return info, row["supplier"], chosen, stage_used, (list(row["targets"]) or None)
+
+
+def event_cut(info: dict[str, Any], year: int, cut: Any, as_announced: bool = False) -> float:
+    """The cut an event runs with on ``year``'s trade (``cut`` if given, else its documented
+    cut or its kind's default; 0 where its status says it did not apply), its notes added to
+    ``info["notes"]``."""
+    row = info["row"]
+    given = None if cut is None else checks.as_fraction(cut, "cut")
+    applies, why = event_status(row, year, as_announced)
+    notes = info["notes"]
+    if why is not None:
+        notes.insert(0, why)
+    if not applies:
+        return 0.0
+    if given is not None:
+        return given
+    documented = float(np.nan if pd.isna(row["cut"]) else row["cut"])
+    defaults = kind_defaults()
+    kind = str(row["kind"])
+    if np.isfinite(documented):
+        notes.insert(1 if why else 0, f"cut {documented:.0%}: {row['cut_basis']}")
+        return documented
+    if kind in defaults:
+        notes.insert(1 if why else 0,
+                     f"no cut documented for this event: a {kind} stands for "
+                     f"{defaults[kind]:.0%}, the median of the catalog's documented {kind} cuts")
+        return defaults[kind]
+    raise InvalidInput(f"event {row.name} ({kind}) documents no cut and the catalog has no "
+                       "default for its kind; give one with cut")
 
 
 # -- agreements ----------------------------------------------------------------------------------

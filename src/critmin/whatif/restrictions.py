@@ -27,7 +27,7 @@ from critmin.trade_network import (
     parties,
     required_parties,
 )
-from critmin.whatif.registries import event_inputs
+from critmin.whatif.registries import event_cut, event_inputs
 
 NEGLIGIBLE = 1e-4
 """A by-product loss below this share of the companion's world production is not run."""
@@ -171,7 +171,7 @@ def restrict(supplier: Sequence[str] | str | None = None, mineral: str | None = 
              targets: Sequence[str] | str | None = None, stage: str | None = None,
              cascade: bool = True, stock_buffer: float = 0.0, spare_capacity: float = 0.0,
              absorb: float | None = None, production: bool = False, by_products: bool = False,
-             event: str | None = None) -> Restriction:
+             event: str | None = None, as_announced: bool = False) -> Restriction:
     """What happens when a supplier restricts exports of a mineral (or loses production).
 
     Parameters
@@ -206,7 +206,11 @@ def restrict(supplier: Sequence[str] | str | None = None, mineral: str | None = 
         Also run the minerals recovered from this one (``byproducts`` registry).
     event : str, optional
         A documented export-control event (``critmin.events()``): supplier, stage, targets
-        and cut come from it.
+        and cut come from it. An event that never took effect (announced, or suspended
+        before its effective date) cuts nothing, and one lifted or suspended after it took
+        effect cuts only on the years it was in force; a note says so.
+    as_announced : bool
+        Run such an event as announced all the same (default False).
 
     Returns
     -------
@@ -222,12 +226,15 @@ def restrict(supplier: Sequence[str] | str | None = None, mineral: str | None = 
     """
     info = None
     if event is not None:
-        info, supplier, mineral, stage, targets, cut = event_inputs(
-            event, supplier, mineral, stage, targets, cut)
+        info, supplier, mineral, stage, targets = event_inputs(
+            event, supplier, mineral, stage, targets)
     if supplier is None or mineral is None:
         raise InvalidInput("give a supplier and a mineral (or an event)")
     net = network(mineral, year, stage)
-    cut_value = 1.0 if cut is None else checks.as_fraction(cut, "cut")
+    if info is not None:
+        cut_value = event_cut(info, net.year, cut, bool(as_announced))
+    else:
+        cut_value = 1.0 if cut is None else checks.as_fraction(cut, "cut")
     params = cascade_params(cascade, stock_buffer, spare_capacity, absorb)
     sup = required_parties(supplier, net.year, "supplier")
     tgt = parties(targets, net.year, "targets")
