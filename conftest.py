@@ -48,9 +48,11 @@ MODULE_TIERS = {
     "test_answers.py": "bundled",
     "test_value_chain.py": "bundled",
     "test_whatif.py": "bundled",
+    "test_saved_scenarios.py": "bundled",
     # doctests of modules whose examples compute on the bundled data
     "query.py": "bundled",
     "profiles.py": "bundled",
+    "saved.py": "bundled",
     "pages.py": "bundled",
     "reports.py": "bundled",
     "app.py": "bundled",

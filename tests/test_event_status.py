@@ -14,14 +14,9 @@ import pytest
 
 import critmin
 from critmin.errors import CritminError
+from critmin.event_rules import in_force_in, never_in_force
 from critmin.store import get_store
-from critmin.whatif.registries import (
-    EVENT_STATUSES,
-    event_status,
-    in_force_in,
-    kind_defaults,
-    never_in_force,
-)
+from critmin.whatif.registries import EVENT_STATUSES, event_status, kind_defaults
 
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 

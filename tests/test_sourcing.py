@@ -200,3 +200,17 @@ def test_every_supplier_excluded_is_refused() -> None:
     codes = list(critmin.suppliers("NOR", "cobalt", 2023, redirectable=0)["supplier"])
     with pytest.raises(critmin.InvalidInput, match="every supplier"):
         critmin.optimise("NOR", "cobalt", 2023, exclude=codes, redirectable=0)
+
+
+def test_a_ban_in_force_is_never_in_the_mix() -> None:
+    # China's ban on antimony exports to the USA took effect on 2024-12-03
+    mix = critmin.optimise("USA", "antimony", 2024)
+    assert mix.parameters["bans_in_force"] == {"CHN": "chn-us-ban-2024"}
+    row = mix.portfolio.set_index("supplier")
+    assert "CHN" not in row.index or row.loc["CHN", "tonnes"] == 0
+    assert mix.after["china_share"] <= mix.before["china_share"] + 1e-9
+    assert any("CHN excluded" in n for n in mix.notes)
+    # the year before, nothing is banned
+    assert critmin.optimise("USA", "antimony", 2023).parameters["bans_in_force"] == {}
+    with pytest.raises(critmin.InvalidInput, match="cannot be required"):
+        critmin.optimise("USA", "antimony", 2024, require={"CHN": 1.0})

@@ -37,6 +37,10 @@ _EXPORTS = {
     "restrict": "critmin.whatif.restrictions",
     "pact": "critmin.whatif.pacts",
     "supply_at_risk": "critmin.whatif.at_risk",
+    "save_scenario": "critmin.whatif.saved",
+    "load_scenario": "critmin.whatif.saved",
+    "run_scenario": "critmin.whatif.saved",
+    "compare_scenarios": "critmin.whatif.saved",
     "events": "critmin.whatif.registries",
     "backtest": "critmin.whatif.backtest",
     "Backtest": "critmin.whatif.backtest",
@@ -83,6 +87,12 @@ if TYPE_CHECKING:
     from critmin.whatif.pacts import Pact, pact
     from critmin.whatif.registries import agreements, events
     from critmin.whatif.restrictions import Restriction, restrict
+    from critmin.whatif.saved import (
+        compare_scenarios,
+        load_scenario,
+        run_scenario,
+        save_scenario,
+    )
 
 
 def __getattr__(name: str) -> Any:

@@ -33,6 +33,9 @@ data_app = typer.Typer(help="The data store: status, build, import, export, rese
 import_app = typer.Typer(help="Import newer or fuller data into the user data folder.",
                          no_args_is_help=True, rich_markup_mode=None, context_settings=HELP)
 app.add_typer(data_app, name="data")
+scenario_app = typer.Typer(help="Saved scenarios: rerun and compare what-ifs saved with --save.",
+                           no_args_is_help=True, rich_markup_mode=None, context_settings=HELP)
+app.add_typer(scenario_app, name="scenario")
 data_app.add_typer(import_app, name="import")
 
 TERMINAL_ROWS = 50
@@ -557,6 +560,22 @@ SpareOpt = Annotated[float, typer.Option(
     "--spare-capacity", metavar="F", min=0.0, max=1.0,
     help="Substitution: other suppliers may add up to this share of their production "
     "(default 0: off).")]
+SaveOpt = Annotated[Path | None, typer.Option(
+    "--save", metavar="FILE",
+    help="Also save this what-if as a scenario file (JSON), to rerun or compare with "
+    "`critmin scenario`.")]
+
+
+def _save_scenario(kind: str, path: Path | None, params: dict[str, Any]) -> None:
+    """Save the scenario of a run that succeeded (a failed run writes nothing)."""
+    if path is None:
+        return
+    from critmin.whatif.saved import save_scenario
+
+    save_scenario(kind, path, **params)
+    say(f"saved the scenario to {path}")
+
+
 SCENARIO_VIEW = ["country", "supply_t", "loss_share_first_order", "loss_share", "loss_t",
                  "rerouted_t", "withheld_share", "first_round", "note"]
 
@@ -582,6 +601,7 @@ def restrict_cmd(
     by_products: Annotated[bool, typer.Option("--by-products", help="Also run the minerals recovered from this one (gallium from bauxite, cobalt from nickel…).")] = False,
     event: Annotated[str | None, typer.Option(metavar="ID", help="Run a documented export-control event (see `critmin events`).")] = None,
     as_announced: Annotated[bool, typer.Option("--as-announced", help="Run an event as announced even where its status says it did not apply (suspended before it took effect, only announced, or lifted before the year).")] = False,
+    save: SaveOpt = None,
     as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None,
     columns: ColumnsOpt = None, limit: LimitOpt = None, show_all: AllOpt = False,
 ) -> None:
@@ -591,10 +611,14 @@ def restrict_cmd(
 
     opts = Output(as_json, as_csv, out, columns, limit, show_all)
     with _console().status("running the scenario"):
-        result = restrict(supplier, mineral, year, cut, target, stage, cascade=not no_cascade,
-                          stock_buffer=stock_buffer, spare_capacity=spare_capacity,
-                          absorb=absorb, production=production, by_products=by_products,
-                          event=event, as_announced=as_announced)
+        params: dict[str, Any] = {
+            "supplier": supplier, "mineral": mineral, "year": year, "cut": cut,
+            "targets": target, "stage": stage, "cascade": not no_cascade,
+            "stock_buffer": stock_buffer, "spare_capacity": spare_capacity, "absorb": absorb,
+            "production": production, "by_products": by_products, "event": event,
+            "as_announced": as_announced}
+        result = restrict(**params)
+    _save_scenario("restrict", save, params)
     sheets = {"countries": result.countries,
               **{b.mineral: b.countries for b in result.by_products}}
     emit(result.countries, opts, SCENARIO_VIEW, f"{result.mineral}, {result.year}",
@@ -653,6 +677,7 @@ def pact_cmd(
     stage: StageOpt = None,
     agreement: Annotated[str | None, typer.Option(metavar="ID", help="Start from a registry agreement (see `critmin agreements`).")] = None,
     no_cascade: NoCascadeOpt = False,
+    save: SaveOpt = None,
     as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None,
 ) -> None:
     """What a supply agreement changes for the importer (reliance, China's share, exposure to
@@ -661,9 +686,13 @@ def pact_cmd(
 
     opts = Output(as_json, as_csv, out)
     with _console().status("running the scenario"):
-        result = pact(importer, supplier, mineral, volume=volume, share=share, mode=mode,
-                      against=against or "CHN", against_cut=against_cut, year=year,
-                      stage=stage, agreement=agreement, cascade=not no_cascade)
+        params: dict[str, Any] = {
+            "importer": importer, "supplier": supplier, "mineral": mineral, "volume": volume,
+            "share": share, "mode": mode, "against": against or "CHN",
+            "against_cut": against_cut, "year": year, "stage": stage, "agreement": agreement,
+            "cascade": not no_cascade}
+        result = pact(**params)
+    _save_scenario("pact", save, params)
     emit(result.metrics, opts, list(result.metrics.columns),
          f"{result.importer} from {result.supplier}: {result.mineral}, {result.year}",
          payload=result.to_dict(), notes=result.warnings + result.notes)
@@ -681,6 +710,7 @@ def supply_at_risk_cmd(
     probability: Annotated[list[str] | None, typer.Option("--probability", metavar="COUNTRY=P", help="A supplier's yearly probability of restricting, replacing the default (repeatable).")] = None,
     cascade: Annotated[bool, typer.Option("--cascade", help="Run the cascade in every draw (slower).")] = False,
     country: Annotated[list[str] | None, typer.Option("--country", "-c", metavar="COUNTRY", help="Report only these importers (countries or groups, a group also as one).")] = None,
+    save: SaveOpt = None,
     as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None,
     columns: ColumnsOpt = None, limit: LimitOpt = None, show_all: AllOpt = False,
 ) -> None:
@@ -701,8 +731,11 @@ def supply_at_risk_cmd(
             raise InvalidInput(f"--probability {item!r}: {value!r} is not a number") from None
     opts = Output(as_json, as_csv, out, columns, limit, show_all)
     with _console().status(f"drawing {draws:,} scenarios"):
-        result = supply_at_risk(mineral, year, stage, draws=draws, seed=seed,
-                                probability=given or None, cascade=cascade, countries=country)
+        params: dict[str, Any] = {
+            "mineral": mineral, "year": year, "stage": stage, "draws": draws, "seed": seed,
+            "probability": given or None, "cascade": cascade, "countries": country}
+        result = supply_at_risk(**params)
+    _save_scenario("supply-at-risk", save, params)
     emit(result.countries, opts, ["country", "supply_t", "expected_loss_share", "var95_share",
                                   "es95_share", "p_loss_over_10", "note"],
          f"{result.mineral} supply at risk, {result.year}", payload=result.to_dict(),
@@ -710,6 +743,63 @@ def supply_at_risk_cmd(
          notes=result.notes)
     if opts.fmt in (None, "tsv") and opts.out is None:
         _say_all([result.summary(), *[f"• {n}" for n in result.notes]])
+
+
+# -- saved scenarios -------------------------------------------------------------------------
+
+AT_RISK_VIEW = ["country", "supply_t", "expected_loss_share", "var95_share", "es95_share",
+                "p_loss_over_10", "note"]
+COMPARE_VIEW = ["scenario", "country", "loss_share", "exposure_before", "exposure_after",
+                "china_share_before", "china_share_after", "expected_loss_share",
+                "var95_share", "p_loss_over_10"]
+ScenarioFileArg = Annotated[Path, typer.Argument(metavar="FILE", help="A scenario file.")]
+
+
+@scenario_app.command("run")
+def scenario_run_cmd(
+    file: ScenarioFileArg,
+    as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None,
+    columns: ColumnsOpt = None, limit: LimitOpt = None, show_all: AllOpt = False,
+) -> None:
+    """Rerun a saved scenario; a note says when the data or critmin changed since it was
+    saved."""
+    from critmin.whatif.pacts import Pact
+    from critmin.whatif.restrictions import Restriction
+    from critmin.whatif.saved import run_scenario
+
+    opts = Output(as_json, as_csv, out, columns, limit, show_all)
+    with _console().status("running the scenario"):
+        done = run_scenario(file)
+    result = done.result
+    title = f"{done.scenario.name}: {result.mineral}, {result.year}"
+    if isinstance(result, Restriction):
+        frame, view = result.countries, SCENARIO_VIEW
+    elif isinstance(result, Pact):
+        frame, view = result.metrics, list(result.metrics.columns)
+    else:
+        frame, view = result.countries, AT_RISK_VIEW
+    emit(frame, opts, view, title, payload=done.to_dict(), notes=done.notes)
+    if opts.fmt in (None, "tsv") and opts.out is None:
+        _say_all([done.summary(), *[f"• {n}" for n in done.notes]])
+
+
+@scenario_app.command("compare")
+def scenario_compare_cmd(
+    files: Annotated[list[Path], typer.Argument(metavar="FILE...", help="Scenario files.")],
+    as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None,
+    columns: ColumnsOpt = None, limit: LimitOpt = None, show_all: AllOpt = False,
+) -> None:
+    """Run saved scenarios and show their headline figures side by side, one row per
+    scenario and country."""
+    from critmin.whatif.saved import compare_scenarios
+
+    opts = Output(as_json, as_csv, out, columns, limit, show_all)
+    with _console().status(f"running {len(files)} scenario(s)"):
+        frame = compare_scenarios(files)
+    notes = list(frame.attrs.get("notes", []))
+    emit(frame, opts, COMPARE_VIEW, "scenarios compared", notes=notes)
+    if opts.fmt in (None, "tsv") and opts.out is None:
+        _say_all([f"• {n}" for n in notes])
 
 
 # -- sourcing --------------------------------------------------------------------------------

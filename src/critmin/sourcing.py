@@ -17,12 +17,14 @@ import pandas as pd
 
 from critmin import checks, resolve, schema
 from critmin.errors import InvalidInput, nearest
+from critmin.event_rules import in_force_in
 from critmin.metrics.concentration import CHINA
 from critmin.optimiser.model import Sourcing, Weights, build_model, infeasible
 from critmin.optimiser.result import mix_metrics, read_result
 from critmin.optimiser.solve import solve
 from critmin.present import records
 from critmin.scenarios.network import collapse
+from critmin.store import get_store
 from critmin.trade_network import MineralNetwork, network, required_parties
 
 REDIRECTABLE = 0.1
@@ -295,10 +297,19 @@ def _request(importer: str, mineral: str, year: int | None, stage: str | None,
     excluded = np.zeros(len(codes), dtype=bool)
     for name in checks.as_names(exclude, "exclude") or []:
         excluded[position(name, "exclude")] = True
+    bans = bans_in_force(m.importer, m.net.mineral, m.net.year, stage)
+    banned = {c: e for c, e in bans.items() if c in index}
+    for code in banned:
+        excluded[index[code]] = True
     required = np.zeros(len(codes))
     for name, tonnes in (require or {}).items():
         required[position(name, "require")] = checks.as_float(tonnes, f"required tonnes of "
                                                               f"{name}", 0.0)
+    clash = [c for c in banned if required[index[c]] > 0]
+    if clash:
+        raise InvalidInput(f"{', '.join(clash)} cannot be required: its export ban to "
+                           f"{m.importer} ({', '.join(banned[c] for c in clash)}) is in force "
+                           f"in {m.net.year}")
     alive = ~excluded & (cap > 0)
     if not alive.any():
         raise InvalidInput("every supplier is excluded or has nothing to ship")
@@ -321,9 +332,33 @@ def _request(importer: str, mineral: str, year: int | None, stage: str | None,
     return Request(m, inputs, today, china, f["china_origin_share"].to_numpy(float), {
         "redirectable": r, "production_share": ps, "max_share": share_cap,
         "exclude": [codes[j] for j in np.flatnonzero(excluded)],
+        "bans_in_force": banned,
         "require": {codes[j]: float(required[j]) for j in np.flatnonzero(required)},
         "origin_adjusted": bool(origin_adjusted),
         "reference_price_usd_per_kg": reference})
+
+
+def bans_in_force(importer: str, mineral: str, year: int, stage: str | None = None
+                  ) -> dict[str, str]:
+    """Suppliers whose documented export ban covers ``mineral`` (at ``stage``, any stage if
+    None) to ``importer`` (or to everyone) in ``year``: supplier -> event id. A mix never
+    counts on them (licences and quotas, which still let some trade through, are not bans).
+
+    Examples
+    --------
+    >>> bans_in_force("USA", "antimony", 2024)
+    {'CHN': 'chn-us-ban-2024'}
+    >>> bans_in_force("USA", "antimony", 2023)
+    {}
+    """
+    table = get_store().table("events")
+    covers = (table["kind"].eq("ban")
+              & table["minerals"].map(lambda ms: mineral in list(ms))
+              & table["targets"].map(lambda ts: not len(ts) or importer in list(ts))
+              & table["stage"].map(lambda ss: stage is None or stage in list(ss))
+              & in_force_in(table, year))
+    hit = table[covers.to_numpy()]
+    return dict(zip(hit["supplier"].astype(str), hit["id"].astype(str), strict=True))
 
 
 def optimise(importer: str, mineral: str, year: int | None = None, stage: str | None = None,
@@ -394,6 +429,9 @@ def optimise(importer: str, mineral: str, year: int | None = None, stage: str | 
     frame = frame[keep].sort_values("tonnes", ascending=False)
     m = req.market
     notes = list(m.net.notes)
+    for supplier, event in req.parameters["bans_in_force"].items():
+        notes.append(f"{supplier} excluded: its export ban to {m.importer} ({event}) is in force "
+                     f"in {m.net.year}")
     if inp.demand_t != m.imports_t:
         notes.append(f"demand {inp.demand_t:,.1f} t against imports of {m.imports_t:,.1f} t "
                      "today: 'before' describes today's mix")

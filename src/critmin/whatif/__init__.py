@@ -28,23 +28,37 @@ from critmin.whatif.backtest import Backtest, backtest
 from critmin.whatif.pacts import Pact, pact
 from critmin.whatif.registries import agreements, events, kind_defaults
 from critmin.whatif.restrictions import Restriction, dependence_of, restrict
+from critmin.whatif.saved import (
+    Scenario,
+    ScenarioRun,
+    compare_scenarios,
+    load_scenario,
+    run_scenario,
+    save_scenario,
+)
 
 __all__ = [
     "Backtest",
     "MineralNetwork",
     "Pact",
     "Restriction",
+    "Scenario",
+    "ScenarioRun",
     "SupplyAtRisk",
     "agreements",
     "backtest",
+    "compare_scenarios",
     "dependence_of",
     "events",
     "in_force",
     "kind_defaults",
+    "load_scenario",
     "magnitude",
     "network",
     "pact",
     "probabilities",
     "restrict",
+    "run_scenario",
+    "save_scenario",
     "supply_at_risk",
 ]

@@ -15,6 +15,7 @@ import pandas as pd
 
 from critmin import checks, resolve, schema
 from critmin.errors import InvalidInput
+from critmin.event_rules import in_force_in
 from critmin.metrics.geopolrisk import MISSING_RISK
 from critmin.present import records
 from critmin.scenarios import cascade as engine
@@ -28,7 +29,6 @@ from critmin.trade_network import (
     network,
     parties,
 )
-from critmin.whatif.registries import in_force_in
 
 RESTRICTED_TRADE_SHARE = {"cobalt": 0.67, "rare-earths": 0.46}
 BASE_RESTRICTED_TRADE_SHARE = 0.14

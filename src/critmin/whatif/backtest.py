@@ -32,10 +32,11 @@ import pandas as pd
 
 from critmin import checks, schema
 from critmin.errors import NotFound, nearest
+from critmin.event_rules import never_in_force
 from critmin.present import records
 from critmin.store import get_store
 from critmin.whatif.formatting import format_share, json_float
-from critmin.whatif.registries import kind_defaults, never_in_force
+from critmin.whatif.registries import kind_defaults
 
 ALL_STAGES = "all"
 """The stage of the row that compares every code of an event carrying a mineral together

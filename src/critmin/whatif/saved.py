@@ -1,0 +1,354 @@
+"""Saved scenarios: a what-if as a JSON file that can be rerun and compared.
+
+A scenario file holds the kind of what-if (``restrict``, ``pact`` or ``supply-at-risk``),
+every keyword argument of its function (:func:`critmin.restrict`, :func:`critmin.pact`,
+:func:`critmin.supply_at_risk`) by name, defaults included, and what it was run on: the data
+fingerprint of the store and critmin's version. Rerunning it on other data or code still
+works; the result then carries a note saying so.
+
+Reading files (:func:`load_scenario`, :func:`run_scenario`, :func:`compare_scenarios`) is
+kept apart from combining results into one table (:func:`comparison`).
+
+>>> import tempfile, pathlib
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "cut.json"
+>>> _ = critmin.save_scenario("restrict", path, supplier="CHN", mineral="rare-earths",
+...                           year=2024, stage="refined")
+>>> critmin.load_scenario(path).params["stage"]
+'refined'
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from critmin.errors import InvalidInput, NotFound, nearest
+from critmin.store import get_store
+from critmin.version import __version__
+from critmin.whatif.at_risk import SupplyAtRisk, supply_at_risk
+from critmin.whatif.pacts import Pact, pact
+from critmin.whatif.restrictions import Restriction, restrict
+
+FORMAT = 1
+"""Version of the scenario file layout (the ``critmin_scenario`` field)."""
+
+Result = Restriction | Pact | SupplyAtRisk
+
+KINDS: dict[str, Callable[..., Result]] = {
+    "restrict": restrict,
+    "pact": pact,
+    "supply-at-risk": supply_at_risk,
+}
+"""Each kind of scenario and the function that runs it."""
+
+COLUMNS = {
+    "scenario": "", "kind": "", "mineral": "", "year": "", "stage": "", "country": "",
+    "loss_t": "t (basis)", "loss_share": "share",
+    "exposure_before": "share", "exposure_after": "share",
+    "china_share_before": "share", "china_share_after": "share",
+    "expected_loss_share": "share", "var95_share": "share", "p_loss_over_10": "share",
+}
+"""Columns of the comparison table and their units: the headline figures of each kind
+(restrict: loss per country; pact: the importer's exposure to the restriction and China's
+share of its imports, before and after; supply-at-risk: expected loss, 95th percentile and
+the probability of losing more than 10 %); a kind leaves the others' columns empty."""
+
+
+@dataclass
+class Scenario:
+    """A saved what-if: its kind, its parameters, and what it was saved on."""
+
+    kind: str
+    params: dict[str, Any]
+    fingerprint: str
+    version: str
+    name: str = ""
+    """The file's name without its suffix (the ``scenario`` column of a comparison)."""
+    notes: list[str] = field(default_factory=list)
+    """Where the data or the code differ from those the scenario was saved on."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The file's content (JSON-ready)."""
+        return {"critmin_scenario": FORMAT, "kind": self.kind, "params": self.params,
+                "data_fingerprint": self.fingerprint, "critmin_version": self.version}
+
+
+@dataclass
+class ScenarioRun:
+    """A scenario and the result of running it."""
+
+    scenario: Scenario
+    result: Result
+
+    @property
+    def notes(self) -> list[str]:
+        """The scenario's notes (data or code changed), then the result's."""
+        return [*self.scenario.notes, *self.result.notes]
+
+    def summary(self) -> str:
+        """A few lines for people."""
+        return f"{self.scenario.name} ({self.scenario.kind})\n{self.result.summary()}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready form (the ``--json`` output)."""
+        return {"scenario": {"name": self.scenario.name, **self.scenario.to_dict()},
+                "result": self.result.to_dict(), "notes": self.notes}
+
+
+def _kind(kind: str) -> str:
+    name = str(kind).strip().lower().replace("_", "-")
+    if name not in KINDS:
+        raise InvalidInput(f"unknown scenario kind {kind!r}",
+                           suggestions=nearest(name, KINDS) or list(KINDS))
+    return name
+
+
+def _bound(kind: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    """``params`` checked against the signature of ``kind``'s function, defaults added."""
+    signature = inspect.signature(KINDS[kind])
+    names = list(signature.parameters)
+    for name in params:
+        if name not in signature.parameters:
+            raise InvalidInput(f"{kind} has no parameter {name!r}",
+                               suggestions=nearest(name, names) or names[:3])
+    try:
+        bound = signature.bind(**params)
+    except TypeError as exc:
+        raise InvalidInput(f"{kind}: {exc}") from None
+    bound.apply_defaults()
+    return dict(bound.arguments)
+
+
+def _plain(kind: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    """``params`` as JSON values (tuples as lists); anything else is refused."""
+    try:
+        loaded: dict[str, Any] = json.loads(json.dumps(dict(params), allow_nan=False))
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(f"{kind}: a parameter cannot be saved as JSON ({exc})") from None
+    return loaded
+
+
+def save_scenario(kind: str, path: str | Path, **params: Any) -> Scenario:
+    """Save a what-if as a scenario file (JSON), to rerun or compare later.
+
+    The parameters are checked against the function's signature before anything is written;
+    the file is replaced in one step, so that a reader never sees half of it.
+
+    Parameters
+    ----------
+    kind : str
+        ``restrict``, ``pact`` or ``supply-at-risk``.
+    path : str or Path
+        The file to write (its folder must exist).
+    **params
+        The keyword arguments of :func:`critmin.restrict`, :func:`critmin.pact` or
+        :func:`critmin.supply_at_risk`.
+
+    Returns
+    -------
+    Scenario
+        What was written, with the current data fingerprint and critmin version.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "deal.json"
+    >>> s = critmin.save_scenario("pact", path, importer="IND", supplier="RUS",
+    ...                           mineral="lithium", volume=300, mode="new", year=2024)
+    >>> s.params["against"], s.params["volume"]
+    ('CHN', 300)
+    """
+    from critmin import files
+
+    name = _kind(kind)
+    values = _plain(name, _bound(name, params))
+    target = Path(path)
+    if not target.parent.is_dir():
+        raise InvalidInput(f"cannot save the scenario to {str(target)!r}: no folder "
+                           f"{str(target.parent)!r}")
+    if target.is_dir():
+        raise InvalidInput(f"cannot save the scenario to {str(target)!r}: it is a folder")
+    scenario = Scenario(kind=name, params=values, fingerprint=get_store().fingerprint,
+                        version=__version__, name=target.stem)
+    text = json.dumps(scenario.to_dict(), ensure_ascii=False, indent=2) + "\n"
+    with files.atomic_write(target) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return scenario
+
+
+def _field(content: Mapping[str, Any], key: str) -> str:
+    value = content.get(key)
+    if not isinstance(value, str):
+        raise InvalidInput(f"{key!r} must be a text, not {value!r}")
+    return value
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read a scenario file and check it: its kind, and its parameters against the function.
+
+    A scenario saved on other data or another critmin version still loads; its ``notes``
+    say what differs.
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    Scenario
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> s = critmin.load_scenario(Path(critmin.__file__).parents[2] / "docs" / "examples"
+    ...                           / "india_russia_scenarios" / "india_russia_lithium_pact.json")
+    >>> s.kind, s.params["supplier"], s.params["mode"]
+    ('pact', 'RUS', 'new')
+    """
+    source = Path(path)
+    try:
+        text = source.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise NotFound(f"no scenario file {str(source)!r}") from None
+    except IsADirectoryError:
+        raise InvalidInput(f"{str(source)!r} is a folder, not a scenario file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"cannot read the scenario file {str(source)!r} ({exc})") from None
+    try:
+        content = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"scenario file {str(source)!r} is not valid JSON: {exc.msg} at "
+                           f"line {exc.lineno}, column {exc.colno}") from None
+    if not isinstance(content, dict) or "critmin_scenario" not in content:
+        raise InvalidInput(f"{str(source)!r} is not a critmin scenario file (no "
+                           "'critmin_scenario' field)")
+    if content["critmin_scenario"] != FORMAT:
+        raise InvalidInput(f"scenario file {str(source)!r} has layout "
+                           f"{content['critmin_scenario']!r}; this critmin reads layout "
+                           f"{FORMAT}")
+    params = content.get("params")
+    if not isinstance(params, dict):
+        raise InvalidInput(f"scenario file {str(source)!r}: 'params' must be an object, not "
+                           f"{params!r}")
+    try:
+        kind = _kind(_field(content, "kind"))
+        values = _bound(kind, params)
+        fingerprint = _field(content, "data_fingerprint")
+        version = _field(content, "critmin_version")
+    except InvalidInput as exc:
+        raise InvalidInput(f"scenario file {str(source)!r}: {exc.message}",
+                           suggestions=exc.suggestions) from None
+    notes = []
+    current = get_store().fingerprint
+    if fingerprint != current:
+        notes.append(f"saved on data {fingerprint}, run on data {current}: the figures may "
+                     "differ from those first seen")
+    if version != __version__:
+        notes.append(f"saved with critmin {version}, run with critmin {__version__}")
+    return Scenario(kind=kind, params=values, fingerprint=fingerprint, version=version,
+                    name=source.stem, notes=notes)
+
+
+def run(scenario: Scenario) -> ScenarioRun:
+    """Run a loaded scenario (no file read)."""
+    return ScenarioRun(scenario, KINDS[scenario.kind](**scenario.params))
+
+
+def run_scenario(path: str | Path) -> ScenarioRun:
+    """Load a scenario file and run it.
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    ScenarioRun
+        ``result`` (what the function returns), ``notes`` (the scenario's, then the
+        result's), ``summary()``, ``to_dict()``.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> folder = Path(critmin.__file__).parents[2] / "docs" / "examples" / "india_russia_scenarios"
+    >>> r = critmin.run_scenario(folder / "india_russia_rare_earth_metals_pact.json")
+    >>> bool(r.result.exposure_after < r.result.exposure_before)
+    True
+    """
+    return run(load_scenario(path))
+
+
+def _rows(item: ScenarioRun) -> pd.DataFrame:
+    """The headline figures of one run, one row per country."""
+    result = item.result
+    if isinstance(result, Pact):
+        frame = pd.DataFrame({
+            "country": [result.importer],
+            "exposure_before": [result.exposure_before],
+            "exposure_after": [result.exposure_after],
+            "china_share_before": [result.before.get("china_share")],
+            "china_share_after": [result.after.get("china_share")],
+        })
+    elif isinstance(result, Restriction):
+        frame = result.countries[["country", "loss_t", "loss_share"]]
+    else:
+        frame = result.countries[["country", "expected_loss_share", "var95_share",
+                                  "p_loss_over_10"]]
+    return frame.assign(scenario=item.scenario.name, kind=item.scenario.kind,
+                        mineral=result.mineral, year=result.year, stage=result.stage)
+
+
+def comparison(runs: Sequence[ScenarioRun]) -> pd.DataFrame:
+    """One table of the runs' headline figures, one row per scenario and country (see
+    :data:`COLUMNS`); the figures another kind reports are empty."""
+    if not runs:
+        raise InvalidInput("give at least one scenario to compare")
+    frame = pd.concat([_rows(r) for r in runs], ignore_index=True)
+    frame = frame.reindex(columns=list(COLUMNS))
+    numeric = [c for c, unit in COLUMNS.items() if unit]
+    frame[numeric] = frame[numeric].astype(float)
+    frame["year"] = frame["year"].astype("Int32")
+    frame.attrs["units"] = {c: unit for c, unit in COLUMNS.items() if unit}
+    return frame
+
+
+def compare_scenarios(paths: Sequence[str | Path]) -> pd.DataFrame:
+    """Run scenario files and put their headline figures side by side.
+
+    Parameters
+    ----------
+    paths : list of str or Path
+        Scenario files (of any kinds). Two files with the same name are told apart by
+        their paths.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per scenario and country: ``scenario`` (the file's name), ``kind``,
+        ``mineral``, ``year``, ``stage``, ``country`` and each kind's headline figures
+        (:data:`COLUMNS`); ``attrs["notes"]`` holds the runs' notes, each prefixed by its
+        scenario.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> folder = Path(critmin.__file__).parents[2] / "docs" / "examples" / "india_russia_scenarios"
+    >>> table = critmin.compare_scenarios(sorted(folder.glob("*.json")))
+    >>> sorted(set(table["kind"]))
+    ['pact', 'restrict']
+    """
+    loaded = [load_scenario(p) for p in paths]
+    stems = [s.name for s in loaded]
+    for scenario, given in zip(loaded, paths, strict=True):
+        if stems.count(scenario.name) > 1:
+            scenario.name = str(given)
+    runs = [run(s) for s in loaded]
+    table = comparison(runs)
+    table.attrs["notes"] = [f"{r.scenario.name}: {n}" for r in runs for n in r.notes]
+    return table
