@@ -460,9 +460,14 @@ def _describe_missing(missing: pd.Series, names: dict[str, str]) -> pd.Series:
 def _supply(cube: pd.DataFrame, has_trade: pd.Series, has_prod: pd.Series,
             missing: pd.Series, implausible: pd.Series, names: dict[str, str],
             elsewhere: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Apparent supply, import reliance, its status and the reason it is withheld
-    (``elsewhere``: the row's output at another stage, ``elsewhere_t`` and
-    ``elsewhere_stage``, for the headline)."""
+    """Apparent supply, import reliance, its status and the reason it is withheld.
+
+    ``elsewhere``, aligned with ``cube``, holds what else is known of each row, every column
+    optional: output a source reports that the default lacks (``elsewhere_stage``,
+    ``elsewhere_source``, ``elsewhere_t``, missing when withheld, ``elsewhere_same`` at the
+    production stage: :func:`output_elsewhere`, :func:`stage_output_elsewhere`); trade only in
+    basket codes (``basket``, ``basket_codes``); flows the build withheld
+    (``trade_withheld``, ``trade_withheld_ratio``)."""
     m_b, x_b, p = cube["imports_basis_t"], cube["exports_basis_t"], cube["production_t"]
     mixed = (cube["unfactored_kusd"] > 0) | (cube["exports_unfactored_kusd"] > 0)
     supply = p + m_b - x_b
@@ -471,23 +476,25 @@ def _supply(cube: pd.DataFrame, has_trade: pd.Series, has_prod: pd.Series,
     gap = missing != ""
     exceed = has_trade & (x_b > (p.fillna(0.0) + m_b) * (1 + ROUNDING))
     nonproducer = has_prod & (p == 0) & (net > 0)
+
     def mark(column: str) -> pd.Series:
+        """A boolean column of ``elsewhere`` (False where absent)."""
         if elsewhere is None or column not in elsewhere:
             return pd.Series(False, index=cube.index)
         return elsewhere[column].astype("boolean").fillna(False).astype(bool).set_axis(
             cube.index)
 
-    made_elsewhere = (mark("elsewhere_stage") if elsewhere is None
-                      or "elsewhere_stage" not in elsewhere
+    made_elsewhere = (pd.Series(False, index=cube.index)
+                      if elsewhere is None or "elsewhere_stage" not in elsewhere
                       else elsewhere["elsewhere_stage"].notna().set_axis(cube.index))
-    same_stage, basket = mark("elsewhere_same"), mark("basket")
-    pulled = mark("trade_withheld")
+    same_stage, basket, pulled = (mark("elsewhere_same"), mark("basket"),
+                                  mark("trade_withheld"))
     ratio = x_b / (p.fillna(0.0) + m_b).where(lambda s: s > 0)
     conditions = [
         ~has_trade & ~has_prod & ~pulled, pulled, ~has_trade, basket, ~has_prod, implausible,
-        mixed,
-        gap & ~nonproducer, exceed, supply <= 0, nonproducer & made_elsewhere & same_stage,
-        nonproducer & made_elsewhere, nonproducer, net < 0, net > 0,
+        mixed, gap & ~nonproducer, exceed, supply <= 0,
+        nonproducer & made_elsewhere & same_stage, nonproducer & made_elsewhere, nonproducer,
+        net < 0, net > 0,
     ]
     statuses = {
         "no data": "",
