@@ -939,14 +939,17 @@ def reliance_text(reliance: pd.Series, exports_t: pd.Series, supply_t: pd.Series
     >>> reliance_text(pd.Series([1.0, -0.13, -107.5]), pd.Series([0.0, 5.0, 1_800.0]),
     ...               pd.Series([10.0, 40.0, 16.6])).tolist()
     ['100 % imported', 'net exporter (−13 %)', 'net exporter (exports 108× supply)']
+    >>> reliance_text(pd.Series([-1.3]), pd.Series([2.3]), pd.Series([1.0])).tolist()
+    ['net exporter (exports 2.3× supply)']
     """
-    times = (exports_t / supply_t.where(supply_t > 0)).round()
+    times = exports_t / supply_t.where(supply_t > 0)
     text = percent(reliance) + " imported"
     text = text.where(reliance >= 0, "net exporter (" + percent(-reliance).map(
         lambda v: f"−{v}" if v and v[0].isdigit() and v != "0 %" else v) + ")")
     far = reliance < -1
     text = text.where(~far, "net exporter (exports " + times.map(
-        lambda v: f"{v:,.0f}" if v == v else "many") + "× supply)")
+        lambda v: (f"{v:,.1f}" if v < 9.95 else f"{v:,.0f}") if v == v else "many")
+        + "× supply)")
     return text.where(reliance.notna(), "")
 
 
@@ -979,7 +982,9 @@ def main_answer(cube: pd.DataFrame, stages: pd.DataFrame) -> pd.DataFrame:
     exports = out["exports_basis_t"].where(own, merged["s_exports_basis_t"].to_numpy())
     supply = out["apparent_supply_t"].where(own, merged["s_apparent_supply_t"].to_numpy())
     text = reliance_text(rel, exports, supply)
-    with_china = text + np.where(china.notna() & (rel > 0), ", China " + percent(china), "")
+    others = (out["country"] != CHINA).to_numpy()  # China's share of China's imports says nothing
+    with_china = text + np.where(china.notna() & (rel > 0) & others,
+                                 ", China " + percent(china), "")
     label = pd.Series(stage, index=out.index).map(STAGE_NAMES).fillna("")
     answer = pd.Series(np.where(use, label + ": " + with_china, with_china), index=out.index)
     # no point figure anywhere: an interval of a stage whose trade the extract bounds
@@ -1006,7 +1011,7 @@ def main_answer(cube: pd.DataFrame, stages: pd.DataFrame) -> pd.DataFrame:
                 .drop_duplicates(KEY)[
         [*KEY, "stage", "china_share", "reliance_status"]])
     fallback = plain(out[KEY]).merge(top, on=KEY, how="left")
-    shares = (~own).to_numpy() & ~use & fallback["stage"].notna().to_numpy()
+    shares = (~own).to_numpy() & ~use & fallback["stage"].notna().to_numpy() & others
     stage = np.where(shares, fallback["stage"].fillna(""), stage)
     china = china.where(~shares, fallback["china_share"].to_numpy())
     named = (pd.Series(stage, index=out.index).map(STAGE_NAMES).fillna("") + ": China "
