@@ -48,14 +48,18 @@ MODULE_TIERS = {
     "test_answers.py": "bundled",
     "test_value_chain.py": "bundled",
     "test_whatif.py": "bundled",
+    "test_hazards.py": "bundled",
     "test_saved_scenarios.py": "bundled",
+    "test_saved_scenarios_api.py": "bundled",
     # doctests of modules whose examples compute on the bundled data
     "query.py": "bundled",
     "profiles.py": "bundled",
     "saved.py": "bundled",
+    "hazards.py": "bundled",
     "pages.py": "bundled",
     "reports.py": "bundled",
     "app.py": "bundled",
+    "coverage.py": "bundled",
 }
 """Tier of every test of a module (test files, and doctests by source file name)."""
 
@@ -67,6 +71,8 @@ TEST_TIERS = {
     "test_trade_checks.py": {"test_built_": "build"},
     "test_snapshot.py": {"test_flow_": "build", "test_every_baci_code_": "build",
                          "test_rebuild_": "build"},
+    "test_timeline.py": {"test_bundled_": "bundled"},
+    "test_coverage.py": {"test_bundled_": "bundled"},
 }
 """Tiers of single tests within a module, by test-name prefix."""
 

@@ -36,7 +36,7 @@ def test_data_status_json(cli) -> None:
 def test_data_status_table(cli) -> None:
     res = cli("data", "status")
     assert res.code == 0
-    assert "flows" in res.stdout and "1246566" in res.stdout.replace(",", "")
+    assert "flows" in res.stdout and "1246202" in res.stdout.replace(",", "")
     assert "Etalab Open Licence 2.0" in res.stderr
 
 

@@ -250,3 +250,38 @@ def test_registry_links_run_scenarios(page: tuple[Any, Watch], server: str) -> N
     assert "agreement=ind-rus-cm-2026" in pg.url or "tab=pact" in pg.url
     assert pg.locator("#scenario-result .summary").count() == 1
     settled(watch)
+
+
+def test_saved_scenarios_side_by_side(page: tuple[Any, Watch], server: str) -> None:
+    import critmin
+    from critmin.whatif.saved import EXAMPLES
+
+    pg, watch = page
+    open_page(pg, f"{server}/#/scenarios?tab=saved")
+    picks = pg.locator("#saved-scenarios input[name=pick]")
+    picks.first.wait_for(timeout=60_000)
+    assert picks.count() == 3
+    pg.check("input[value=china_rare_earth_metals_cut]")
+    pg.wait_for_selector("#saved-result:has-text('Tick at least two')", timeout=60_000)
+    pg.check("input[value=india_russia_rare_earth_metals_pact]")
+    pg.wait_for_selector("#saved-result .side-by-side", timeout=120_000)
+    heads = pg.locator("#saved-result .side-by-side thead th").all_text_contents()
+    assert heads == ["Outcome", "china rare earth metals cut",
+                     "india russia rare earth metals pact"]
+    cut = critmin.run_scenario(EXAMPLES / "china_rare_earth_metals_cut.json").result
+    deal = critmin.run_scenario(EXAMPLES / "india_russia_rare_earth_metals_pact.json").result
+    india = cut.countries.set_index("country").loc["IND", "loss_share"]
+    loss = pg.locator("#saved-result tr[data-outcome=loss_share] td").all_text_contents()
+    assert loss == [f"{100 * india:.1f}%", f"{100 * deal.exposure_after:.1f}%"]
+    feasible = pg.locator("#saved-result tr[data-outcome=feasible] td").all_text_contents()
+    assert feasible == ["–", "yes" if deal.feasible else "NOT feasible"]
+    assert "64365f64e94036b68c57" in pg.locator(
+        "#saved-result tr[data-outcome=data_fingerprint]").text_content()
+    pg.wait_for_selector("#saved-result .figure .main-svg", timeout=60_000)
+    assert pg.locator("#saved-result .figure .barlayer .point").count() == 2
+    assert "pick=china_rare_earth_metals_cut%2Cindia_russia_rare_earth_metals_pact" in pg.url
+    # a phone: nothing wider than the screen
+    pg.set_viewport_size({"width": 390, "height": 844})
+    pg.wait_for_timeout(300)
+    assert pg.evaluate("document.documentElement.scrollWidth") <= 390
+    settled(watch)

@@ -195,7 +195,16 @@ def _russia_reserves() -> str:
     return f"{row['qty_t'] / 1e6:.1f} Mt REO ({row['source']}, estimate for {row['year']})"
 
 
+def _cobalt_unrecorded_re_exports() -> str:
+    net = critmin.network("cobalt", 2023).network
+    moz, hkg = net.index(["MOZ", "HKG"])
+    assert net.exports[moz] == 0 and net.production[[moz, hkg]].sum() == 0
+    return (f"Mozambique imports {net.imports[moz]:,.0f} t and exports none, Hong Kong imports "
+            f"{net.imports[hkg]:,.0f} t and exports {net.exports[hkg]:,.0f} t")
+
+
 FIGURES: list[tuple[str, Callable[[], str]]] = [
+    ("methods.md", _cobalt_unrecorded_re_exports),
     ("profiles.md", _processing_table),
     ("profiles.md", _answer_counts),
     ("profiles.md", _india_magnets),

@@ -136,10 +136,12 @@ def test_the_real_optimum_for_india_lithium() -> None:
     shares = today.portfolio.set_index("supplier")
     assert (shares["tonnes"] <= shares["cap_t"] + 1e-6).all()
     assert shares["tonnes"].sum() == pytest.approx(today.demand_t)
-    capped = critmin.optimise("IND", "lithium", 2023, max_share=0.25, exclude="CHN",
+    # without China, four suppliers have a surplus worth a quarter of India's imports or
+    # more (re-exports are not capacity): the share cap is 0.35, not 0.25
+    capped = critmin.optimise("IND", "lithium", 2023, max_share=0.35, exclude="CHN",
                               require={"AUS": 30})
     rows = capped.portfolio.set_index("supplier")
-    assert rows["share"].max() <= 0.25 + 1e-7
+    assert rows["share"].max() <= 0.35 + 1e-7
     assert "CHN" not in rows.index or rows.loc["CHN", "tonnes"] == pytest.approx(0, abs=1e-6)
     assert rows.loc["AUS", "tonnes"] >= 30 - 1e-6
     assert capped.after["objective"] >= today.after["objective"] - 1e-9
@@ -154,13 +156,16 @@ def test_origin_adjusted_risk_sees_china_behind_re_exporters() -> None:
 def test_candidates_rank_producers_above_re_exporters() -> None:
     ranked = critmin.suppliers("IND", "lithium", 2023).set_index("supplier")
     assert ranked.loc["CHL", "rank"] < 5
-    assert ranked.loc["JPN", "rank"] > 5 and ranked.loc["SGP", "rank"] > 5
-    assert "re-exporter" in ranked.loc["JPN", "reason"]
+    # re-exporters have no surplus of their own: they are no longer candidates at all
+    assert "JPN" not in ranked.index and "SGP" not in ranked.index
+    assert ranked.loc["RUS", "cap_t"] == pytest.approx(27.0)  # its mine output, not exports
     assert ranked.loc["CHN", "china_origin_share"] == 1.0
 
 
 def test_the_frontier_trades_risk_for_cost() -> None:
-    f = critmin.frontier("IND", "lithium", 2023, points=6)
+    # no concentration term: the ends are the least-risk and the least-cost mixes (with caps
+    # at surpluses the mix is mostly set by the caps, and concentration would tilt the ends)
+    f = critmin.frontier("IND", "lithium", 2023, points=6, concentration=0.0)
     t = f.table
     assert len(t) == 6 and (t["status"] == "optimal").all()
     assert t["unit_cost_usd_per_kg"].iloc[-1] <= t["unit_cost_usd_per_kg"].iloc[0]
@@ -173,7 +178,9 @@ def test_cli_optimise_json(cli) -> None:
               "--max-share", "0.3", "--json")
     assert res.code == 0, res.stderr
     body = res.json()
-    assert body["status"] == "optimal"
+    # caps at suppliers' surpluses leave some of a fraction of a tonne, on which HiGHS stops;
+    # the exact optimum from the KKT conditions is then reported, and says so
+    assert body["status"].startswith("optimal")
     assert {"supplier", "tonnes", "share", "cap_t"} <= set(body["portfolio"][0])
     for side in ("before", "after"):
         assert {"risk", "hhi", "unit_cost_usd_per_kg", "china_share"} <= set(body[side])

@@ -37,13 +37,14 @@ def frame(*rows: dict[str, Any]) -> pd.DataFrame:
 
 
 LINKS = pd.DataFrame({
-    "hs6": ["284690", "280530", "850511", "280429", "711021", "711510", "711510"],
+    "hs6": ["284690", "280530", "850511", "280429", "711021", "711510", "711510", "282520",
+            "283691", "811291", "811291"],
     "mineral": ["rare-earths", "rare-earths", "rare-earths", "helium", "palladium",
-                "platinum", "rhodium"],
+                "platinum", "rhodium", "lithium", "lithium", "gallium", "niobium"],
     "stage": ["intermediate", "refined", "product", "refined", "refined", "product",
-              "product"],
-    "content_factor": [0.85, 1.17, 0.35, 1.0, 1.0, 0.97, 0.97],
-    "allocation_share": [1.0, 1.0, 1.0, 0.95, 1.0, 0.92, 0.08],
+              "product", "intermediate", "intermediate", "refined", "refined"],
+    "content_factor": [0.85, 1.17, 0.35, 1.0, 1.0, 0.97, 0.97, 0.356, 0.4044, 1.0, 1.4305],
+    "allocation_share": [1.0, 1.0, 1.0, 0.95, 1.0, 0.92, 0.08, 1.0, 1.0, 0.08, 0.28],
     "low_value_usd_per_kg": np.nan, "low_value_ratio": np.nan, "low_value_factor": np.nan,
     "low_value_source": "",
 })
@@ -61,9 +62,10 @@ def tables(flows: pd.DataFrame, production: pd.DataFrame | None = None,
         "flows": flows, "superseded_flows": flows.iloc[:0], "product_minerals": LINKS,
         "production": production.astype({"year": "int16"}),
         "production_defaults": production[["mineral", "stage", "source"]].drop_duplicates(),
-        "countries": pd.DataFrame({"iso3": ["AUS", "BEN", "CHE", "CHN", "DEU", "IND", "ISR",
-                                            "JPN", "MYS", "NOR", "QAT", "RUS", "TUR",
-                                            "USA", "ZAF"]}),
+        "countries": pd.DataFrame({"iso3": ["ARG", "AUS", "BEL", "BEN", "BRA", "CHE", "CHL",
+                                            "CHN", "DEU", "ESP", "EST", "IND", "ISR",
+                                            "JPN", "MYS", "NGA", "NOR", "QAT", "RUS",
+                                            "TUR", "TWN", "USA", "ZAF"]}),
         "gpr_hs_map": pd.DataFrame({"hs6": list(gpr_codes)}),
     }
 
@@ -83,8 +85,14 @@ def test_every_rule_is_consistent_with_the_catalog_and_cites_its_source() -> Non
     assert trade_checks.rule_problems(RULES, links, countries) == []
     assert set(RULES["action"]) == set(trade_checks.ACTIONS)
     assert RULES["source"].str.len().gt(40).all() and RULES["reason"].str.len().gt(100).all()
-    floors = RULES.set_index("hs6")["floor_usd_per_kg"]
-    assert floors.to_dict() == {"284690": 0.2, "280530": 10.0, "850511": 2.0, "280429": 15.0}
+    floors = RULES.set_index(["hs6", "exporter"])["floor_usd_per_kg"]
+    assert floors.to_dict() == {("284690", ""): 0.2, ("280530", "AUS"): 10.0,
+                                ("850511", ""): 2.0, ("280429", ""): 15.0,
+                                ("282520", ""): 4.0, ("283691", ""): 4.0,
+                                ("811291", "BRA"): 200.0, ("811291", "EST"): 200.0}
+    lithium = RULES[RULES["hs6"].isin(["282520", "283691"])]
+    assert lithium["first_year"].tolist() == [2021, 2021]  # the years of the cited prices
+    assert RULES["first_year"].notna().sum() == 2 and RULES["last_year"].isna().all()
 
 
 def test_inconsistent_rules_are_refused_with_what_is_wrong() -> None:
@@ -98,7 +106,7 @@ def test_inconsistent_rules_are_refused_with_what_is_wrong() -> None:
     for expected in ("unknown actions ['drop']", "codes not in products.csv ['999999']",
                      "unknown countries ['XXX']", "floors must be positive numbers, not [-1.0]",
                      "every rule needs a reason and a source",
-                     "not one partner: 850511",
+                     "not one partner or years: 850511",
                      "low-value rule in products.csv already ['850511']"):
         assert expected in problems
     with pytest.raises(DataError, match="unknown actions"):
@@ -154,6 +162,52 @@ def test_below_the_floor_a_flow_keeps_its_value_but_no_content(hs6: str, floor: 
     assert pairs["value_kusd"].sum() == pytest.approx(share * 2_000.0 * floor)
     [entry] = checked.manifest["unit_value_withheld"]
     assert (entry["action"], entry["rows"], entry["qty_t"]) == ("no-content", 1, 1_000.0)
+
+
+def test_lithium_chemicals_below_four_usd_a_kg_are_withheld_from_2021() -> None:
+    flows = frame(flow("NGA", "CHN", "282520", 0.29, 8_604.0),  # not a lithium chemical
+                  flow("BEL", "RUS", "283691", 3.99, 3_302.0, year=2021),  # just below
+                  flow("ARG", "ESP", "283691", 4.47, 244.0, year=2021),  # contract shipment
+                  flow("CHL", "IND", "283691", 11.7, 500.0),
+                  flow("CHL", "USA", "283691", 1.5, 5_000.0, year=2000))  # 2000's prices
+    checked = trade_checks.check_trade(tables(flows))
+    kept = checked.tables["flows"]
+    assert sorted(zip(kept["exporter"], kept["year"], strict=True)) == [
+        ("ARG", 2021), ("CHL", 2000), ("CHL", 2024)]
+    entries = {(e["hs6"], e["year"]): e for e in checked.manifest["unit_value_withheld"]}
+    assert set(entries) == {("282520", 2024), ("283691", 2021)}
+    assert entries[("282520", 2024)]["largest"] == "NGA>CHN 8,604 t at 0.29 USD/kg"
+    assert entries[("283691", 2021)]["qty_t"] == 3_302.0
+
+
+def test_niobium_from_brazil_and_estonia_is_not_gallium() -> None:
+    flows = frame(flow("BRA", "CHN", "811291", 61.25, 711.0),  # niobium metal
+                  flow("EST", "USA", "811291", 118.9, 68.0),
+                  flow("BRA", "TWN", "811291", 244.4, 9.5),  # dearer: kept, split as any
+                  flow("CHN", "USA", "811291", 61.25, 100.0))  # another exporter: kept
+    checked = trade_checks.check_trade(tables(flows))
+    kept = checked.tables["flows"]
+    assert sorted(zip(kept["exporter"], kept["importer"], strict=True)) == [
+        ("BRA", "TWN"), ("CHN", "USA")]
+    caught = checked.manifest["unit_value_withheld"]
+    assert sorted((e["exporter"], e["qty_t"]) for e in caught) == [("BRA", 711.0),
+                                                                   ("EST", 68.0)]
+    gallium = basis(kept, checked.tables["product_minerals"][lambda d: d["mineral"] == "gallium"])
+    assert gallium == {("BRA", "TWN"): pytest.approx(9.5 * 0.08),
+                       ("CHN", "USA"): pytest.approx(100.0 * 0.08)}
+
+
+def test_year_limits_apply_to_withhold_rules_only() -> None:
+    rules = RULES.iloc[:0].copy()
+    bad = pd.concat([rules, pd.DataFrame({
+        "hs6": ["850511", "283691"], "exporter": ["", ""], "importer": ["", ""],
+        "first_year": pd.array([2021, 2024], dtype="Int64"),
+        "last_year": pd.array([pd.NA, 2021], dtype="Int64"),
+        "floor_usd_per_kg": [2.0, 4.0], "action": ["no-content", "withhold"],
+        "reason": ["r", "r"], "source": ["s", "s"]})], ignore_index=True)
+    problems = " | ".join(trade_checks.rule_problems(bad, LINKS, {"CHN"}))
+    assert "not one partner or years: 850511" in problems
+    assert "first year after the last year for ['283691']" in problems
 
 
 def test_flows_without_a_quantity_are_never_caught() -> None:
@@ -316,6 +370,13 @@ def test_built_snapshot_lists_what_the_checks_withheld(built: Path) -> None:
         flows["importer"] == "MYS")
     assert not lynas.any() and entries[("280530", 2024)]["qty_t"] > 30_000
     assert entries[("850511", 2024)]["action"] == "no-content"
+    assert entries[("282520", 2024)]["largest"] == "NGA>CHN 8,604 t at 0.29 USD/kg"
+    lithium = flows["hs6"].isin(["282520", "283691"]) & (flows["year"] >= 2021)
+    assert not (lithium & (value < 4)).any()
+    assert {"CHL", "ARG", "CHN", "AUS"} <= set(flows.loc[lithium & (flows["year"] == 2024),
+                                                         "exporter"])
+    niobium = (flows["hs6"] == "811291") & flows["exporter"].isin(["BRA", "EST"])
+    assert not (niobium & (value < 200)).any() and niobium.sum() == 8  # 17 t in all
     links = pd.read_parquet(built / "product_minerals.parquet").set_index(["hs6", "mineral"])
     assert links.loc[("850511", "rare-earths"), "low_value_usd_per_kg"] == 2.0
     assert links.loc[("280429", "helium"), "low_value_factor"] == 0.0
@@ -331,3 +392,23 @@ def test_built_snapshot_lists_what_the_checks_withheld(built: Path) -> None:
     assert ((old["year"] == 2019) & (old["hs6"] == "284690") & (old["exporter"] == "TKM")).any()
     kept = old[(old["year"] == 2020) & old["hs6"].isin(["711021", "711029"])]
     assert len(kept) == palladium.set_index("year").loc[2020, "rows"] > 1_000
+
+
+def test_the_snapshot_in_use_has_no_phantom_lithium_or_gallium_suppliers() -> None:
+    """The snapshot the store reads (the bundled one once rebuilt with the 282520, 283691 and
+    811291 rules): Nigeria, Brazil and Ireland no longer sell India lithium chemicals below
+    4 USD/kg, Brazil and Estonia no gallium, and the real suppliers are all there."""
+    from critmin.store import get_store
+
+    store = get_store()
+    if not any(e["hs6"] == "811291" for e in store.manifest.get("unit_value_withheld", [])):
+        pytest.skip("snapshot built before the 282520, 283691 and 811291 rules: rebuild it")
+    flows = store.table("flows")
+    value = trade_checks.unit_values(flows)
+    lithium = flows["hs6"].isin(["282520", "283691"]) & (flows["year"] == 2024)
+    to_india = flows[lithium & (flows["importer"] == "IND")]
+    assert not (value[to_india.index] < 4).any()
+    assert {"CHL", "ARG", "CHN", "AUS", "USA"} <= set(flows.loc[lithium, "exporter"])
+    basket = flows[(flows["hs6"] == "811291") & (flows["year"] == 2024)]
+    assert basket.loc[basket["exporter"].isin(["BRA", "EST"]), "qty_t"].sum() < 20
+    assert {"CHN", "DEU", "JPN", "KOR", "CAN", "USA"} <= set(basket["exporter"])

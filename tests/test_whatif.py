@@ -42,6 +42,33 @@ def test_the_cascade_conserves_tonnes_and_reaches_transit_hubs_customers() -> No
     assert ((shares >= 0) & (shares <= 1 + 1e-9)).all()
 
 
+def test_the_restrictor_keeps_its_cut_and_no_country_loses_more_than_it_uses() -> None:
+    result = critmin.restrict("COD", "cobalt", 2023)
+    b = result.balance
+    parts = (b["lost_t"] + b["stock_drawn_t"] + b["rerouted_t"] + b["unattributed_t"]
+             + b["covered_by_withheld_t"])
+    assert parts == pytest.approx(b["initial_shock_t"], rel=1e-9)
+    rows = result.countries.set_index("country")
+    assert rows.loc["COD", "loss_t"] == 0
+    assert rows.loc["COD", "retained_t"] + b["covered_by_withheld_t"] == pytest.approx(
+        b["initial_shock_t"], rel=1e-9)
+    countries = rows.drop(index="unattributed", errors="ignore")
+    assert (countries["loss_t"] <= countries["supply_t"].clip(lower=0) * (1 + 1e-9)).all()
+    # a re-exporter passes its loss on: what it withholds is its customers' loss, not its own
+    hubs = countries[countries["note"].str.startswith("a re-exporter")]
+    assert not hubs.empty and (hubs["passed_on_t"] > hubs["loss_t"]).all()
+    assert "passed on" in result.summary() and "keeps" in result.summary()
+
+
+def test_with_substitution_losses_rise_with_the_cut_and_are_never_negative() -> None:
+    losses = [critmin.restrict("CHN", "graphite", 2023, cut=cut, spare_capacity=0.2)
+              .countries.set_index("country")["loss_t"] for cut in (0.8, 0.9, 1.0)]
+    table = pd.concat(losses, axis=1).fillna(0.0)
+    assert (table >= 0).all().all()
+    assert (table.diff(axis=1).iloc[:, 1:] >= -1e-6).all().all()
+    assert table.loc["DEU"].is_monotonic_increasing and table.loc["DEU"].iloc[0] > 0
+
+
 def test_a_zero_cut_changes_nothing() -> None:
     result = critmin.restrict("CHN", "graphite", 2023, cut=0)
     assert result.countries.empty or not result.countries["loss_t"].any()
@@ -58,9 +85,17 @@ def test_a_group_target_is_reported_per_member_and_as_one() -> None:
     assert rows.loc["CHN", "first_order_loss_t"] == 0  # not a target, and the supplier
 
 
-def test_an_event_runs_as_its_documented_cut_on_its_stage() -> None:
+def test_an_event_runs_as_its_observed_annual_cut_on_its_stage() -> None:
+    flows = get_store().table("flows")
+    ore = flows[(flows["exporter"] == "IDN") & (flows["hs6"] == "260400")]
+    by_year = ore.groupby("year")["qty_t"].sum()
+    observed = 1 - by_year[2020] / by_year[2019]  # the ban took effect on 2020-01-01
     result = critmin.restrict(event="idn-ni-ban-2020", year=2019)
-    assert (result.stage, result.cut, result.suppliers) == ("ore", 1.0, ["IDN"])
+    assert (result.stage, result.suppliers) == ("ore", ["IDN"])
+    assert result.cut == pytest.approx(observed)
+    assert 0.5 < result.cut < 1 and "observed in trade" in result.notes[0]
+    assert critmin.restrict(event="idn-ni-ban-2020", year=2019, cut=1.0).cut == 1.0
+    result = critmin.restrict(event="idn-ni-ban-2020", year=2019, cut=1.0)
     shipped = critmin.partners("CHN", "nickel", 2019)
     ore = shipped[(shipped["exporter"] == "IDN") & (shipped["stage"] == "ore")]
     rows = result.countries.set_index("country")
@@ -87,19 +122,22 @@ def test_by_products_follow_their_host() -> None:
 
 
 def test_a_pact_lowers_exposure_and_says_when_it_cannot_be_delivered() -> None:
-    deal = critmin.pact("IND", "AUS", "lithium", volume=200, year=2023)
+    deal = critmin.pact("IND", "CHL", "lithium", volume=200, year=2023)
     assert deal.exposure_after <= deal.exposure_before
     assert deal.after["china_share"] < deal.before["china_share"]
     assert deal.after["imports_t"] == pytest.approx(deal.before["imports_t"] + 200)
     russia = critmin.pact("IND", "RUS", "lithium", volume=1000, year=2023)
     assert not russia.feasible
-    assert any("production" in w for w in russia.warnings)
+    # feasibility is weighed against the exportable surplus (output minus own use), not
+    # against production or exports: most of Russia's lithium exports are re-exports
+    assert any("exportable surplus" in w for w in russia.warnings)
     assert russia.delivered_t <= russia.feasibility["supplier_exports_to_others_t"] + 1e-9
 
 
 def test_a_pact_from_the_registry_carries_its_status() -> None:
+    # rare earths need a stage: the headline adds up compounds and metals
     deal = critmin.pact(agreement="ind-rus-cm-2026", mineral="rare-earths", share=0.2,
-                        year=2023)
+                        year=2023, stage="intermediate")
     assert (deal.importer, deal.supplier) == ("IND", "RUS")
     assert deal.agreement is not None and deal.agreement["status"] == "reported"
     assert any("not signed" in n for n in deal.notes)
@@ -110,12 +148,15 @@ def test_supply_at_risk_is_reproducible_and_agrees_with_the_analytic_mean() -> N
     b = critmin.supply_at_risk("cobalt", 2023, draws=20_000, seed=5)
     pd.testing.assert_frame_equal(a.countries, b.countries)
     rows = a.countries.dropna(subset=["expected_loss_share_analytic"])
-    rows = rows[rows["expected_loss_share_analytic"] > 0.01]
+    rows = rows[rows["expected_loss_share_analytic"] > 0.002]
     assert len(rows) > 10
     assert rows["expected_loss_share"].to_numpy() == pytest.approx(
-        rows["expected_loss_share_analytic"].to_numpy(), rel=0.05, abs=0.005)
+        rows["expected_loss_share_analytic"].to_numpy(), rel=0.1, abs=0.001)
     drc = a.suppliers.set_index("country").loc["COD"]
     assert drc["probability"] > a.suppliers["probability"].median()
+    # yearly odds, not exposure shares: the export-weighted mean is a few percent
+    weights = a.suppliers["exports_t"] / a.suppliers["exports_t"].sum()
+    assert 0.005 < float((a.suppliers["probability"] * weights).sum()) < 0.1
 
 
 def test_supply_at_risk_of_a_group_counts_members_together() -> None:
@@ -124,8 +165,15 @@ def test_supply_at_risk_of_a_group_counts_members_together() -> None:
     members = [c for c in rows.index if c != "EU27"]
     assert len(members) > 20
     assert rows.loc["EU27", "supply_t"] == pytest.approx(rows.loc[members, "supply_t"].sum())
-    # what members ship each other is not lost by the group
-    assert rows.loc["EU27", "expected_loss_t"] <= rows.loc[members, "expected_loss_t"].sum()
+    # what members ship each other is not lost by the group: its expected loss is the
+    # expected cut of what it imports from outside
+    g = critmin.network("rare-earths", 2023).network
+    inside = g.mask(members).astype(bool)
+    outside = g.flows[:, inside].sum(axis=1) * ~inside
+    p = pd.Series(g.countries.astype(str)).map(
+        r.suppliers.set_index("country")["probability"]).fillna(0.0).to_numpy()
+    expected = float((p * outside).sum()) * r.magnitude["mean"]
+    assert rows.loc["EU27", "expected_loss_t"] == pytest.approx(expected, rel=0.25)
 
 
 def test_registries_are_listed() -> None:
@@ -144,7 +192,7 @@ def test_cli_json_keys(cli) -> None:
     assert {"countries", "rounds"} <= set(body)
     assert {"country", "supply_t", "loss_t", "loss_share_first_order", "loss_share",
             "rerouted_t"} <= set(body["countries"][0])
-    deal = cli("pact", "--importer", "IND", "--supplier", "AUS", "-m", "lithium",
+    deal = cli("pact", "--importer", "IND", "--supplier", "CHL", "-m", "lithium",
                "--volume", "100", "-y", "2023", "--json")
     assert deal.code == 0, deal.stderr
     assert {"before", "after", "exposure_before", "exposure_after", "feasible",
@@ -193,14 +241,14 @@ def test_the_india_russia_example_quotes_critmins_own_output() -> None:
     new = critmin.pact("IND", "RUS", "rare-earths", volume=300, mode="new", year=2024,
                        stage="refined")
     lithium = critmin.pact("IND", "RUS", "lithium", volume=200, year=2024)
-    australia = critmin.pact("IND", "AUS", "lithium", volume=200, year=2024)
+    chile = critmin.pact("IND", "CHL", "lithium", volume=200, year=2024)
     quoted = [
         pct(row["loss_share_first_order"]), pct(row["loss_share"]),
         pct(magnets.countries.set_index("country").loc["IND", "loss_share"]),
         f"{pct(new.exposure_before)} → {pct(new.exposure_after)}",
         f"{pct(new.before['china_share'])} → {pct(new.after['china_share'])}",
         f"{pct(lithium.exposure_before)} → {pct(lithium.exposure_after)}",
-        pct(australia.exposure_after),
+        pct(chile.exposure_after),
     ]
     for figure in quoted:
         assert figure in text, figure
@@ -220,7 +268,7 @@ def kind_defaults_in(text: str) -> bool:
 
 
 def test_a_group_importer_is_served_as_one() -> None:
-    deal = critmin.pact("EU27", "AUS", "lithium", volume=100, year=2023)
+    deal = critmin.pact("EU27", "CHL", "lithium", volume=100, year=2023)
     assert deal.importer == "EU27"
     assert deal.after["imports_t"] == pytest.approx(deal.before["imports_t"] + 100)
     members = critmin.risk("EU27", "lithium", 2023, as_group=True)

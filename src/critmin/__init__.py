@@ -35,14 +35,25 @@ _EXPORTS = {
     "export_table": "critmin.query",
     "default_year": "critmin.query",
     "restrict": "critmin.whatif.restrictions",
+    "timeline": "critmin.whatif.timeline",
+    "price_effect": "critmin.whatif.timeline",
+    "Timeline": "critmin.whatif.timeline",
+    "PriceEffect": "critmin.whatif.timeline",
     "pact": "critmin.whatif.pacts",
+    "surplus": "critmin.whatif.capacity",
+    "Surplus": "critmin.whatif.capacity",
+    "projects": "critmin.whatif.capacity",
     "supply_at_risk": "critmin.whatif.at_risk",
     "save_scenario": "critmin.whatif.saved",
     "load_scenario": "critmin.whatif.saved",
     "run_scenario": "critmin.whatif.saved",
     "compare_scenarios": "critmin.whatif.saved",
+    "scenario_files": "critmin.whatif.saved",
+    "scenario_from_dict": "critmin.whatif.saved",
     "events": "critmin.whatif.registries",
     "backtest": "critmin.whatif.backtest",
+    "hazards": "critmin.whatif.hazards",
+    "Hazards": "critmin.whatif.hazards",
     "Backtest": "critmin.whatif.backtest",
     "agreements": "critmin.whatif.registries",
     "network": "critmin.trade_network",
@@ -84,6 +95,8 @@ if TYPE_CHECKING:
     from critmin.trade_network import network
     from critmin.whatif.at_risk import SupplyAtRisk, supply_at_risk
     from critmin.whatif.backtest import Backtest, backtest
+    from critmin.whatif.capacity import Surplus, projects, surplus
+    from critmin.whatif.hazards import Hazards, hazards
     from critmin.whatif.pacts import Pact, pact
     from critmin.whatif.registries import agreements, events
     from critmin.whatif.restrictions import Restriction, restrict
@@ -92,7 +105,10 @@ if TYPE_CHECKING:
         load_scenario,
         run_scenario,
         save_scenario,
+        scenario_files,
+        scenario_from_dict,
     )
+    from critmin.whatif.timeline import PriceEffect, Timeline, price_effect, timeline
 
 
 def __getattr__(name: str) -> Any:

@@ -391,6 +391,11 @@ _reference("agreements", "critmin.whatif.registries.agreements",
            ["id", "parties", "minerals", "status", "announced", "title"],
            "Critical-mineral agreements and partnerships, to run with "
            "`critmin pact --agreement`.")
+_reference("projects", "critmin.whatif.capacity.projects",
+           ["id", "country", "mineral", "stage", "capacity", "unit", "capacity_t",
+            "start_year", "ramp_years", "status"],
+           "Documented capacity projects (planned, building or producing), to run with "
+           "`critmin pact --mode new --project`.")
 
 
 @app.command("minerals")
@@ -577,7 +582,8 @@ def _save_scenario(kind: str, path: Path | None, params: dict[str, Any]) -> None
 
 
 SCENARIO_VIEW = ["country", "supply_t", "loss_share_first_order", "loss_share", "loss_t",
-                 "rerouted_t", "withheld_share", "first_round", "note"]
+                 "passed_on_t", "rerouted_t", "retained_t", "withheld_share", "first_round",
+                 "note"]
 
 
 def _say_all(lines: list[str]) -> None:
@@ -631,6 +637,105 @@ def restrict_cmd(
             _say_all([item.summary(), *[f"• {n}" for n in item.notes]])
 
 
+TIMELINE_VIEW = ["year", "country", "supply_t", "loss_share", "loss_t", "stock_left_t",
+                 "new_supply_used_t", "price_loss_t"]
+TIMELINE_YEARS_VIEW = ["year", "in_force_share", "withheld_t", "lost_t", "stock_drawn_t",
+                       "stock_left_t", "new_supply_used_t", "price_change", "price_change_low",
+                       "price_change_high"]
+
+
+def _pair(text: str | None, what: str) -> tuple[float, float] | None:
+    """``LOW,HIGH`` as two numbers."""
+    from critmin.errors import InvalidInput
+
+    if text is None:
+        return None
+    parts = [p.strip() for p in text.split(",")]
+    try:
+        low, high = (float(p) for p in parts)
+    except ValueError:
+        raise InvalidInput(f"{what} takes LOW,HIGH (two numbers), not {text!r}") from None
+    return low, high
+
+
+def _named_numbers(items: list[str] | None, what: str) -> dict[str, float] | None:
+    """``COUNTRY=NUMBER`` options as a mapping."""
+    from critmin.errors import InvalidInput
+
+    if not items:
+        return None
+    out: dict[str, float] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        try:
+            out[name.strip()] = float(value)
+        except ValueError:
+            raise InvalidInput(f"{what} takes COUNTRY=NUMBER, not {item!r}") from None
+        if not sep:
+            raise InvalidInput(f"{what} takes COUNTRY=NUMBER, not {item!r}")
+    return out
+
+
+@app.command("timeline")
+def timeline_cmd(
+    supplier: Annotated[list[str] | None, typer.Option("--supplier", metavar="COUNTRY", help="Restricting country or group (repeatable).")] = None,
+    mineral: Annotated[str | None, typer.Option("--mineral", "-m", metavar="MINERAL", help="The mineral (with --event: one of the event's).")] = None,
+    start: Annotated[int | None, typer.Option(metavar="YEAR", help="First year the restriction is in force (default: the first year of the horizon).")] = None,
+    end: Annotated[int | None, typer.Option(metavar="YEAR", help="Last year it is in force (default: never lifted; with --event, a what-if lifting after YEAR).")] = None,
+    first: Annotated[int | None, typer.Option(metavar="YEAR", help="First year of the horizon (default: the restriction's first year).")] = None,
+    last: Annotated[int | None, typer.Option(metavar="YEAR", help="Last year of the horizon (default: five years after the first).")] = None,
+    year: Annotated[int | None, typer.Option("--year", "-y", metavar="YEAR", help="Base year: the network every year runs on (default: the latest complete year).")] = None,
+    cut: Annotated[float | None, typer.Option(metavar="F", help="Share of the supplier's exports withheld, 0-1 (default 1; for an event its documented cut).")] = None,
+    target: Annotated[list[str] | None, typer.Option("--target", metavar="COUNTRY", help="Only exports to this country or group (repeatable; default every importer).")] = None,
+    stage: StageOpt = None,
+    event: Annotated[str | None, typer.Option(metavar="ID", help="A documented event (see `critmin events`): its share of each year in force comes from its effective and end dates.")] = None,
+    as_announced: Annotated[bool, typer.Option("--as-announced", help="Run an event that never took effect from its announced dates.")] = False,
+    stock_years: Annotated[float, typer.Option(metavar="Y", min=0.0, max=100.0, help="Every country's stock in years of its use (default 0); drawn while short, never refilled.")] = 0.0,
+    stock: Annotated[list[str] | None, typer.Option("--stock", metavar="COUNTRY=Y", help="One country's stock in years of use (repeatable).")] = None,
+    stock_tonnes: Annotated[list[str] | None, typer.Option("--stock-tonnes", metavar="COUNTRY=T", help="One country's stock in tonnes on the mineral's basis (repeatable).")] = None,
+    new_supply: Annotated[list[str] | None, typer.Option("--new-supply", metavar="COUNTRY=T@START[+RAMP]|PROJECT", help="New capacity: tonnes a year on the basis from START, reaching full output over RAMP years; or a documented project id (critmin.projects() in Python). Repeatable.")] = None,
+    no_cascade: NoCascadeOpt = False,
+    spare_capacity: SpareOpt = 0.0,
+    demand_elasticity: Annotated[float | None, typer.Option(metavar="E", help="Price channel: price elasticity of demand (< 0). No default: see docs/methods.md, 'Price channel'.")] = None,
+    supply_elasticity: Annotated[float | None, typer.Option(metavar="E", help="Price channel: price elasticity of supply (>= 0).")] = None,
+    demand_range: Annotated[str | None, typer.Option(metavar="LOW,HIGH", help="Sensitivity band of the demand elasticity, e.g. -0.1,-0.6.")] = None,
+    supply_range: Annotated[str | None, typer.Option(metavar="LOW,HIGH", help="Sensitivity band of the supply elasticity, e.g. 0.05,0.5.")] = None,
+    price_spare: Annotated[float, typer.Option(metavar="F", min=0.0, max=1.0, help="Price channel: spare capacity ready at the old price, as a share of the market's use (default 0).")] = 0.0,
+    years_table: Annotated[bool, typer.Option("--per-year", help="Show or write the table per year instead of per country (--json and .xlsx give both).")] = False,
+    as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None,
+    columns: ColumnsOpt = None, limit: LimitOpt = None, show_all: AllOpt = False,
+) -> None:
+    """A restriction year by year: it starts and lifts (given years, or an event's dates, as
+    a share of each year), stocks run down while short and are never refilled, new capacity
+    ramps up, and with elasticities the world price outside the restricting suppliers
+    clears the shortfall (constant-elasticity partial equilibrium, with a low-high band).
+    Every year runs on the base year's network. Per year and country: loss in tonnes and
+    share, stock left, new supply used, and the price channel's loss."""
+    from critmin.whatif.timeline import timeline
+
+    opts = Output(as_json, as_csv, out, columns, limit, show_all)
+    with _console().status("running the timeline"):
+        result = timeline(
+            supplier=supplier, mineral=mineral, start=start, end=end, first=first, last=last,
+            year=year, cut=cut, targets=target, stage=stage, event=event,
+            as_announced=as_announced, stock_years=stock_years,
+            stocks=_named_numbers(stock, "--stock"),
+            stock_tonnes=_named_numbers(stock_tonnes, "--stock-tonnes"),
+            new_supply=new_supply, cascade=not no_cascade, spare_capacity=spare_capacity,
+            demand_elasticity=demand_elasticity, supply_elasticity=supply_elasticity,
+            demand_range=_pair(demand_range, "--demand-range"),
+            supply_range=_pair(supply_range, "--supply-range"), price_spare=price_spare)
+    frame, view, title = ((result.years, TIMELINE_YEARS_VIEW, f"{result.mineral} per year")
+                          if years_table else
+                          (result.countries, TIMELINE_VIEW, f"{result.mineral} per country"))
+    emit(frame, opts, view, title, payload=result.to_dict(),
+         sheets={"years": result.years, "countries": result.countries}, notes=result.notes)
+    if opts.fmt in (None, "tsv") and opts.out is None:
+        if opts.fmt is None and not years_table:
+            emit(result.years, opts, TIMELINE_YEARS_VIEW, f"{result.mineral} per year")
+        _say_all([result.summary(), *[f"• {n}" for n in result.notes]])
+
+
 BACKTEST_VIEW = ["event", "mineral", "stage", "before_year", "after_year", "exports_before_t",
                  "exports_after_t", "predicted_change", "observed_change", "error", "note"]
 BACKTEST_IMPORTERS_VIEW = ["event", "mineral", "importer", "imports_before_t",
@@ -663,6 +768,31 @@ def backtest_cmd(
         _say_all([result.summary(), *[f"• {n}" for n in result.notes]])
 
 
+@app.command("hazards")
+def hazards_cmd(
+    mineral: Annotated[str | None, typer.Option("--mineral", "-m", metavar="MINERAL", help="Restrictions covering this mineral (default: any mineral).")] = None,
+    year: YearOpt = None,
+    since: Annotated[int, typer.Option(metavar="YEAR", help="First year fitted (default 2010).")] = 2010,
+    until: Annotated[int | None, typer.Option(metavar="YEAR", help="Last year fitted (default: the last year with a counted restriction).")] = None,
+    as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None,
+    columns: ColumnsOpt = None, limit: LimitOpt = None, show_all: AllOpt = False,
+) -> None:
+    """Yearly odds of a new export restriction per supplier, from the restrictions counted in
+    the events registry (Poisson rate log-linear in governance risk, empirical-Bayes
+    shrinkage), with the model's parameters and how long restrictions last."""
+    from critmin.whatif.hazards import hazards
+
+    opts = Output(as_json, as_csv, out, columns, limit, show_all)
+    result = hazards(mineral, year, since=since, until=until)
+    emit(result.suppliers, opts, ["country", "events", "governance_risk", "rate",
+                                  "probability"],
+         f"yearly odds of a new restriction, {result.year}", payload=result.to_dict(),
+         sheets={"suppliers": result.suppliers, "restrictions": result.restrictions},
+         notes=result.notes)
+    if opts.fmt in (None, "tsv") and opts.out is None:
+        _say_all([result.summary(), *[f"• {n}" for n in result.notes]])
+
+
 @app.command("pact")
 def pact_cmd(
     importer: Annotated[str | None, typer.Option("--importer", metavar="COUNTRY", help="Importing country or group.")] = None,
@@ -676,6 +806,10 @@ def pact_cmd(
     year: YearOpt = None,
     stage: StageOpt = None,
     agreement: Annotated[str | None, typer.Option(metavar="ID", help="Start from a registry agreement (see `critmin agreements`).")] = None,
+    capacity: Annotated[float | None, typer.Option(metavar="T", help="--mode new: new capacity, tonnes a year on the mineral's basis.")] = None,
+    start: Annotated[int | None, typer.Option(metavar="YEAR", help="--mode new: first year of the new capacity (default the year after the trade year).")] = None,
+    ramp: Annotated[int | None, typer.Option(metavar="YEARS", help="--mode new: years to full capacity (default 0).")] = None,
+    project: Annotated[str | None, typer.Option(metavar="ID", help="--mode new: the capacity path of a documented project (see `critmin projects`).")] = None,
     no_cascade: NoCascadeOpt = False,
     save: SaveOpt = None,
     as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None,
@@ -690,7 +824,8 @@ def pact_cmd(
             "importer": importer, "supplier": supplier, "mineral": mineral, "volume": volume,
             "share": share, "mode": mode, "against": against or "CHN",
             "against_cut": against_cut, "year": year, "stage": stage, "agreement": agreement,
-            "cascade": not no_cascade}
+            "cascade": not no_cascade, "capacity": capacity, "start": start, "ramp": ramp,
+            "project": project}
         result = pact(**params)
     _save_scenario("pact", save, params)
     emit(result.metrics, opts, list(result.metrics.columns),
@@ -707,16 +842,18 @@ def supply_at_risk_cmd(
     stage: StageOpt = None,
     draws: Annotated[int, typer.Option(metavar="N", help="Random scenarios (default 10,000).")] = 10_000,
     seed: Annotated[int, typer.Option(metavar="N", help="Seed: the same seed gives the same numbers.")] = 0,
-    probability: Annotated[list[str] | None, typer.Option("--probability", metavar="COUNTRY=P", help="A supplier's yearly probability of restricting, replacing the default (repeatable).")] = None,
+    probability: Annotated[list[str] | None, typer.Option("--probability", metavar="COUNTRY=P", help="A supplier's annual probability of restricting, replacing the default (repeatable).")] = None,
     cascade: Annotated[bool, typer.Option("--cascade", help="Run the cascade in every draw (slower).")] = False,
     country: Annotated[list[str] | None, typer.Option("--country", "-c", metavar="COUNTRY", help="Report only these importers (countries or groups, a group also as one).")] = None,
+    odds: Annotated[str, typer.Option(metavar="hazard|exposure-share", help="hazard: yearly odds from counted restrictions (default); exposure-share: the OECD restricted-trade share scaled by governance risk (an exposure share, not odds).")] = "hazard",
     save: SaveOpt = None,
     as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None,
     columns: ColumnsOpt = None, limit: LimitOpt = None, show_all: AllOpt = False,
 ) -> None:
-    """Supply-at-risk by Monte Carlo: each supplier restricts with a probability from its
-    governance risk (raised where a restriction is in force); per importer the expected loss,
-    the 95th percentile and the expected shortfall beyond it."""
+    """Annual supply-at-risk by Monte Carlo: each supplier restricts with its yearly odds of a
+    new restriction (counted events; a restriction in force continues with the probability
+    its duration gives); per importer the annual expected loss, the 95th percentile and the
+    expected shortfall beyond it."""
     from critmin.errors import InvalidInput
     from critmin.whatif.at_risk import supply_at_risk
 
@@ -733,12 +870,13 @@ def supply_at_risk_cmd(
     with _console().status(f"drawing {draws:,} scenarios"):
         params: dict[str, Any] = {
             "mineral": mineral, "year": year, "stage": stage, "draws": draws, "seed": seed,
-            "probability": given or None, "cascade": cascade, "countries": country}
+            "probability": given or None, "cascade": cascade, "countries": country,
+            "odds": odds}
         result = supply_at_risk(**params)
     _save_scenario("supply-at-risk", save, params)
     emit(result.countries, opts, ["country", "supply_t", "expected_loss_share", "var95_share",
                                   "es95_share", "p_loss_over_10", "note"],
-         f"{result.mineral} supply at risk, {result.year}", payload=result.to_dict(),
+         f"{result.mineral} annual supply at risk, {result.year}", payload=result.to_dict(),
          sheets={"countries": result.countries, "suppliers": result.suppliers},
          notes=result.notes)
     if opts.fmt in (None, "tsv") and opts.out is None:

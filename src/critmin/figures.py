@@ -312,6 +312,40 @@ def supply_at_risk_figure(result: SupplyAtRisk, top: int = 15) -> Any:
                    yaxis={"tickformat": ".0%"})
 
 
+def _wrapped(text: str, width: int = 18) -> str:
+    """A label cut into lines of about ``width`` characters (a phone keeps room for bars)."""
+    import textwrap
+
+    return "<br>".join(textwrap.wrap(text.replace("_", " "), width)) or text
+
+
+def scenario_outcomes_figure(outcomes: pd.DataFrame) -> Any:
+    """One country's headline loss under each saved scenario (a row of
+    :func:`critmin.whatif.saved.outcomes` each), as horizontal bars: loss share of supply;
+    an agreement's bar is its loss with the agreement, its loss without it the hollow mark."""
+    go = _go()
+    t = outcomes.iloc[::-1]  # the first scenario on top
+    labels = [_wrapped(str(s)) for s in t["scenario"]]
+    share = t["loss_share"].astype(float)
+    fig = go.Figure([
+        go.Bar(y=labels, x=share, orientation="h", name="loss share",
+               text=[f"{v:.1%}" if np.isfinite(v) else "n/a" for v in share],
+               textposition="auto", customdata=t[["measure", "loss_t"]].to_numpy(),
+               hovertemplate="%{customdata[0]}: %{x:.1%} of supply<br>"
+                             "%{customdata[1]:,.0f} t<extra></extra>"),
+        go.Scatter(y=labels, x=t["loss_share_without"].astype(float), mode="markers",
+                   name="without the agreement",
+                   marker={"symbol": "line-ns-open", "size": 18, "line": {"width": 3},
+                           "color": "#EF553B"},
+                   hovertemplate="without the agreement: %{x:.1%}<extra></extra>"),
+    ])
+    country = str(outcomes["country"].iloc[0]) if len(outcomes) else ""
+    return _layout(fig, f"{country}: loss share of supply per scenario",
+                   xaxis={"tickformat": ".0%", "rangemode": "tozero"},
+                   legend={"orientation": "h", "y": -0.15},
+                   height=max(260, 90 + 70 * len(outcomes)))
+
+
 def portfolio_figure(result: Portfolio, names: Mapping[str, str] | None = None) -> Any:
     """The optimised supplier mix against today's, as shares of demand."""
     go = _go()

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from critmin import checks, resolve, schema
+from critmin.coverage import Coverage, of_suppliers
 from critmin.errors import InvalidInput, nearest
 from critmin.event_rules import in_force_in
 from critmin.metrics.concentration import CHINA
@@ -26,6 +27,7 @@ from critmin.present import records
 from critmin.scenarios.network import collapse
 from critmin.store import get_store
 from critmin.trade_network import MineralNetwork, network, required_parties
+from critmin.whatif.capacity import network_surplus
 
 REDIRECTABLE = 0.1
 """Default share of a supplier's exports to other customers that it could redirect."""
@@ -42,8 +44,9 @@ class Market:
     net: MineralNetwork
     importer: str
     frame: pd.DataFrame
-    """One row per other country: production, exports, exports to the importer and to
-    others, governance risk, the governance risk embodied in its imported supply
+    """One row per other country: production, imports, exports, exports to the importer and
+    to others, exportable surplus (``surplus_t``: output minus own use, re-exports excluded;
+    NaN where its output is not reported), governance risk, the governance risk embodied in its imported supply
     (``upstream_risk``: its suppliers' risks weighted by their share of its production plus
     imports), export unit value, China's share of its supply."""
     imports_t: float
@@ -81,8 +84,13 @@ def market(importer: str, mineral: str, year: int | None = None, stage: str | No
     risk = g.risk if g.risk is not None else np.full(g.size, np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
         upstream = np.where(supply_in > 0, (risk @ q) / supply_in, 0.0)
+    balance = network_surplus(net).set_index("country")
+    codes = pd.Series(g.countries.astype(str))
     frame = pd.DataFrame({
-        "supplier": g.countries.astype(str), "production_t": p, "exports_t": q.sum(axis=1),
+        "supplier": codes, "production_t": p, "imports_t": q.sum(axis=0),
+        "surplus_t": codes.map(balance["surplus_t"]).to_numpy(float),
+        "surplus_bound_t": codes.map(balance["bound_t"]).fillna(0.0).to_numpy(float),
+        "exports_t": q.sum(axis=1),
         "exports_to_importer_t": to_importer, "exports_to_others_t": q.sum(axis=1) - to_importer,
         "governance_risk": risk, "upstream_risk": upstream,
         "price_usd_per_kg": price, "china_origin_share": china_origin,
@@ -92,11 +100,34 @@ def market(importer: str, mineral: str, year: int | None = None, stage: str | No
 
 
 def caps(m: Market, redirectable: float, production_share: float) -> np.ndarray:
-    """Tonnes each supplier could ship: what it ships the importer now, plus a redirectable
-    share of its other exports, plus a share of its production."""
+    """Tonnes each supplier could ship: what it ships the importer now plus a redirectable
+    share of its other exports, within its exportable surplus (output minus own use:
+    re-exports are not capacity; where its output at the stage is not reported, its net
+    exports up to its production of the mineral), plus a share of its production (new
+    output)."""
     f = m.frame
-    return (f["exports_to_importer_t"] + redirectable * f["exports_to_others_t"]
-            + production_share * f["production_t"]).to_numpy(float)
+    trade = (f["exports_to_importer_t"] + redirectable * f["exports_to_others_t"]).to_numpy(float)
+    bound = f["surplus_bound_t"].to_numpy(float)
+    new_output: np.ndarray = production_share * f["production_t"].to_numpy(float)
+    return np.asarray(np.minimum(trade, bound) + new_output, dtype=float)
+
+
+def cap_note(m: Market, cap: np.ndarray, redirectable: float) -> str:
+    """What the caps are made of, in words."""
+    f = m.frame
+    trade = (f["exports_to_importer_t"] + redirectable * f["exports_to_others_t"]).to_numpy(float)
+    cut = trade > cap + 1e-9
+    withheld = f["surplus_t"].isna().to_numpy() & (trade > 0)
+    unit = f"t {m.net.basis}"
+    text = (f"caps: today's shipments plus {redirectable:.0%} of other exports, within each "
+            "supplier's exportable surplus (its output minus its own use; re-exports, what it "
+            f"exports beyond its output, are not capacity): {int(cut.sum())} suppliers capped below their "
+            f"trade ({(trade - np.minimum(trade, cap))[cut].sum():,.1f} {unit} of re-exports "
+            "or own use left out)")
+    if withheld.any():
+        text += (f"; {int(withheld.sum())} report no output at the stage (withheld, not zero): "
+                 "capped at their net exports up to their production of the mineral")
+    return text
 
 
 def suppliers(importer: str, mineral: str, year: int | None = None, stage: str | None = None,
@@ -204,6 +235,8 @@ class Portfolio:
     status: str
     parameters: dict[str, Any]
     notes: list[str] = field(default_factory=list)
+    coverage: Coverage | None = None
+    """Share of the mix's suppliers' known output the network's exports represent."""
 
     def summary(self) -> str:
         """A few lines for people."""
@@ -221,6 +254,7 @@ class Portfolio:
             f"{a['unit_cost_usd_per_kg']:.2f} USD/kg; China's share {b['china_share']:.1%} -> "
             f"{a['china_share']:.1%} (with what re-exporters buy from China "
             f"{b['china_origin_share']:.1%} -> {a['china_origin_share']:.1%})",
+            *([] if self.coverage is None else [self.coverage.line("the mix's suppliers")]),
         ])
 
     def to_dict(self) -> dict[str, Any]:
@@ -231,6 +265,7 @@ class Portfolio:
             "weights": self.weights, "status": self.status, "before": self.before,
             "after": self.after, "portfolio": records(self.portfolio),
             "parameters": self.parameters, "notes": self.notes,
+            "coverage": None if self.coverage is None else self.coverage.to_dict(),
         }
 
 
@@ -425,10 +460,13 @@ def optimise(importer: str, mineral: str, year: int | None = None, stage: str | 
     frame["today_share"] = today_share
     frame["risk"] = inp.risk
     frame["price_usd_per_kg"] = inp.price
+    frame["surplus_t"] = req.market.frame["surplus_t"].to_numpy(float)
     keep = (frame["tonnes"] > 1e-9 * inp.demand_t) | (frame["today_t"] > 0)
     frame = frame[keep].sort_values("tonnes", ascending=False)
     m = req.market
-    notes = list(m.net.notes)
+    chosen = frame.loc[frame["tonnes"] > 1e-9 * inp.demand_t, "supplier"].astype(str)
+    cover = of_suppliers(m.net, list(chosen)).require(f"a supplier mix for {m.importer}")
+    notes = [*m.net.notes, cap_note(m, inp.cap_t, req.parameters["redirectable"])]
     for supplier, event in req.parameters["bans_in_force"].items():
         notes.append(f"{supplier} excluded: its export ban to {m.importer} ({event}) is in force "
                      f"in {m.net.year}")
@@ -441,7 +479,8 @@ def optimise(importer: str, mineral: str, year: int | None = None, stage: str | 
         portfolio=schema.select("portfolio", frame.reset_index(drop=True)),
         before=mix_metrics(inp, today_share, w, req.china, req.china_origin),
         after=mix_metrics(inp, solution.shares, w, req.china, req.china_origin),
-        status=solution.status.lower(), parameters=req.parameters, notes=notes)
+        status=solution.status.lower(), parameters=req.parameters, notes=notes,
+        coverage=cover)
 
 
 @dataclass

@@ -8,7 +8,8 @@ Two checks, applied in this order by :func:`check_trade`:
   another good); ``no-content`` keeps the flow, whose value is real trade of the code, but
   counts none of its mineral content: the rule becomes the code's low-value rule in
   ``product_minerals`` (factor 0), which the aggregation applies to every flow below it.
-  A ``withhold`` rule may be limited to one exporter or importer.
+  A ``withhold`` rule may be limited to one exporter or importer, and to the years of the
+  prices its floor comes from (``first_year``, ``last_year``).
 - **the content bound**: per (mineral, stage, year), the world's traded content (tonnes ×
   allocation share × content factor, low-value rules applied) above :data:`CONTENT_BOUND`
   times the mineral's world production is re-traded stock or a misdeclaration, not supply:
@@ -39,8 +40,10 @@ from critmin.errors import DataError
 
 UNIT_VALUE_RULES = Path(__file__).parent / "catalog" / "unit_value_rules.csv"
 """Catalog file of the unit-value rules: hs6, exporter, importer (ISO3, empty: any),
-floor_usd_per_kg, action, reason, source. A floor comes from published prices of its
-period; the reason says for which years it holds."""
+first_year, last_year (empty: any), floor_usd_per_kg, action, reason, source. A floor comes
+from published prices of its period; the reason says for which years it holds, and a
+``withhold`` rule whose floor would catch real trade in years of lower prices names its
+years."""
 ACTIONS = ("withhold", "no-content")
 """What a rule does to a flow below its floor."""
 CONTENT_BOUND = 1.5
@@ -77,10 +80,15 @@ def load_unit_value_rules(path: Path | None = None) -> pd.DataFrame:
     missing = {"hs6", "floor_usd_per_kg", "action", "reason", "source"} - set(text.columns)
     if missing:
         raise DataError(f"{path.name} lacks the columns {sorted(missing)}")
+    def year(column: str) -> pd.Series:
+        return pd.to_numeric(text.get(column, pd.Series(index=text.index, dtype="float64")),
+                             errors="raise").astype("Int64")
+
     return pd.DataFrame({
         "hs6": text["hs6"].str.strip().str.zfill(6),
         "exporter": text.get("exporter", pd.Series("", index=text.index)).fillna("").str.strip(),
         "importer": text.get("importer", pd.Series("", index=text.index)).fillna("").str.strip(),
+        "first_year": year("first_year"), "last_year": year("last_year"),
         "floor_usd_per_kg": pd.to_numeric(text["floor_usd_per_kg"], errors="raise"
                                           ).astype("float64"),
         "action": text["action"].fillna("").str.strip(),
@@ -93,8 +101,9 @@ def rule_problems(rules: pd.DataFrame, product_minerals: pd.DataFrame,
                   countries: set[str]) -> list[str]:
     """What is wrong with the unit-value rules: an unknown action, code or country, a floor
     that is not a positive number, no reason or source, a repeated (code, exporter,
-    importer), a ``no-content`` rule limited to a partner (a code's content is counted the
-    same for every flow) or on a code that already has a low-value rule in ``products.csv``.
+    importer, years), a ``no-content`` rule limited to a partner or to years (a code's
+    content is counted the same for every flow) or on a code that already has a low-value
+    rule in ``products.csv``, a first year after the last.
 
     >>> links = pd.DataFrame({"hs6": ["850511"], "low_value_usd_per_kg": [np.nan],
     ...                       "low_value_ratio": [np.nan]})
@@ -102,7 +111,7 @@ def rule_problems(rules: pd.DataFrame, product_minerals: pd.DataFrame,
     ...                       "floor_usd_per_kg": [2.0], "action": ["no-content"],
     ...                       "reason": ["why"], "source": ["where"]})
     >>> rule_problems(rules, links, {"CHN"})
-    ['unit-value rules: a no-content rule applies to every flow of its code, not one partner: 850511']
+    ['unit-value rules: a no-content rule applies to every flow of its code, not one partner or years: 850511']
     """
     problems = []
     where = "unit-value rules:"
@@ -122,21 +131,36 @@ def rule_problems(rules: pd.DataFrame, product_minerals: pd.DataFrame,
                         f"{floor[~(np.isfinite(floor) & (floor > 0))].tolist()}")
     if (rules["reason"].str.strip().eq("") | rules["source"].str.strip().eq("")).any():
         problems.append(f"{where} every rule needs a reason and a source")
-    scope = ["hs6", "exporter", "importer"]
+    rules = with_years(rules)
+    scope = ["hs6", "exporter", "importer", "first_year", "last_year"]
     if rules.duplicated(scope).any():
         problems.append(f"{where} repeated rules for "
                         f"{sorted(rules.loc[rules.duplicated(scope), 'hs6'])}")
     no_content = rules[rules["action"] == "no-content"]
-    limited = no_content[(no_content["exporter"] != "") | (no_content["importer"] != "")]
+    limited = no_content[(no_content["exporter"] != "") | (no_content["importer"] != "")
+                         | no_content["first_year"].notna() | no_content["last_year"].notna()]
     if len(limited):
         problems.append(f"{where} a no-content rule applies to every flow of its code, not "
-                        f"one partner: {', '.join(sorted(limited['hs6']))}")
+                        f"one partner or years: {', '.join(sorted(limited['hs6']))}")
+    backwards = rules[(rules["first_year"] > rules["last_year"]).fillna(False).astype(bool)]
+    if len(backwards):
+        problems.append(f"{where} first year after the last year for "
+                        f"{sorted(backwards['hs6'])}")
     ruled = product_minerals[product_minerals["low_value_usd_per_kg"].notna()
                              | product_minerals["low_value_ratio"].notna()]
     twice = sorted(set(no_content["hs6"]) & set(ruled["hs6"]))
     if twice:
         problems.append(f"{where} codes with a low-value rule in products.csv already {twice}")
     return problems
+
+
+def with_years(rules: pd.DataFrame) -> pd.DataFrame:
+    """``rules`` with ``first_year`` and ``last_year`` (missing: any year) if it lacks them."""
+    missing = {"first_year", "last_year"} - set(rules.columns)
+    if not missing:
+        return rules
+    return rules.assign(**{column: pd.Series(pd.NA, index=rules.index, dtype="Int64")
+                           for column in sorted(missing)})
 
 
 def unit_values(flows: pd.DataFrame) -> pd.Series:
@@ -161,13 +185,18 @@ def caught_by_rules(flows: pd.DataFrame, rules: pd.DataFrame) -> pd.DataFrame:
     [['TUR', 'BEN', 0.19]]
     """
     value = unit_values(flows)
+    year = flows["year"].astype("int64")
     parts = []
-    for number, rule in enumerate(rules.to_dict("records")):
+    for number, rule in enumerate(with_years(rules).to_dict("records")):
         hit = (flows["hs6"] == rule["hs6"]) & (value < rule["floor_usd_per_kg"])
         if rule["exporter"]:
             hit &= flows["exporter"] == rule["exporter"]
         if rule["importer"]:
             hit &= flows["importer"] == rule["importer"]
+        if not pd.isna(rule["first_year"]):
+            hit &= year >= int(rule["first_year"])
+        if not pd.isna(rule["last_year"]):
+            hit &= year <= int(rule["last_year"])
         parts.append(flows[hit].assign(usd_per_kg=value[hit], rule=number,
                                        action=rule["action"],
                                        floor_usd_per_kg=rule["floor_usd_per_kg"]))

@@ -123,9 +123,36 @@ def _no_trade(store: Store, mineral: str, year: int, stage: str) -> str:
                                  "year"]))
     where = "" if stage == HEADLINE else f" at the {stage} stage"
     if not years:
-        return f"no trade of {mineral}{where} in the data for any year"
+        return f"no trade of {mineral}{where} in the data for any year{_why_no_trade(store, mineral, stage)}"
     span = f"{years[0]}-{years[-1]}" if len(years) > 2 else ", ".join(map(str, years))
     return f"no trade of {mineral}{where} recorded in {year}; years with trade: {span}"
+
+
+def _why_no_trade(store: Store, mineral: str, stage: str) -> str:
+    """Why a mineral (at a stage) has no trade network: its codes are not in the bundled
+    trade, or are baskets shared with other minerals whose suppliers are not the mineral's."""
+    from critmin.metrics.cube import BASKET_SHARE
+
+    links = store.table("product_minerals")
+    links = links[links["mineral"] == mineral]
+    if stage != HEADLINE:
+        links = links[links["stage"].astype(str) == stage]
+    if links.empty:
+        return f": the catalog maps no trade code to {mineral}{'' if stage == HEADLINE else ' at this stage'}"
+    flows = store.table("flows")
+    traded = set(flows.loc[flows["hs6"].isin(links["hs6"]) & (flows["qty_t"] > 0), "hs6"])
+    absent = sorted(set(links["hs6"]) - traded)
+    parts = []
+    if absent:
+        parts.append(f"{', '.join(absent)} {'is' if len(absent) == 1 else 'are'} not in the "
+                     "bundled trade extract")
+    baskets = links[links["hs6"].isin(traded) & links["allocation_share"].le(BASKET_SHARE)]
+    if len(baskets):
+        shares = ", ".join(f"{h} ({s:.0%} of its tonnes)" for h, s in
+                           zip(baskets["hs6"], baskets["allocation_share"], strict=True))
+        parts.append(f"{shares} {'is a basket' if len(baskets) == 1 else 'are baskets'} "
+                     f"shared with other minerals, whose exporters are not {mineral} suppliers")
+    return (": " + "; ".join(parts)) if parts else ""
 
 
 # -- countries and groups ----------------------------------------------------------------------

@@ -26,7 +26,7 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 from fastapi import FastAPI, Query, Request
 from fastapi import Path as ApiPath
@@ -34,6 +34,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from pydantic import ValidationError
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -41,10 +42,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from critmin import __version__
 from critmin.api.models import (
+    Body,
+    CompareBody,
     ErrorBody,
     OptimiseBody,
     PactBody,
     RestrictBody,
+    RunSavedBody,
     SupplyAtRiskBody,
 )
 from critmin.errors import Ambiguous, Busy, CritminError, DataError, NotFound
@@ -67,7 +71,8 @@ MEDIA = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson",
 RETRY_AFTER_S = 5
 """Seconds a client is asked to wait while the cube's cache is computed."""
 NEEDS_NO_CUBE = frozenset({"/api/v1/ready", "/api/v1/status", "/api/v1/countries",
-                           "/api/v1/minerals", "/api/v1/agreements", "/api/v1/events"})
+                           "/api/v1/minerals", "/api/v1/agreements", "/api/v1/events",
+                           "/api/v1/saved-scenarios"})
 """API paths answered from the reference tables alone, also while the cube is computed."""
 
 
@@ -287,7 +292,7 @@ def create_app(build_cache: bool = False) -> FastAPI:
     """
     errors: dict[int | str, dict[str, Any]] = {
         status: {"model": ErrorBody, "description": text} for status, text in (
-            (404, "An unknown country, mineral, event, agreement or path"),
+            (404, "An unknown country, mineral, event, agreement, saved scenario or path"),
             (413, "A request body over 64 KiB"),
             (422, "An invalid parameter or body, or an ambiguous name"),
             (500, "A defect"),
@@ -316,6 +321,7 @@ def create_app(build_cache: bool = False) -> FastAPI:
     _reference_routes(app, cache)
     _profile_routes(app, cache)
     _scenario_routes(app, cache)
+    _saved_routes(app, cache)
     _page_routes(app, cache)
 
     @app.get("/api/v1/ready", tags=["reference"],
@@ -580,6 +586,143 @@ def _scenario_routes(app: FastAPI, cache: Cache) -> None:
             return out
 
         return await cache.json(("optimise", body.model_dump_json(), figures), make)
+
+
+SCENARIO_BODIES: dict[str, type[Body]] = {
+    "restrict": RestrictBody, "pact": PactBody, "supply-at-risk": SupplyAtRiskBody}
+"""The body of each kind's endpoint, whose limits a saved scenario's parameters keep too."""
+
+
+def _is_list(annotation: Any) -> bool:
+    return annotation is list or get_origin(annotation) is list or any(
+        _is_list(a) for a in get_args(annotation))
+
+
+def _within_limits(scenario: Any, where: tuple[str | int, ...]) -> None:
+    """Refuses a saved scenario whose parameters the kind's endpoint would refuse (e.g. more
+    Monte Carlo draws than a request may ask for), with the errors of an invalid body."""
+    model = SCENARIO_BODIES[scenario.kind]
+    fields = model.model_fields
+    # a function taking a list also takes one name, as the scenario file may hold it
+    given = {k: [v] if isinstance(v, str) and _is_list(fields[k].annotation) else v
+             for k, v in scenario.params.items() if k in fields}
+    try:
+        model.model_validate(given)
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [{**e, "loc": (*where, "params", *e["loc"])} for e in exc.errors()]) from None
+
+
+def _saved(items: list[str | dict[str, Any]], where: tuple[str, ...],
+           indexed: bool = True) -> list[Any]:
+    """The scenarios of a request (names or files' contents), loaded and checked; names
+    given more than once are told apart by their position. ``where`` is the items' place in
+    the request (with each item's position when ``indexed``)."""
+    from critmin.whatif.saved import named_scenario, scenario_from_dict
+
+    loaded = []
+    for i, item in enumerate(items):
+        at: tuple[str | int, ...] = (*where, i) if indexed else where
+        try:
+            if isinstance(item, str):
+                scenario = named_scenario(item)
+            else:
+                name = item.get("name")
+                scenario = scenario_from_dict(
+                    item, name.strip() if isinstance(name, str) and name.strip()
+                    else f"scenario {i + 1}")
+        except CritminError as exc:
+            exc.details = {**exc.details, "where": ".".join(map(str, at))}
+            raise
+        _within_limits(scenario, at)
+        loaded.append(scenario)
+    names = [s.name for s in loaded]
+    for i, scenario in enumerate(loaded):
+        if names.count(scenario.name) > 1:
+            scenario.name = f"{scenario.name} ({i + 1})"
+    return loaded
+
+
+def _saved_list() -> list[dict[str, Any]]:
+    from critmin.whatif.saved import EXAMPLES, describe, load_scenario, scenario_files
+
+    rows: list[dict[str, Any]] = []
+    for name, path in scenario_files().items():
+        row: dict[str, Any] = {"name": name,
+                               "source": "bundled" if path.parent == EXAMPLES else "folder"}
+        try:
+            s = load_scenario(path)
+        except CritminError as exc:  # one damaged file does not hide the others
+            rows.append({**row, "error": exc.message})
+            continue
+        rows.append({**row, "kind": s.kind, "title": describe(s),
+                     "mineral": s.params.get("mineral"), "year": s.params.get("year"),
+                     "stage": s.params.get("stage"), "data_fingerprint": s.fingerprint,
+                     "critmin_version": s.version, "notes": s.notes, "error": None,
+                     "content": s.to_dict()})
+    return rows
+
+
+def _saved_routes(app: FastAPI, cache: Cache) -> None:
+    @app.get("/api/v1/saved-scenarios", tags=["saved scenarios"],
+             summary="The saved scenarios offered by name",
+             description="The scenario files shipped with critmin (the India-Russia set) and "
+                         "those of the folder named by $CRITMIN_SCENARIOS, each with its "
+                         "content; a file that cannot be read is listed with its error.")
+    async def saved_list() -> Response:
+        rows = await run_in_threadpool(_saved_list)
+        return JSONResponse(_clean({"rows": rows, "total": len(rows)}))
+
+    @app.post("/api/v1/saved-scenarios/run", tags=["saved scenarios"],
+              summary="Run one saved scenario, by name or content")
+    async def saved_run(body: RunSavedBody, figures: Figures = False) -> Response:
+        from critmin import figures as fig
+        from critmin.pages import names
+        from critmin.whatif.saved import describe, run
+
+        [scenario] = await run_in_threadpool(_saved, [body.scenario], ("body", "scenario"),
+                                             False)
+        draw: dict[str, Callable[[Any], Any]] = {
+            "restrict": lambda r: fig.restriction_map(r, names()),
+            "pact": fig.pact_figure, "supply-at-risk": fig.supply_at_risk_figure}
+
+        def make() -> Any:
+            done = run(scenario)
+            out = {**done.to_dict(), "title": describe(scenario), "summary": done.summary()}
+            if figures:
+                out["figure"] = fig.as_json(draw[scenario.kind](done.result))
+            return out
+
+        key = json.dumps([scenario.name, scenario.to_dict()], sort_keys=True)
+        return await cache.json(("saved-run", key, figures), make)
+
+    @app.post("/api/v1/saved-scenarios/compare", tags=["saved scenarios"],
+              summary="Saved scenarios side by side",
+              description="`rows` is the table of `critmin scenario compare` (one row per "
+                          "scenario and country, `critmin.compare_scenarios`); `outcomes` "
+                          "has one row per scenario for one country: loss share and tonnes, "
+                          "feasibility and delivery of an agreement, the data fingerprint "
+                          "and critmin version each was saved on, and notes.")
+    async def saved_compare(body: CompareBody, figures: Figures = False) -> Response:
+        from critmin.figures import as_json, scenario_outcomes_figure
+        from critmin.store import get_store
+        from critmin.whatif.saved import compared, outcomes, run
+
+        scenarios = await run_in_threadpool(_saved, body.scenarios, ("body", "scenarios"))
+
+        def make() -> Any:
+            runs = [run(s) for s in scenarios]
+            table = compared(runs)
+            view = outcomes(runs, body.country)
+            out = {**_rows(table), "notes": table.attrs["notes"],
+                   "country": str(view["country"].iloc[0]), "outcomes": _rows(view),
+                   "data_fingerprint": get_store().fingerprint, "critmin_version": __version__}
+            if figures:
+                out["figure"] = as_json(scenario_outcomes_figure(view))
+            return out
+
+        key = json.dumps([[s.name, s.to_dict()] for s in scenarios], sort_keys=True)
+        return await cache.json(("saved-compare", key, body.country, figures), make)
 
 
 def _page_routes(app: FastAPI, cache: Cache) -> None:

@@ -5,7 +5,7 @@ Limits protect the server: draws, points and list lengths are capped here.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -68,6 +68,13 @@ class PactBody(Common):
     cascade: bool = True
     stock_buffer: float = Field(0.0, ge=0, le=10)
     spare_capacity: float = Field(0.0, ge=0, le=10)
+    capacity: float | None = Field(None, ge=0, le=1e9, description=(
+        "mode new: new capacity, tonnes a year on the mineral's basis."))
+    start: int | None = Field(None, ge=1900, le=2200, description=(
+        "mode new: first year of the new capacity."))
+    ramp: int | None = Field(None, ge=0, le=50, description="mode new: years to full capacity.")
+    project: str | None = Field(None, max_length=80, description=(
+        "mode new: the capacity path of a documented project (critmin.projects)."))
 
 
 class SupplyAtRiskBody(Common):
@@ -79,7 +86,10 @@ class SupplyAtRiskBody(Common):
     cascade: bool = False
     countries: list[str] | None = Field(None, max_length=300)
     probability: dict[str, float] | None = Field(
-        None, max_length=300, description="Restriction probability per supplier (0-1).")
+        None, max_length=300, description="Annual restriction probability per supplier (0-1).")
+    odds: Literal["hazard", "exposure-share"] = Field(
+        "hazard", description="hazard: yearly odds from counted restrictions; exposure-share: "
+        "the OECD restricted-trade share scaled by governance risk (not odds).")
 
     @model_validator(mode="after")
     def _bounded_work(self) -> SupplyAtRiskBody:
@@ -106,6 +116,35 @@ class OptimiseBody(Common):
     origin_adjusted: bool = True
     frontier_points: int = Field(0, ge=0, le=MAX_POINTS,
                                  description="Also the risk-cost frontier with this many points.")
+
+
+MAX_COMPARED = 10
+"""Most saved scenarios one comparison runs."""
+
+ScenarioName = Annotated[str, Field(min_length=1, max_length=120)]
+SavedScenario = ScenarioName | dict[str, Any]
+"""A saved scenario: its name (``GET saved-scenarios``) or a scenario file's content."""
+
+
+class RunSavedBody(Body):
+    """One saved scenario to run."""
+
+    scenario: SavedScenario = Field(
+        description="A name from GET saved-scenarios, or a scenario file's content "
+                    "(critmin_scenario, kind, params, data_fingerprint, critmin_version; "
+                    "optionally name).")
+
+
+class CompareBody(Body):
+    """Saved scenarios to run and put side by side."""
+
+    scenarios: list[SavedScenario] = Field(
+        min_length=1, max_length=MAX_COMPARED,
+        description="Names from GET saved-scenarios and/or scenario files' contents.")
+    country: str | None = Field(
+        None, min_length=1, max_length=80,
+        description="The country whose outcomes head the side-by-side view; by default the "
+                    "importer of the first agreement, else the first restriction target.")
 
 
 class ErrorDetail(BaseModel):

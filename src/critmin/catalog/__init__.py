@@ -39,6 +39,12 @@ FILES = {
 }
 """Catalog tables and their files."""
 
+RUNTIME_FILES = {
+    "projects": "projects.csv",
+}
+"""Catalog tables read from the installed package when used, not copied into the snapshot:
+announcements that change faster than the data (capacity projects)."""
+
 
 def _split(values: pd.Series) -> pd.Series:
     return values.fillna("").map(lambda s: [p.strip() for p in str(s).split(";") if p.strip()])
@@ -49,7 +55,7 @@ def load(table: str, folder: Path | None = None) -> pd.DataFrame:
 
     ``folder`` reads the table's file from another folder (a test fixture).
     """
-    name = FILES[table]
+    name = FILES[table] if table in FILES else RUNTIME_FILES[table]
     try:
         if folder is not None:
             text = (Path(folder) / name).read_text("utf-8")

@@ -941,7 +941,11 @@ def reliance_text(reliance: pd.Series, exports_t: pd.Series, supply_t: pd.Series
     ['100 % imported', 'net exporter (−13 %)', 'net exporter (exports 108× supply)']
     >>> reliance_text(pd.Series([-1.3]), pd.Series([2.3]), pd.Series([1.0])).tolist()
     ['net exporter (exports 2.3× supply)']
+    >>> reliance_text(*[pd.Series([], dtype=float)] * 3).tolist()
+    []
     """
+    if reliance.empty:  # the text maps below would come back float
+        return pd.Series("", index=reliance.index, dtype=object)
     times = exports_t / supply_t.where(supply_t > 0)
     text = percent(reliance) + " imported"
     text = text.where(reliance >= 0, "net exporter (" + percent(-reliance).map(

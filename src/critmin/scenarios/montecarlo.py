@@ -4,8 +4,10 @@ Each supplier j restricts with probability p_j; a restriction is a full ban with
 ``ban_share`` and otherwise a partial cut drawn uniformly in [low, high]. Each draw's loss is
 the first-order loss (one matrix product for a whole chunk of draws) or, when asked, the
 cascade. A first-order loss is capped at the importer's supply (a transit hub cannot lose
-more than it uses; the cascade passes the rest on). Draws are made in fixed chunks from one seeded generator, so a seed gives the same
-numbers whatever the machine; memory stays bounded by the chunk.
+more than it uses); the cascade caps every loss at the country's use itself, passing the rest
+on (what no country takes is unattributed, and not in any importer's loss). Draws are made
+in fixed chunks from one seeded generator, so a seed gives the same numbers whatever the
+machine; memory stays bounded by the chunk.
 """
 
 from __future__ import annotations

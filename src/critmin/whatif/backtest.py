@@ -579,3 +579,28 @@ def backtest(events: Sequence[str] | str | None = None, top: int = TOP_IMPORTERS
     return Backtest(events=schema.select("backtest", rows),
                     importers=schema.select("backtest_importers", importers),
                     scores=scores, notes=notes)
+
+
+def observed_cut(event: str, mineral: str, stage: str | None = None
+                 ) -> tuple[float, str] | None:
+    """The annual cut observed in trade for ``event`` on ``mineral``: minus the change in
+    the supplier's exports of the event's codes (to its targets, for a targeted measure)
+    from the last full year before it took effect to the first full calendar year after,
+    floored at 0; with the text that says what it measures. None when the data lacks a
+    side (``stage`` None: every code together)."""
+    rows = backtest(event).events
+    rows = rows[rows["mineral"] == mineral]
+    picked = rows[rows["stage"] == (stage or "all")]
+    if picked.empty:
+        picked = rows[rows["stage"] == "all"]
+    if picked.empty:
+        return None
+    row = picked.iloc[0]
+    targeted = pd.notna(row["targets_observed_change"]) or bool(row["targets"])
+    change = row["targets_observed_change"] if targeted else row["observed_change"]
+    if pd.isna(change):
+        return None
+    whose = f"exports to {row['targets']}" if targeted else "exports"
+    text = (f"{row['supplier']}'s {whose} of {row['codes'] or 'the event’s codes'} "
+            f"{int(row['before_year'])}-{int(row['after_year'])}: {change:+.1%}")
+    return float(np.clip(-change, 0.0, 1.0)), text

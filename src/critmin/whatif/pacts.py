@@ -9,9 +9,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from critmin import cache, checks, resolve, schema
+from critmin.coverage import Coverage, of_suppliers
 from critmin.errors import InvalidInput
 from critmin.scenarios import cascade as engine
 from critmin.scenarios import pact as pact_mod
@@ -24,6 +26,7 @@ from critmin.trade_network import (
     network,
     required_parties,
 )
+from critmin.whatif import capacity as cap
 from critmin.whatif.formatting import format_share, format_tonnes, json_float
 from critmin.whatif.registries import agreement_inputs
 from critmin.whatif.restrictions import cascade_params
@@ -53,6 +56,29 @@ class Pact:
     metrics: pd.DataFrame
     notes: list[str]
     agreement: dict[str, Any] | None = None
+    surplus: dict[str, Any] | None = None
+    """The supplier's exportable surplus at the stage and what it is made of."""
+    capacity: dict[str, Any] | None = None
+    """``new`` mode with a capacity path: the path year by year and the first year the
+    supplier could deliver the volume (``deliverable_from``, None: never within the path)."""
+    coverage: Coverage | None = None
+    """Share of the supplier's known output the network's exports represent."""
+
+    def verdict(self) -> str:
+        """Whether and from what the supplier can deliver, in a few words."""
+        if self.capacity is not None:
+            year = self.capacity["deliverable_from"]
+            return (f"deliverable from {year} with the capacity path" if year is not None
+                    else "NOT deliverable within the capacity path")
+        if not self.feasible:
+            return ("NOT feasible from existing surplus, and no capacity path given"
+                    if self.mode == "new" else "NOT feasible today")
+        known = self.surplus is None or self.surplus["surplus_t"] is not None
+        within = ("within the supplier's exportable surplus" if known else
+                  "only if the supplier's exports are its own material: its output at the "
+                  "stage is not reported")
+        return (f"feasible with today's trade ({within})" if self.mode == "redirect"
+                else f"feasible from existing surplus ({within})")
 
     def summary(self) -> str:
         """A few lines for people."""
@@ -68,10 +94,12 @@ class Pact:
             f"today, {format_share(self.exposure_after)} with the agreement",
             f"China's share of {a}'s imports: {format_share(self.before['china_share'])} -> "
             f"{format_share(self.after['china_share'])}",
-            ("NOT feasible today" if not self.feasible
-             else "feasible today" if self.mode == "redirect"
-             else "within the supplier's output, with new capacity"),
+            self.verdict(),
         ]
+        if self.surplus is not None:
+            lines.append(f"capacity: {self.surplus['made_of']}")
+        if self.coverage is not None:
+            lines.append(self.coverage.line(b))
         return "\n".join(lines + [f"warning: {w}" for w in self.warnings])
 
     def to_dict(self) -> dict[str, Any]:
@@ -85,6 +113,8 @@ class Pact:
             "exposure_after": json_float(self.exposure_after), "against": self.against,
             "feasible": self.feasible, "warnings": self.warnings,
             "feasibility": self.feasibility, "notes": self.notes, "agreement": self.agreement,
+            "verdict": self.verdict(), "surplus": self.surplus, "capacity": self.capacity,
+            "coverage": None if self.coverage is None else self.coverage.to_dict(),
         }
 
 
@@ -99,7 +129,9 @@ def pact(importer: str | None = None, supplier: str | None = None, mineral: str 
          against: Sequence[str] | str = "CHN", against_cut: float = 1.0,
          year: int | None = None, stage: str | None = None, agreement: str | None = None,
          cascade: bool = True, stock_buffer: float = 0.0,
-         spare_capacity: float = 0.0) -> Pact:
+         spare_capacity: float = 0.0, capacity: float | None = None,
+         start: int | None = None, ramp: int | None = None,
+         project: str | None = None) -> Pact:
     """What a supply agreement would change for the importer, and whether the supplier can
     deliver it today.
 
@@ -117,14 +149,24 @@ def pact(importer: str | None = None, supplier: str | None = None, mineral: str 
         Or: the volume as a share of the importer's current imports.
     mode : str
         ``redirect`` (from the supplier's other customers, pro rata) or ``new`` (new
-        capacity: the supplier's production rises by the volume).
+        capacity: the supplier's production rises by the volume). Either is feasible only
+        within the supplier's exportable surplus at the stage (output minus own use,
+        re-exports excluded; :func:`critmin.surplus`), or in ``new`` mode once a capacity
+        path delivers the volume.
     against : str or list of str
         The restriction the exposure is measured against: these suppliers cut
         ``against_cut`` of their exports (default: China cuts all).
     agreement : str, optional
         An agreements-registry id: importer, supplier and minerals come from it.
     year, stage, cascade, stock_buffer, spare_capacity
-        As in :func:`critmin.restrict`.
+        As in :func:`critmin.restrict`. A mineral whose headline network mixes stages (rare
+        earths: compounds and metals) needs a stage.
+    capacity, start, ramp : optional
+        ``new`` mode: a capacity path, ``capacity`` tonnes a year on the basis, output from
+        year ``start`` (default the year after the trade year) rising in a straight line to
+        full capacity in its ``ramp``-th year (default: full from the start).
+    project : str, optional
+        ``new`` mode: or a documented project's path (:func:`critmin.projects`).
 
     Returns
     -------
@@ -132,7 +174,7 @@ def pact(importer: str | None = None, supplier: str | None = None, mineral: str 
 
     Examples
     --------
-    >>> p = critmin.pact("IND", "AUS", "lithium", volume=200, year=2023)
+    >>> p = critmin.pact("IND", "CHL", "lithium", volume=200, year=2023)
     >>> bool(p.exposure_after < p.exposure_before)
     True
     """
@@ -148,6 +190,7 @@ def pact(importer: str | None = None, supplier: str | None = None, mineral: str 
     if (volume is None) == (share is None):
         raise InvalidInput("give either a volume in tonnes or a share of the importer's imports")
     net = network(mineral, year, stage)
+    cap.require_one_stage(net)
     g = net.network
     imp = required_parties(importer, net.year, "importer")
     sup = required_parties(supplier, net.year, "supplier")
@@ -163,6 +206,10 @@ def pact(importer: str | None = None, supplier: str | None = None, mineral: str 
     if b not in set(g.countries):
         raise InvalidInput(f"{label_of([b])} recorded no trade or production of {net.mineral} in "
                            f"{net.year}: it cannot be a supplier in the data")
+    path = _capacity_path(mode, capacity, start, ramp, project, b, net)
+    cover = of_suppliers(net, [b])
+    if mode == "redirect":
+        cover.require(f"an agreement redirecting exports of {label_of([b])}")
     label = next(iter(imp.groups)) if imp.groups else imp.iso3[0]
     imports_now = float(g.imports[members].sum())
     if volume is not None:
@@ -188,8 +235,13 @@ def pact(importer: str | None = None, supplier: str | None = None, mineral: str 
     after, exposure_after = view(deal.network)
     before["exposure"] = json_float(exposure_before)
     after["exposure"] = json_float(exposure_after)
-    production, measured = _supplier_production(net, b, deal)
-    warnings, feasible = _feasibility(net, b, deal, mode, production, measured)
+    production, _ = _supplier_production(net, b, deal)
+    balance = cap.balance_of(net, b)
+    made_of = cap.describe(b, balance, net)
+    delivery = (None if path is None else cap.delivery(
+        path, balance["output_t"], balance["imports_t"], balance["exports_t"], tonnes,
+        net.year))
+    warnings, feasible = _feasibility(net, b, deal, mode, balance, made_of, delivery)
     if b in cutters.iso3:
         warnings.append(f"the supplier {b} is also the restricting country: its deliveries "
                         "are cut with the rest")
@@ -205,6 +257,8 @@ def pact(importer: str | None = None, supplier: str | None = None, mineral: str 
         "supplier_exports_to_importer_t": deal.supplier_exports_to_importer_t,
         "supplier_exports_to_others_t": deal.supplier_exports_to_others_t,
         "importer_imports_t": imports_now, "supplier_reserves_t": reserves,
+        **{f"supplier_{k}": json_float(balance[k]) for k in (
+            "output_t", "own_use_t", "surplus_t", "re_exports_t")},
     }
     return Pact(
         importer=label, supplier=b, mineral=net.mineral, year=net.year, stage=net.stage,
@@ -213,8 +267,31 @@ def pact(importer: str | None = None, supplier: str | None = None, mineral: str 
         exposure_after=exposure_after,
         against={"suppliers": cutters.iso3, "cut": cut_value, "cascade": params.cascade},
         feasible=feasible, warnings=warnings, feasibility=feasibility, metrics=metrics,
-        notes=notes + list(net.notes), agreement=info,
+        notes=notes + ([delivery["note"]] if delivery and "note" in delivery else [])
+        + list(net.notes), agreement=info,
+        surplus={"surplus_t": json_float(balance["surplus_t"]),
+                 "bound_t": json_float(balance["bound_t"]), "made_of": made_of,
+                 "output_reported": not np.isnan(balance["output_t"])},
+        capacity=delivery, coverage=cover,
     )
+
+
+def _capacity_path(mode: str, capacity: float | None, start: int | None, ramp: int | None,
+                   project: str | None, b: str, net: MineralNetwork) -> cap.Path | None:
+    """The capacity path of a ``new`` pact, from a project or given; None without one."""
+    given = capacity is not None or start is not None or ramp is not None
+    if (given or project is not None) and mode != "new":
+        raise InvalidInput("a capacity path (capacity, start, ramp or project) is for mode "
+                           "'new'")
+    if project is not None:
+        if given:
+            raise InvalidInput("give either a project or a capacity path, not both")
+        return cap.project_path(project, b, net)
+    if not given:
+        return None
+    if capacity is None:
+        raise InvalidInput("a capacity path needs a capacity (tonnes a year on the basis)")
+    return cap.given_path(capacity, start, ramp, net.year)
 
 
 def _supplier_production(net: MineralNetwork, b: str, deal: pact_mod.Agreement
@@ -230,38 +307,66 @@ def _supplier_production(net: MineralNetwork, b: str, deal: pact_mod.Agreement
 
 
 def _feasibility(net: MineralNetwork, b: str, deal: pact_mod.Agreement, mode: str,
-                 p: float, measured: str) -> tuple[list[str], bool]:
-    """Warnings when the supplier cannot deliver the volume today, and whether it can."""
+                 balance: dict[str, float], made_of: str, delivery: dict[str, Any] | None
+                 ) -> tuple[list[str], bool]:
+    """Warnings when the supplier cannot deliver the volume, and whether it can: today's
+    trade and exportable surplus (re-exports are not capacity), or a capacity path."""
     unit = f"t {net.basis}"
     v = deal.volume_t
     x_others = deal.supplier_exports_to_others_t
     name = label_of([b])
+    surplus = balance["surplus_t"]
     warnings = []
-    feasible = True
     if mode == "redirect" and v > x_others + 1e-9:
-        feasible = False
         warnings.append(f"{name} exports only {x_others:,.1f} {unit} to other customers in "
                         f"{net.year}; it can redirect at most that ({v:,.1f} {unit} asked): "
                         f"'after' ships {deal.delivered_t:,.1f} {unit}")
-    if v > p + 1e-9:
-        if p <= 0:
-            warnings.append(f"{name} reports no {net.mineral} {measured} in {net.year}: it "
-                            f"cannot supply {v:,.1f} {unit} from its own output today")
-        else:
-            warnings.append(f"the volume is {v / p:.1f} times {name}'s {net.year} {measured} "
-                            f"({p:,.1f} {unit})")
-        if mode == "new" or p <= 0:
-            feasible = False
-    exports = deal.supplier_exports_t
+    if np.isnan(surplus):
+        surplus = balance["bound_t"]
+        warnings.append(f"{made_of}: {v:,.1f} {unit} "
+                        + ("is within that bound only if its exports are its own material"
+                           if v <= surplus + 1e-9 else "is beyond it"))
+    elif v > surplus + 1e-9:
+        warnings.append(f"the volume ({v:,.1f} {unit}) is beyond {name}'s exportable surplus "
+                        f"of {surplus:,.1f} {unit} in {net.year} (output minus own use; "
+                        "re-exports are not capacity)")
+    within = bool(v <= surplus + 1e-9)
+    feasible = within and (mode == "new" or v <= x_others + 1e-9)
     if mode == "new":
-        stage = "" if net.stage == HEADLINE else f" at the {net.stage} stage"
-        warnings.append(f"'new' assumes {v:,.1f} {unit} of new capacity: {name} exports "
-                        f"{exports:,.1f} {unit}{stage} today; its {measured} of {p:,.1f} {unit} "
-                        "would have to feed it")
-    if exports > 0 and p < 0.1 * exports:
-        warnings.append(f"{name} produces {p:,.1f} {unit} but exports {exports:,.1f}: what it "
-                        "ships is mostly other countries' material (a transit hub)")
+        feasible = _new_capacity(net, b, v, within, delivery, warnings)
+    re_exports = balance["re_exports_t"]
+    if re_exports > 0.5 * deal.supplier_exports_t > 0:
+        warnings.append(f"{name} exports {deal.supplier_exports_t:,.1f} {unit}, of which "
+                        f"{re_exports:,.1f} beyond its own output: what it ships is mostly "
+                        "other countries' material (a transit hub)")
     return warnings, feasible
+
+
+def _new_capacity(net: MineralNetwork, b: str, v: float, within: bool,
+                  delivery: dict[str, Any] | None, warnings: list[str]) -> bool:
+    """``new`` mode: deliverable from a capacity path, or from the existing surplus."""
+    unit = f"t {net.basis}"
+    name = label_of([b])
+    where = "" if net.stage == HEADLINE else f" at the {net.stage} stage"
+    if delivery is None:
+        known = cap.projects(b, net.mineral, None if net.stage == HEADLINE else net.stage)
+        listed = "; ".join(cap.project_label(r, unit) for r in known.to_dict("records"))  # type: ignore[arg-type]  # column names are str
+        warnings.append(
+            f"'new' adds {v:,.1f} {unit} of capacity with no capacity path: nothing says when "
+            f"{name} could deliver it; give capacity, start and ramp, or a project. Documented "
+            f"projects in {name}{where}: {listed or 'none'}")
+        return within
+    year = delivery["deliverable_from"]
+    if year is None:
+        warnings.append(
+            f"the capacity path ({delivery['source']}) never lets {name} export {v:,.1f} "
+            f"{unit}: at full capacity, after its own use (new capacity first replaces its net "
+            f"imports), it could export {delivery['full_capacity_deliverable_t']:,.1f} {unit}")
+        return False
+    delivery["note"] = (f"{name} could deliver {v:,.1f} {unit} a year from {year} "
+                        f"({delivery['source']}); the 'after' figures put that capacity on "
+                        "today's trade")
+    return True
 
 
 def _reserves(country: str, mineral: str, year: int) -> float | None:

@@ -116,7 +116,7 @@ def event_inputs(event_id: str, supplier: Any, mineral: Any, stage: Any, targets
         notes.append(f"the event covers the {', '.join(stages)} stages: run on the headline "
                      "network (primary supply at and after the production stage)")
     info = {"event": {"id": name, **{str(k): json_value(v) for k, v in row.items()}},
-            "notes": notes, "row": row}
+            "notes": notes, "row": row, "mineral": chosen, "stage": stage_used}
     return info, row["supplier"], chosen, stage_used, (list(row["targets"]) or None)
 
 
@@ -137,8 +137,21 @@ def event_cut(info: dict[str, Any], year: int, cut: Any, as_announced: bool = Fa
     documented = float(np.nan if pd.isna(row["cut"]) else row["cut"])
     defaults = kind_defaults()
     kind = str(row["kind"])
+    at = 1 if why else 0
+    if not never_in_force(row.to_frame().T).iloc[0] and "mineral" in info:
+        from critmin.whatif.backtest import observed_cut
+
+        seen = observed_cut(str(row.name), info["mineral"], info.get("stage"))
+        if seen is not None:
+            claimed = (f"{documented:.0%} ({row['cut_basis']})" if np.isfinite(documented)
+                       else f"none documented (a {kind} stands for {defaults.get(kind, 1):.0%})")
+            notes.insert(at, f"cut {seen[0]:.0%}: the annual change observed in trade, "
+                         f"{seen[1]}; the event's documented cut is {claimed}: give cut to "
+                         "run that magnitude instead")
+            return seen[0]
     if np.isfinite(documented):
-        notes.insert(1 if why else 0, f"cut {documented:.0%}: {row['cut_basis']}")
+        notes.insert(at, f"cut {documented:.0%}: {row['cut_basis']} (no annual change "
+                     "observed in the bundled trade on both sides of the measure)")
         return documented
     if kind in defaults:
         notes.insert(1 if why else 0,

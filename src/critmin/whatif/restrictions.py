@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from critmin import checks, resolve, schema
+from critmin.coverage import Coverage, of_suppliers
 from critmin.errors import InvalidInput
 from critmin.present import records
 from critmin.scenarios import byproducts as coupling
@@ -31,6 +32,13 @@ from critmin.whatif.registries import event_cut, event_inputs
 
 NEGLIGIBLE = 1e-4
 """A by-product loss below this share of the companion's world production is not run."""
+
+UNATTRIBUTED = "unattributed"
+"""The ``country`` of the row holding loss that no country absorbs."""
+
+UNATTRIBUTED_SHARE = 1e-6
+"""Unattributed tonnes at or below this share of the shock (the bound the mass balance is
+checked to) get no row; the balance gives them all the same."""
 
 
 @dataclass
@@ -58,6 +66,8 @@ class Restriction:
     by_products: list[Restriction] = field(default_factory=list)
     host: str | None = None
     """For a by-product result: the host mineral whose shortfall caused it."""
+    coverage: Coverage | None = None
+    """Share of the suppliers' known output the network's exports represent."""
 
     def summary(self) -> str:
         """A few lines for people."""
@@ -78,17 +88,30 @@ class Restriction:
                     f"{self.mineral} exports{where} ({stage}, {self.year}): "
                     f"{self.balance['initial_shock_t']:,.0f} t {self.basis} withheld")
         hit = self.countries.dropna(subset=["loss_share"])
-        hit = hit[hit["loss_t"] > 0].sort_values("loss_t", ascending=False).head(5)
+        hit = hit[(hit["loss_t"] > 0) & (hit["country"] != UNATTRIBUTED)]
+        hit = hit.sort_values("loss_t", ascending=False).head(5)
         names = resolve.country_names()
         worst = "; ".join(
             f"{names.get(c, c)} {s:.0%} of supply ({f:.0%} first order)"
             for c, s, f in zip(hit["country"], hit["loss_share"], hit["loss_share_first_order"],
                                strict=True))
         lines = [head, f"largest losses: {worst}" if worst else "no country loses supply"]
+        b = self.balance
         lines.append(f"cascade: {self.rounds} round(s){'' if self.converged else ', not converged'}; "
-                     f"lost {self.balance['lost_t']:,.0f} t, from stocks "
-                     f"{self.balance['stock_drawn_t']:,.0f} t, substituted "
-                     f"{self.balance['rerouted_t']:,.0f} t")
+                     f"consumption loss {b['lost_t']:,.0f} t, from stocks "
+                     f"{b['stock_drawn_t']:,.0f} t, substituted {b['rerouted_t']:,.0f} t"
+                     + (f", unattributed {b['unattributed_t']:,.0f} t"
+                        if b.get("unattributed_t", 0.0) >= 0.5 else "")
+                     + f"; passed on {b['passed_on_t']:,.0f} t (not counted as loss)")
+        if b.get("retained_t", 0.0) > 0:
+            covered = b.get("covered_by_withheld_t", 0.0)
+            s = "s" if len(self.suppliers) == 1 else ""
+            lines.append(f"{who} keep{s} {b['retained_t']:,.0f} t of what "
+                         f"{'it' if s else 'they'} withhold{s}"
+                         + (f" ({covered:,.0f} t more cover the loss the cascade brings back)"
+                            if covered >= 0.5 else ""))
+        if self.coverage is not None:
+            lines.append(self.coverage.line(who))
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
@@ -96,6 +119,7 @@ class Restriction:
         return {
             "mineral": self.mineral, "year": self.year, "stage": self.stage,
             "basis": self.basis, "suppliers": self.suppliers, "cut": self.cut,
+            "coverage": None if self.coverage is None else self.coverage.to_dict(),
             "targets": self.targets, "shock": self.shock, "host": self.host,
             "parameters": self.parameters, "rounds": self.rounds, "converged": self.converged,
             "balance": self.balance, "countries": records(self.countries),
@@ -123,11 +147,12 @@ def _table(net: MineralNetwork, out: engine.Outcome, groups: Mapping[str, list[s
         "supply_t": out.supply_t[0], "first_order_loss_t": out.first_order_loss_t[0],
         "loss_t": out.loss_t[0], "stock_drawn_t": out.stock_drawn_t[0],
         "rerouted_t": out.rerouted_t[0], "withheld_share": out.withheld_share[0],
-        "passed_on_t": out.passed_on_t[0], "first_round": out.first_round[0],
+        "passed_on_t": out.passed_on_t[0], "retained_t": out.retained_t[0],
+        "first_round": out.first_round[0],
     })
     index = {c: n for n, c in enumerate(frame["country"])}
     sums = ["supply_t", "first_order_loss_t", "loss_t", "stock_drawn_t", "rerouted_t",
-            "passed_on_t"]
+            "passed_on_t", "retained_t"]
     rows = []
     for label, members in groups.items():
         at = [index[m] for m in members if m in index]
@@ -142,27 +167,62 @@ def _table(net: MineralNetwork, out: engine.Outcome, groups: Mapping[str, list[s
                                            .to_numpy())
     frame["loss_share_first_order"] = engine.share_of(frame["first_order_loss_t"].to_numpy(),
                                                        frame["supply_t"].to_numpy())
+    hub = frame["country"].isin(set(net.network.countries[out.hub].astype(str)))
     frame["note"] = np.select(
-        [frame["supply_t"] <= 0, frame["loss_share_first_order"] > 1],
-        ["no positive supply (exports exceed production plus imports): no share",
+        [hub & (frame["passed_on_t"] > 0), frame["supply_t"] <= 0,
+         frame["loss_share_first_order"] > 1],
+        ["a re-exporter: passes its loss on to its customers before absorbing any",
+         "no positive supply (exports exceed production plus imports): no share",
          "first-order loss exceeds its own supply: a transit hub, whose excess the cascade "
          "passes on"], default="")
     frame["first_round"] = frame["first_round"].astype("Int32")
     if not keep_all:
         relevant = (frame["first_order_loss_t"] > 0) | (frame["loss_t"] > 0) | (
-            frame["passed_on_t"] > 0) | frame["country"].isin(list(groups))
+            frame["passed_on_t"] > 0) | (frame["retained_t"] > 0) | frame["country"].isin(
+            list(groups))
         frame = frame[relevant]
     is_group = frame["country"].isin(list(groups))
     frame = frame.assign(_g=~is_group).sort_values(["_g", "loss_t"], ascending=[True, False])
-    return schema.select("scenario", frame.reset_index(drop=True))
+    frame = frame.drop(columns="_g").reset_index(drop=True)
+    left = _unattributed_row(net, out)
+    if not left.empty:
+        frame = pd.concat([frame, left], ignore_index=True)
+    return schema.select("scenario", frame)
+
+
+def _unattributed_row(net: MineralNetwork, out: engine.Outcome) -> pd.DataFrame:
+    """The loss no country absorbs, as one row after the countries (none when nil)."""
+    left = out.unattributed_t[0]
+    scale = max(1.0, float(out.initial_shock_t[0]))
+    if left.sum() <= UNATTRIBUTED_SHARE * scale:
+        return pd.DataFrame()
+    where = np.argsort(-left)[:3]
+    known = resolve.country_names()
+    codes = [str(net.network.countries[i]) for i in where if left[i] > 0]
+    names = ", ".join(known.get(c, c) for c in codes)
+    return pd.DataFrame([{
+        "country": UNATTRIBUTED, "supply_t": np.nan, "first_order_loss_t": 0.0,
+        "loss_share_first_order": np.nan, "loss_t": float(left.sum()), "loss_share": np.nan,
+        "stock_drawn_t": 0.0, "rerouted_t": 0.0, "withheld_share": np.nan,
+        "passed_on_t": 0.0, "retained_t": 0.0, "first_round": pd.NA,
+        "note": (f"loss no country can take: beyond the use of countries that cannot pass it "
+                 f"on (first order, or still moving between re-exporters when the rounds "
+                 f"stopped), mostly at {names}; not any country's consumption loss"),
+    }]).astype({"first_round": "Int32"})
 
 
 def _balance(out: engine.Outcome) -> dict[str, float]:
+    """initial shock = lost + from stocks + substituted + unattributed + covered by withheld
+    (``residual_t`` is rounding); passed on and retained are shown beside it."""
     return {
         "initial_shock_t": float(out.initial_shock_t[0]), "lost_t": float(out.loss_t[0].sum()),
         "stock_drawn_t": float(out.stock_drawn_t[0].sum()),
         "rerouted_t": float(out.rerouted_t[0].sum()),
+        "unattributed_t": float(out.unattributed_t[0].sum()),
+        "covered_by_withheld_t": float(out.offset_t[0].sum()),
         "residual_t": float(out.balance_residual_t[0]),
+        "passed_on_t": float(out.passed_on_t[0].sum()),
+        "retained_t": float(out.retained_t[0].sum()),
     }
 
 
@@ -238,7 +298,11 @@ def restrict(supplier: Sequence[str] | str | None = None, mineral: str | None = 
     params = cascade_params(cascade, stock_buffer, spare_capacity, absorb)
     sup = required_parties(supplier, net.year, "supplier")
     tgt = parties(targets, net.year, "targets")
+    cover = of_suppliers(net, sup.iso3)
+    if not production:
+        cover.require(f"an export restriction by {label_of(sup.iso3)}")
     result = _restrict(net, sup, tgt, cut_value, params, production)
+    result.coverage = cover
     if info is not None:
         result.event = info["event"]
         result.notes = info["notes"] + result.notes

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import inspect
 import json
+import math
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +48,14 @@ KINDS: dict[str, Callable[..., Result]] = {
     "supply-at-risk": supply_at_risk,
 }
 """Each kind of scenario and the function that runs it."""
+
+EXAMPLES = Path(__file__).resolve().parent / "examples"
+"""The scenario files shipped with critmin: the India–Russia set of the docs
+(``docs/examples/india_russia_scenarios`` holds the same files, checked by a test)."""
+
+FOLDER_ENV = "CRITMIN_SCENARIOS"
+"""Environment variable naming a folder of scenario files that :func:`scenario_files` offers
+beside the bundled examples (the server lists and runs them by name)."""
 
 COLUMNS = {
     "scenario": "", "kind": "", "mineral": "", "year": "", "stage": "", "country": "",
@@ -225,16 +235,46 @@ def load_scenario(path: str | Path) -> Scenario:
     except json.JSONDecodeError as exc:
         raise InvalidInput(f"scenario file {str(source)!r} is not valid JSON: {exc.msg} at "
                            f"line {exc.lineno}, column {exc.colno}") from None
+    return _parse(content, repr(str(source)), source.stem)
+
+
+def scenario_from_dict(content: Any, name: str) -> Scenario:
+    """A scenario from the content of a scenario file (a JSON object), checked as
+    :func:`load_scenario` checks a file.
+
+    Parameters
+    ----------
+    content : dict
+        What a scenario file holds (``critmin_scenario``, ``kind``, ``params``,
+        ``data_fingerprint``, ``critmin_version``).
+    name : str
+        The scenario's name (in errors and in a comparison's ``scenario`` column).
+
+    Returns
+    -------
+    Scenario
+
+    Examples
+    --------
+    >>> content = json.loads((EXAMPLES / "india_russia_lithium_pact.json").read_text())
+    >>> critmin.scenario_from_dict(content, "deal").params["mineral"]
+    'lithium'
+    """
+    return _parse(content, repr(name), name)
+
+
+def _parse(content: Any, where: str, name: str) -> Scenario:
+    """A scenario file's content checked; ``where`` names it in errors."""
     if not isinstance(content, dict) or "critmin_scenario" not in content:
-        raise InvalidInput(f"{str(source)!r} is not a critmin scenario file (no "
+        raise InvalidInput(f"{where} is not a critmin scenario file (no "
                            "'critmin_scenario' field)")
     if content["critmin_scenario"] != FORMAT:
-        raise InvalidInput(f"scenario file {str(source)!r} has layout "
+        raise InvalidInput(f"scenario file {where} has layout "
                            f"{content['critmin_scenario']!r}; this critmin reads layout "
                            f"{FORMAT}")
     params = content.get("params")
     if not isinstance(params, dict):
-        raise InvalidInput(f"scenario file {str(source)!r}: 'params' must be an object, not "
+        raise InvalidInput(f"scenario file {where}: 'params' must be an object, not "
                            f"{params!r}")
     try:
         kind = _kind(_field(content, "kind"))
@@ -242,7 +282,7 @@ def load_scenario(path: str | Path) -> Scenario:
         fingerprint = _field(content, "data_fingerprint")
         version = _field(content, "critmin_version")
     except InvalidInput as exc:
-        raise InvalidInput(f"scenario file {str(source)!r}: {exc.message}",
+        raise InvalidInput(f"scenario file {where}: {exc.message}",
                            suggestions=exc.suggestions) from None
     notes = []
     current = get_store().fingerprint
@@ -252,7 +292,7 @@ def load_scenario(path: str | Path) -> Scenario:
     if version != __version__:
         notes.append(f"saved with critmin {version}, run with critmin {__version__}")
     return Scenario(kind=kind, params=values, fingerprint=fingerprint, version=version,
-                    name=source.stem, notes=notes)
+                    name=name, notes=notes)
 
 
 def run(scenario: Scenario) -> ScenarioRun:
@@ -304,6 +344,189 @@ def _rows(item: ScenarioRun) -> pd.DataFrame:
                         mineral=result.mineral, year=result.year, stage=result.stage)
 
 
+OUTCOMES = {
+    "scenario": "", "kind": "", "title": "", "mineral": "", "year": "", "stage": "",
+    "country": "", "measure": "", "loss_share": "share", "loss_t": "t (basis)",
+    "loss_share_without": "share", "feasible": "", "delivery": "", "data_fingerprint": "",
+    "critmin_version": "", "notes": "",
+}
+"""Columns of :func:`outcomes` and their units."""
+
+
+def scenario_files() -> dict[str, Path]:
+    """The scenario files offered by name: the bundled examples (:data:`EXAMPLES`), then the
+    ``*.json`` files of the folder named by ``$CRITMIN_SCENARIOS``; a file of that folder
+    takes the place of a bundled example of the same name.
+
+    Returns
+    -------
+    dict
+        The file of each name (the file's name without ``.json``), sorted by name.
+
+    Examples
+    --------
+    >>> sorted(critmin.scenario_files())[:2]
+    ['china_rare_earth_metals_cut', 'india_russia_lithium_pact']
+    """
+    found = {p.stem: p for p in EXAMPLES.glob("*.json")}
+    folder = os.environ.get(FOLDER_ENV)
+    if folder:
+        place = Path(folder).expanduser()
+        if not place.is_dir():
+            raise InvalidInput(f"${FOLDER_ENV} names {str(place)!r}, which is not a folder")
+        found.update({p.stem: p for p in place.glob("*.json") if p.is_file()})
+    return dict(sorted(found.items()))
+
+
+def named_scenario(name: str) -> Scenario:
+    """The scenario file ``name`` of :func:`scenario_files`, loaded.
+
+    Raises :class:`~critmin.errors.NotFound` with the nearest names.
+    """
+    files = scenario_files()
+    if name not in files:
+        raise NotFound(f"no saved scenario {name!r}",
+                       suggestions=nearest(name, files) or list(files)[:5])
+    return load_scenario(files[name])
+
+
+def _listed(value: Any) -> list[str]:
+    if value is None:
+        return []
+    return [str(v) for v in value] if isinstance(value, list | tuple) else [str(value)]
+
+
+def _number(value: Any, spec: str) -> str:
+    """``value`` formatted, or as given when it is not a number (a file not yet run may
+    hold anything; running it says what is wrong)."""
+    is_number = isinstance(value, int | float) and not isinstance(value, bool)
+    return format(value, spec) if is_number else str(value)
+
+
+def describe(scenario: Scenario) -> str:
+    """One line saying what a scenario does, from its parameters.
+
+    Examples
+    --------
+    >>> describe(load_scenario(EXAMPLES / "india_russia_lithium_pact.json"))
+    'RUS supplies IND 300 t a year of lithium (new capacity), 2024; loss if CHN cuts 100%'
+    """
+    p = scenario.params
+    year = p.get("year") or "latest year"
+    stage = f" ({p['stage']})" if p.get("stage") else ""
+    if scenario.kind == "restrict":
+        if p.get("event"):
+            return f"export control {p['event']}, {year}"
+        who = ", ".join(_listed(p.get("supplier"))) or "?"
+        cut = "all" if p.get("cut") is None else _number(p["cut"], ".0%")
+        to = f" to {', '.join(_listed(p['targets']))}" if p.get("targets") else ""
+        what = "production" if p.get("production") else "exports"
+        return f"{who} withholds {cut} of {p.get('mineral')}{stage} {what}{to}, {year}"
+    if scenario.kind == "pact":
+        if p.get("agreement") and not p.get("importer"):
+            return f"agreement {p['agreement']}, {year}"
+        amount = (f"{_number(p['volume'], ',.0f')} t a year" if p.get("volume") is not None
+                  else f"{_number(p['share'], '.0%')} of its imports"
+                  if p.get("share") is not None else "the agreed volume")
+        mode = "new capacity" if p.get("mode") == "new" else "redirected exports"
+        rival = ", ".join(_listed(p.get("against")))
+        return (f"{p.get('supplier')} supplies {p.get('importer')} {amount} of "
+                f"{p.get('mineral')}{stage} ({mode}), {year}; loss if {rival} cuts "
+                f"{_number(p.get('against_cut', 1.0), '.0%')}")
+    return (f"supply at risk of {p.get('mineral')}{stage}, {year}, "
+            f"{_number(p.get('draws'), ',')} draws")
+
+
+def _focus(runs: Sequence[ScenarioRun]) -> str:
+    """The country whose outcomes :func:`outcomes` shows when none is named: the importer of
+    the first agreement, else the first restriction target, else the first country of the
+    first run's headline rows."""
+    for item in runs:
+        if isinstance(item.result, Pact):
+            return item.result.importer
+    for item in runs:
+        if isinstance(item.result, Restriction) and item.result.targets:
+            return item.result.targets[0]
+    return str(_rows(runs[0])["country"].iloc[0])
+
+
+def _outcome(item: ScenarioRun, country: str) -> dict[str, Any]:
+    result = item.result
+    notes = list(item.notes)
+    row: dict[str, Any] = {"loss_share": math.nan, "loss_t": math.nan,
+                           "loss_share_without": math.nan, "feasible": None, "delivery": ""}
+    if isinstance(result, Pact):
+        row["measure"] = "loss with the agreement"
+        row["feasible"] = result.feasible
+        row["delivery"] = (f"{result.delivered_t:,.1f} of {result.volume_t:,.1f} t "
+                           f"{result.basis} a year from {result.supplier} ({result.mode})")
+        notes = [*item.scenario.notes, *result.warnings, *result.notes]
+        if result.importer == country:
+            row["loss_share"] = result.exposure_after
+            row["loss_share_without"] = result.exposure_before
+            # the exposure is a share of the importer's supply with the deliveries
+            supply = result.after.get("supply_t")
+            row["loss_t"] = (result.exposure_after * supply if supply is not None
+                             else math.nan)
+        else:
+            notes.insert(0, f"the agreement concerns {result.importer}, not {country}")
+    else:
+        restriction = isinstance(result, Restriction)
+        row["measure"] = "loss" if restriction else "expected loss"
+        share, tonnes = (("loss_share", "loss_t") if restriction
+                         else ("expected_loss_share", "expected_loss_t"))
+        mine = result.countries[result.countries["country"] == country]
+        if len(mine):
+            row["loss_share"] = mine[share].iloc[0]
+            if tonnes in mine.columns:
+                row["loss_t"] = mine[tonnes].iloc[0]
+        else:
+            notes.insert(0, f"{country} is not among the importers this scenario reaches")
+    return {"scenario": item.scenario.name, "kind": item.scenario.kind,
+            "title": describe(item.scenario), "mineral": result.mineral, "year": result.year,
+            "stage": result.stage, "country": country, **row,
+            "data_fingerprint": item.scenario.fingerprint,
+            "critmin_version": item.scenario.version, "notes": notes}
+
+
+def outcomes(runs: Sequence[ScenarioRun], country: str | None = None) -> pd.DataFrame:
+    """One country's outcome under each run, one row per scenario: the side-by-side view.
+
+    ``loss_share`` is the headline: the country's loss as a share of its supply (restrict),
+    with the agreement (pact; ``loss_share_without`` is the loss without it) or expected
+    (supply-at-risk); ``loss_t`` the same in tonnes of the mineral's basis. ``feasible`` and
+    ``delivery`` say whether an agreement's supplier can deliver; ``data_fingerprint`` and
+    ``critmin_version`` are those the scenario was saved on; ``notes`` hold the scenario's
+    notes, an agreement's warnings and the result's notes.
+
+    Parameters
+    ----------
+    runs : list of ScenarioRun
+    country : str, optional
+        Any name of a country; by default the importer of the first agreement, else the
+        first restriction target, else the first country of the first run.
+
+    Examples
+    --------
+    >>> runs = [run_scenario(EXAMPLES / f"{n}.json") for n in
+    ...         ("china_rare_earth_metals_cut", "india_russia_rare_earth_metals_pact")]
+    >>> table = outcomes(runs)
+    >>> list(table["country"]), bool(table["loss_share"].iloc[1] < table["loss_share"].iloc[0])
+    (['IND', 'IND'], True)
+    """
+    from critmin import resolve
+
+    if not runs:
+        raise InvalidInput("give at least one scenario to compare")
+    who = resolve.country(country) if country is not None else _focus(runs)
+    frame = pd.DataFrame([_outcome(r, who) for r in runs], columns=list(OUTCOMES))
+    numeric = [c for c, unit in OUTCOMES.items() if unit]
+    frame[numeric] = frame[numeric].astype(float)
+    frame["year"] = frame["year"].astype("Int32")
+    frame.attrs["units"] = {c: unit for c, unit in OUTCOMES.items() if unit}
+    return frame
+
+
 def comparison(runs: Sequence[ScenarioRun]) -> pd.DataFrame:
     """One table of the runs' headline figures, one row per scenario and country (see
     :data:`COLUMNS`); the figures another kind reports are empty."""
@@ -348,7 +571,12 @@ def compare_scenarios(paths: Sequence[str | Path]) -> pd.DataFrame:
     for scenario, given in zip(loaded, paths, strict=True):
         if stems.count(scenario.name) > 1:
             scenario.name = str(given)
-    runs = [run(s) for s in loaded]
+    return compared([run(s) for s in loaded])
+
+
+def compared(runs: Sequence[ScenarioRun]) -> pd.DataFrame:
+    """:func:`comparison` of runs, with their notes, each prefixed by its scenario, in
+    ``attrs["notes"]`` (what :func:`compare_scenarios` returns for files)."""
     table = comparison(runs)
     table.attrs["notes"] = [f"{r.scenario.name}: {n}" for r in runs for n in r.notes]
     return table

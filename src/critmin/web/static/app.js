@@ -418,7 +418,9 @@ async function scenariosPage(_arg, params) {
     }, (d) => {
       const rows = Object.keys(d.before).map((k) => ({ metric: k, before: d.before[k], after: d.after[k] }));
       const feasible = el("p", { class: d.feasible ? "status-ok" : "status-no" },
-        d.feasible ? "Feasible with today's trade." : "NOT feasible today: see the warnings.");
+        d.verdict ? `${d.verdict[0].toUpperCase()}${d.verdict.slice(1)}.`
+          + (d.feasible ? "" : " See the warnings.")
+          : d.feasible ? "Feasible with today's trade." : "NOT feasible today: see the warnings.");
       return [feasible, ...resultView(d, rows, ["metric", "before", "after"]),
         el("h2", {}, "Feasibility"), table([d.feasibility])];
     });
@@ -432,20 +434,122 @@ async function scenariosPage(_arg, params) {
   ], (v) => run("/scenarios/supply-at-risk", v, (d) => resultView(d, d.countries,
     ["country", "supply_t", "expected_loss_share", "var95_share", "es95_share", "p_loss_over_10", "expected_loss_t", "note"])),
   "Run Monte Carlo");
-  const forms = { restrict, pact: pactForm, "supply-at-risk": sar };
-  const titles = { restrict: "Export restriction", pact: "Bilateral agreement", "supply-at-risk": "Supply at risk" };
+  const forms = { restrict, pact: pactForm, "supply-at-risk": sar, saved: null };
+  const titles = { restrict: "Export restriction", pact: "Bilateral agreement", "supply-at-risk": "Supply at risk", saved: "Compare saved" };
   const holder = el("div");
   const tabs = el("div", { class: "tabs", role: "tablist" });
   const show = (name) => {
     for (const b of tabs.children) b.classList.toggle("active", b.dataset.tab === name);
-    put(holder, forms[name]);
     put(out);
+    if (name === "saved") {  // its own list and results; the link keeps what is ticked
+      put(holder, savedScenarios(name === tab ? params : new URLSearchParams()));
+      return;
+    }
+    put(holder, forms[name]);
     setHash("/scenarios", { tab: name });
   };
   for (const name of Object.keys(forms)) tabs.append(el("button", { type: "button", "data-tab": name, onclick: () => show(name) }, titles[name]));
   put(root, el("h1", {}, "What-if scenarios"), tabs, holder, out);
-  show(forms[tab] ? tab : "restrict");
-  if (params.get("run")) forms[tab].requestSubmit();
+  show(tab in forms ? tab : "restrict");
+  if (params.get("run") && forms[tab]) forms[tab].requestSubmit();
+}
+
+// Saved scenarios side by side: one column per scenario, one row per outcome.
+const OUTCOME_ROWS = [
+  ["title", "What"], ["kind", "Kind"], ["mineral", "Mineral"], ["year", "Year"], ["stage", "Stage"],
+  ["country", "Country"], ["measure", "Headline"], ["loss_share", "Loss, share of supply"],
+  ["loss_t", "Loss (t)"], ["loss_share_without", "Without the agreement"], ["feasible", "Feasible today"],
+  ["delivery", "Delivery"], ["data_fingerprint", "Saved on data"], ["critmin_version", "Saved with critmin"],
+  ["notes", "Notes and warnings"],
+];
+
+function outcomeCell(col, row, current) {
+  const v = row[col];
+  if (col === "feasible") {
+    if (v === null || v === undefined) return "–";
+    return el("span", { class: v ? "status-ok" : "status-no" }, v ? "yes" : "NOT feasible");
+  }
+  if (col === "data_fingerprint" && v) {
+    return el("span", {}, el("code", {}, v), v === current ? " (the data served)" : " (other data: see the notes)");
+  }
+  if (col === "notes") {
+    if (!v || !v.length) return "–";
+    // a phone keeps the table short: the notes open on demand
+    return el("details", { open: !matchMedia("(max-width: 600px)").matches },
+      el("summary", {}, `${v.length} note${v.length > 1 ? "s" : ""}`),
+      el("ul", { class: "cell-notes" }, v.map((n) => el("li", {}, n))));
+  }
+  return fmt(col, v);
+}
+
+function outcomesTable(data) {
+  const rows = data.outcomes.rows;
+  const head = el("tr", {}, el("th", { scope: "col" }, "Outcome"), rows.map((r) => el("th", { scope: "col" }, r.scenario.replace(/_/g, " "))));
+  const body = OUTCOME_ROWS.map(([col, label]) => el("tr", { "data-outcome": col },
+    el("th", { scope: "row" }, label),
+    rows.map((r) => {
+      const value = outcomeCell(col, r, data.data_fingerprint);
+      return el("td", { class: typeof r[col] === "number" && col !== "year" ? "num" : null }, value);
+    })));
+  return el("div", { class: "table-wrap side-by-side" }, el("table", {}, el("thead", {}, head), el("tbody", {}, body)));
+}
+
+function savedScenarios(params) {
+  const picked = new Set(list(params.get("pick")));
+  let country = params.get("country") || "";
+  const listBox = el("fieldset", { class: "saved-list" }, el("legend", {}, "Saved scenarios"), loading());
+  const out = el("div", { id: "saved-result" });
+  const node = el("div", { id: "saved-scenarios" },
+    el("p", {}, "Scenarios saved with ", el("code", {}, "--save"), ": the India–Russia examples shipped with critmin and the files of the folder named by ",
+      el("code", {}, "CRITMIN_SCENARIOS"), ". Tick two or more to compare them side by side."),
+    listBox, out);
+  let asked = 0;
+  async function compare() {
+    const names = [...picked];
+    setHash("/scenarios", { tab: "saved", pick: names.join(","), country });
+    if (names.length < 2) {
+      put(out, el("p", { class: "explain" }, "Tick at least two scenarios."));
+      return;
+    }
+    const mine = ++asked;
+    put(out, loading(`Running ${names.length} scenarios…`));
+    try {
+      const data = await api("/saved-scenarios/compare?figures=true", { scenarios: names, country: country || null });
+      if (mine !== asked) return;
+      const countries = [...new Set(data.rows.map((r) => r.country))].sort((a, b) => (NAMES[a] || a).localeCompare(NAMES[b] || b));
+      const pick = select("country", countries.map((c) => [c, NAMES[c] ? `${NAMES[c]} (${c})` : c]), data.country,
+        (e) => { country = e.target.value; compare(); });
+      put(out,
+        el("div", { class: "controls" }, field("Outcomes of", pick)),
+        el("h2", {}, `Side by side: ${NAMES[data.country] || data.country}`),
+        outcomesTable(data),
+        figureBox(data.figure, "The bar is the country's loss as a share of its supply under each scenario (with the agreement, for an agreement); the red mark is the loss without the agreement."),
+        notesBox(data.notes),
+        el("details", {}, el("summary", {}, `Every country (${data.total} rows, the table of critmin scenario compare)`),
+          table(data.rows, ["scenario", "country", "loss_t", "loss_share", "exposure_before", "exposure_after", "china_share_before", "china_share_after", "expected_loss_share", "var95_share", "p_loss_over_10"])));
+    } catch (err) {
+      if (mine === asked) put(out, errorBox(err));
+    }
+  }
+  (async () => {
+    try {
+      const data = await api("/saved-scenarios");
+      const items = data.rows.map((r) => {
+        const box = el("input", { type: "checkbox", name: "pick", value: r.name, checked: picked.has(r.name), disabled: Boolean(r.error),
+          onchange: (e) => { if (e.target.checked) picked.add(r.name); else picked.delete(r.name); compare(); } });
+        const about = r.error ? el("span", { class: "status-no" }, r.error)
+          : el("span", { class: "about" }, `${r.kind}: ${r.title}`, el("br"),
+            el("small", {}, `saved on data ${r.data_fingerprint} with critmin ${r.critmin_version}` + (r.source === "folder" ? " · from the scenarios folder" : "")));
+        return el("label", { class: "saved-item" }, box, el("span", {}, el("strong", {}, r.name.replace(/_/g, " ")), el("br"), about));
+      });
+      put(listBox, el("legend", {}, "Saved scenarios"), items.length ? items : el("p", {}, "No saved scenarios."));
+      for (const name of [...picked]) if (!data.rows.some((r) => r.name === name && !r.error)) picked.delete(name);
+      await compare();
+    } catch (err) {
+      put(listBox, el("legend", {}, "Saved scenarios"), errorBox(err));
+    }
+  })();
+  return node;
 }
 
 async function optimisePage(_arg, params) {
