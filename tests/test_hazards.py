@@ -185,8 +185,6 @@ def test_backtest_in_sample_and_held_out() -> None:
 
 METHODS = Path(__file__).resolve().parents[1] / "docs" / "methods.md"
 PUBLISHED = Path(__file__).resolve().parents[1] / "docs" / "tables" / "usgs_2025_top10.csv"
-NO_CUBE = {"caesium", "hafnium", "iridium", "rubidium", "ruthenium"}
-"""USGS-list minerals left out of the ranking: the cube cannot be computed for them."""
 
 
 def odds_rows() -> list[str]:
@@ -217,8 +215,7 @@ def ranking() -> tuple[pd.DataFrame, float]:
     from critmin.whatif.ranking import against_published, expected_loss_ranking, list_minerals
 
     listed = list_minerals("usgs-2025")
-    ranked = expected_loss_ranking("USA", [m for m in listed if m not in NO_CUBE],
-                                   draws=2000, seed=0)
+    ranked = expected_loss_ranking("USA", listed, draws=2000, seed=0)
     return against_published(ranked, pd.read_csv(PUBLISHED), listed)
 
 

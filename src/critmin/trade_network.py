@@ -148,7 +148,8 @@ def _why_no_trade(store: Store, mineral: str, stage: str) -> str:
                      "bundled trade extract")
     baskets = links[links["hs6"].isin(traded) & links["allocation_share"].le(BASKET_SHARE)]
     if len(baskets):
-        shares = ", ".join(f"{h} ({s:.0%} of its tonnes)" for h, s in
+        shares = ", ".join(f"{h} ({s:.0%} of its tonnes)" if s >= 0.005 else
+                           f"{h} (under 1% of its tonnes)" for h, s in
                            zip(baskets["hs6"], baskets["allocation_share"], strict=True))
         parts.append(f"{shares} {'is a basket' if len(baskets) == 1 else 'are baskets'} "
                      f"shared with other minerals, whose exporters are not {mineral} suppliers")

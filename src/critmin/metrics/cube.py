@@ -925,9 +925,12 @@ def percent(share: pd.Series) -> pd.Series:
 
     >>> percent(pd.Series([0.5444, 0.004, 0.0, float("nan")])).tolist()
     ['54 %', '<1 %', '0 %', '']
+    >>> ("x" + percent(pd.Series([], dtype=float))).tolist()
+    []
     """
     whole = (share * 100).round()
-    text = whole.map(lambda v: f"{v:.0f} %" if v == v else "")
+    # object even when empty (a map over no values comes back float)
+    text = whole.map(lambda v: f"{v:.0f} %" if v == v else "").astype(object)
     tiny = (share > 0) & (share < 0.005)
     return text.where(~tiny, "<1 %")
 

@@ -13,7 +13,7 @@ governance, the events, agreements and by-product registries), runs the pure fun
 
 >>> r = critmin.restrict("China", "rare-earths", 2023)
 >>> round(float(r.countries.set_index("country").loc["JPN", "loss_share"]), 2)
-0.63
+0.66
 """
 
 from __future__ import annotations
