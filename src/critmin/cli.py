@@ -1000,10 +1000,11 @@ def optimise_cmd(
     require: Annotated[list[str] | None, typer.Option("--require", metavar="COUNTRY:T", help="A required partner and its minimum tonnes (repeatable).")] = None,
     redirectable: RedirectOpt = 0.1, production_share: ProductionShareOpt = 0.0,
     weights: Annotated[str, typer.Option(metavar="risk=1,concentration=1,cost=0", help="Weights of governance risk, concentration (HHI) and cost (unit value over today's).")] = "risk=1,concentration=1,cost=0",
-    no_origin: Annotated[bool, typer.Option("--no-origin", help="Use each supplier's own governance risk only, not also its suppliers' (re-exporters).")] = False,
+    no_origin: Annotated[bool, typer.Option("--no-origin", help="Use each supplier's own risk only, not also its suppliers' (re-exporters).")] = False,
+    risk: Annotated[str, typer.Option("--risk", metavar="odds|governance", help="A supplier's risk: its yearly odds of a new export restriction of the mineral (odds, from the restrictions record: `critmin hazards`) or its governance risk (governance, as GeoPolRisk).")] = "odds",
     as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None,
 ) -> None:
-    """The supplier mix that minimises governance risk, concentration and cost within what
+    """The supplier mix that minimises restriction risk, concentration and cost within what
     each supplier could ship (a quadratic programme solved with HiGHS)."""
     from critmin.sourcing import optimise
 
@@ -1012,7 +1013,7 @@ def optimise_cmd(
         result = optimise(importer, mineral, year, stage, demand=demand,
                           redirectable=redirectable, production_share=production_share,
                           weights=_weights(weights), origin_adjusted=not no_origin,
-                          **_sourcing_options(max_share, exclude, require))
+                          risk_measure=risk, **_sourcing_options(max_share, exclude, require))
     emit(result.portfolio, opts, list(result.portfolio.columns),
          f"{result.importer}: {result.mineral} portfolio, {result.year}",
          payload=result.to_dict(), notes=result.notes)

@@ -82,8 +82,10 @@ def market(importer: str, mineral: str, year: int | None = None, stage: str | No
         china_origin[china[0]] = 1.0
     to_importer = q[:, at]
     risk = g.risk if g.risk is not None else np.full(g.size, np.nan)
+    odds = restriction_odds(net.mineral, net.year, list(g.countries.astype(str)))
     with np.errstate(divide="ignore", invalid="ignore"):
         upstream = np.where(supply_in > 0, (risk @ q) / supply_in, 0.0)
+        upstream_odds = np.where(supply_in > 0, (odds @ q) / supply_in, 0.0)
     balance = network_surplus(net).set_index("country")
     codes = pd.Series(g.countries.astype(str))
     frame = pd.DataFrame({
@@ -93,10 +95,28 @@ def market(importer: str, mineral: str, year: int | None = None, stage: str | No
         "exports_t": q.sum(axis=1),
         "exports_to_importer_t": to_importer, "exports_to_others_t": q.sum(axis=1) - to_importer,
         "governance_risk": risk, "upstream_risk": upstream,
+        "restriction_odds": odds, "upstream_odds": upstream_odds,
         "price_usd_per_kg": price, "china_origin_share": china_origin,
     }).drop(index=at).reset_index(drop=True)
     names = resolve.country_names()
     return Market(net, label, frame, float(to_importer.sum()), names)
+
+
+def restriction_odds(mineral: str, year: int, countries: Sequence[str]) -> np.ndarray:
+    """Each country's yearly odds of a new export restriction of ``mineral`` (the rates
+    of :func:`critmin.hazards` with ``year``'s governance risk); a group collapsed into one
+    importer, absent from the table, gets 0 (it is not a supplier)."""
+    from critmin.whatif.hazards import hazards
+
+    table = hazards(mineral, year).suppliers.set_index("country")["probability"]
+    out: np.ndarray = pd.Series(list(countries)).map(table).fillna(0.0).to_numpy(float)
+    return out
+
+
+RISK_LABELS = {"odds": "yearly odds of a restriction", "governance": "governance risk"}
+RISK_MEASURES = tuple(RISK_LABELS)
+"""What a supplier's risk in the optimiser is: its yearly odds of a new export restriction
+of the mineral (default) or its governance risk (WGI political stability, as GeoPolRisk)."""
 
 
 def caps(m: Market, redirectable: float, production_share: float) -> np.ndarray:
@@ -249,7 +269,8 @@ class Portfolio:
             f"{names.get(self.importer, self.importer)}: {self.demand_t:,.0f} t {self.basis} of "
             f"{self.mineral} ({self.year}), status {self.status}",
             f"mix: {mix}",
-            f"governance risk {b['risk']:.3f} -> {a['risk']:.3f}; concentration (HHI) "
+            f"{RISK_LABELS[self.parameters.get('risk_measure', 'governance')]} "
+            f"{b['risk']:.3f} -> {a['risk']:.3f}; concentration (HHI) "
             f"{b['hhi']:.3f} -> {a['hhi']:.3f}; unit cost {b['unit_cost_usd_per_kg']:.2f} -> "
             f"{a['unit_cost_usd_per_kg']:.2f} USD/kg; China's share {b['china_share']:.1%} -> "
             f"{a['china_share']:.1%} (with what re-exporters buy from China "
@@ -305,7 +326,11 @@ class Request:
 def _request(importer: str, mineral: str, year: int | None, stage: str | None,
              demand: float | None, max_share: float | None, exclude: Sequence[str] | None,
              require: Mapping[str, float] | None, redirectable: float,
-             production_share: float, origin_adjusted: bool = True) -> Request:
+             production_share: float, origin_adjusted: bool = True,
+             risk_measure: str = "odds") -> Request:
+    measure = checks.as_name(risk_measure, "risk_measure")
+    if measure not in RISK_MEASURES:
+        raise InvalidInput(f"unknown risk_measure {measure!r}", suggestions=list(RISK_MEASURES))
     m = market(importer, mineral, year, stage)
     r = checks.as_fraction(redirectable, "redirectable")
     ps = checks.as_fraction(production_share, "production_share")
@@ -353,9 +378,11 @@ def _request(importer: str, mineral: str, year: int | None, stage: str | None,
     world = np.nanmean(price) if np.isfinite(price).any() else 1.0
     price = np.where(np.isfinite(price), price, world)
     reference = float(price @ today / today.sum()) if today.sum() > 0 else float(world)
-    risk = f["governance_risk"].to_numpy(float)
+    own, upstream = (("restriction_odds", "upstream_odds") if measure == "odds"
+                     else ("governance_risk", "upstream_risk"))
+    risk = f[own].to_numpy(float)
     if origin_adjusted:  # the supplier restricts, or its own suppliers restrict it
-        risk = 1.0 - (1.0 - risk) * (1.0 - f["upstream_risk"].to_numpy(float))
+        risk = 1.0 - (1.0 - risk) * (1.0 - f[upstream].to_numpy(float))
     inputs = Sourcing(
         suppliers=np.array(codes), risk=risk, price=price,
         cap_t=cap, demand_t=d, max_share=share_cap, required_t=required, excluded=excluded,
@@ -366,6 +393,7 @@ def _request(importer: str, mineral: str, year: int | None, stage: str | None,
     china = index.get(CHINA)
     return Request(m, inputs, today, china, f["china_origin_share"].to_numpy(float), {
         "redirectable": r, "production_share": ps, "max_share": share_cap,
+        "risk_measure": measure,
         "exclude": [codes[j] for j in np.flatnonzero(excluded)],
         "bans_in_force": banned,
         "require": {codes[j]: float(required[j]) for j in np.flatnonzero(required)},
@@ -402,7 +430,7 @@ def optimise(importer: str, mineral: str, year: int | None = None, stage: str | 
              require: Mapping[str, float] | None = None, redirectable: float = REDIRECTABLE,
              production_share: float = 0.0,
              weights: Mapping[str, float] | Weights | None = None,
-             origin_adjusted: bool = True) -> Portfolio:
+             origin_adjusted: bool = True, risk_measure: str = "odds") -> Portfolio:
     """The supplier mix that minimises a weighted sum of governance risk, concentration and
     cost, within what each supplier could ship.
 
@@ -431,9 +459,13 @@ def optimise(importer: str, mineral: str, year: int | None = None, stage: str | 
         ``cost`` (unit value of the mix over today's); default 1, 1, 0.
     origin_adjusted : bool
         A supplier's risk is the chance that it, or its own suppliers, restrict:
-        ``1 - (1 - g_j)(1 - u_j)`` with ``u_j`` the governance risk embodied in its imported
-        supply (default), so a re-exporter of Chinese material carries China's risk. False:
-        its own governance risk only (the published formula).
+        ``1 - (1 - g_j)(1 - u_j)`` with ``u_j`` the risk embodied in its imported supply
+        (default), so a re-exporter of Chinese material carries China's risk. False: its own
+        risk only.
+    risk_measure : str
+        ``odds`` (default): a supplier's risk is its yearly odds of a new export restriction
+        of the mineral (:func:`critmin.hazards`); ``governance``: its governance risk (WGI
+        political stability, the GeoPolRisk input).
 
     Returns
     -------
@@ -449,7 +481,7 @@ def optimise(importer: str, mineral: str, year: int | None = None, stage: str | 
     w = parse_weights(weights)
     req = _request(importer, mineral, year, stage, demand, max_share,
                    checks.as_names(exclude, "exclude"), require, redirectable, production_share,
-                   origin_adjusted)
+                   origin_adjusted, risk_measure)
     inp = req.inputs
     solution = solve(build_model(inp, w))
     if not solution.optimal:
@@ -503,7 +535,8 @@ def frontier(importer: str, mineral: str, year: int | None = None, stage: str | 
              points: int = 20, concentration: float = 1.0, demand: float | None = None,
              max_share: float | None = None, exclude: Sequence[str] | str | None = None,
              require: Mapping[str, float] | None = None, redirectable: float = REDIRECTABLE,
-             production_share: float = 0.0, origin_adjusted: bool = True) -> Frontier:
+             production_share: float = 0.0, origin_adjusted: bool = True,
+             risk_measure: str = "odds") -> Frontier:
     """The risk-cost frontier: optimal mixes as the weight moves from governance risk
     (``cost`` 0) to cost (``risk`` 0), with ``concentration`` fixed.
 
@@ -535,7 +568,7 @@ def frontier(importer: str, mineral: str, year: int | None = None, stage: str | 
     c = checks.as_float(concentration, "concentration", 0.0)
     req = _request(importer, mineral, year, stage, demand, max_share,
                    checks.as_names(exclude, "exclude"), require, redirectable, production_share,
-                   origin_adjusted)
+                   origin_adjusted, risk_measure)
     rows = []
     for alpha in np.linspace(0.0, 1.0, n):
         w = Weights(risk=1.0 - alpha, concentration=c, cost=alpha)

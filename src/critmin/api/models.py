@@ -114,6 +114,9 @@ class OptimiseBody(Common):
     weights: dict[str, float] | None = Field(
         None, max_length=3, description="risk, concentration, cost (>= 0).")
     origin_adjusted: bool = True
+    risk_measure: Literal["odds", "governance"] = Field(
+        "odds", description="A supplier's risk: yearly odds of a new export restriction "
+        "(odds) or governance risk (governance).")
     frontier_points: int = Field(0, ge=0, le=MAX_POINTS,
                                  description="Also the risk-cost frontier with this many points.")
 
