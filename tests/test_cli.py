@@ -130,7 +130,7 @@ def test_risk_json(cli) -> None:
         "china_share", "flags"]
     assert (row["year"], row["country"], row["mineral"]) == (2021, "IND", "lithium")
     assert isinstance(row["flags"], list)
-    assert row["imports_t"] == pytest.approx(3510.964)
+    assert row["imports_t"] == pytest.approx(3142.941)
     assert row["production_t"] == 0.0
     assert row["score"] == pytest.approx(row["hhi"] * row["wta"], rel=1e-12)
     assert row["cf"] == pytest.approx(row["score"] * row["price_usd_per_kg"] / 0.409412948, rel=1e-12)
@@ -188,7 +188,7 @@ def test_export_api_cube_parquet(tmp_path: Path) -> None:
     back = pd.read_parquet(out)
     assert len(back) == len(critmin.cube())
     row = back[(back["country"] == "IND") & (back["mineral"] == "lithium") & (back["year"] == 2021)]
-    assert row["imports_t"].tolist() == pytest.approx([3510.964])
+    assert row["imports_t"].tolist() == pytest.approx([3142.941])
 
 
 def export_and_read(cli, tmp_path: Path, suffix: str) -> pd.DataFrame:

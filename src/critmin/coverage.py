@@ -21,7 +21,10 @@ has an *unknown* output: it is listed, left out of both sums, and when no suppli
 a known output the coverage is unknown (withheld), never 100 %. Coverage above 1 means the
 supplier exports more than it produces (re-exports of others' material, or stock).
 
-Below :data:`MIN_COVERAGE` a result is refused (:class:`~critmin.errors.InvalidInput`).
+Below :data:`MIN_COVERAGE` a result is refused (:class:`~critmin.errors.InvalidInput`),
+unless the output is the production-stage stand-in: that bounds what a later stage could
+ship rather than measuring it, so a low share says the country hardly makes the stage (the
+result's feasibility and notes say so), not that the data lacks its exports.
 
 >>> from critmin.scenarios.network import Network
 >>> g = Network.of(["A", "B", "C"], [[0, 30, 10], [1, 0, 0], [0, 0, 0]], [200, 0, 50])
@@ -121,7 +124,11 @@ class Coverage:
         critmin.errors.InvalidInput: cannot analyse a restriction: the trade network's exports of A are 0.4% of its known output (4 of 1,000 t), under the 1% minimum (its exports go under codes the data lacks, or it uses its output at home); choose another stage or year, or import fuller trade data
         """
         share = self.share
-        if share is not None and share < MIN_COVERAGE:
+        # against a production-stage stand-in the output is only a bound on what the stage
+        # could ship (Russia mines rare earths and exports them as compounds, not metals): a
+        # low share then says the country does not make the stage, not that the data lacks it
+        bound_only = self.measured.startswith("production-stage")
+        if share is not None and share < MIN_COVERAGE and not bound_only:
             who = ", ".join(s for s in self.suppliers if s not in self.unknown)
             raise InvalidInput(
                 f"cannot analyse {what}: the trade network's exports of {who} are {share:.1%} "
