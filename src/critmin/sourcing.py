@@ -306,6 +306,7 @@ def _request(importer: str, mineral: str, year: int | None, stage: str | None,
              demand: float | None, max_share: float | None, exclude: Sequence[str] | None,
              require: Mapping[str, float] | None, redirectable: float,
              production_share: float, origin_adjusted: bool = True) -> Request:
+    origin_adjusted = checks.as_bool(origin_adjusted, "origin_adjusted")
     m = market(importer, mineral, year, stage)
     r = checks.as_fraction(redirectable, "redirectable")
     ps = checks.as_fraction(production_share, "production_share")
@@ -337,7 +338,7 @@ def _request(importer: str, mineral: str, year: int | None, stage: str | None,
     for code in banned:
         excluded[index[code]] = True
     required = np.zeros(len(codes))
-    for name, tonnes in (require or {}).items():
+    for name, tonnes in checks.as_mapping(require, "require").items():
         required[position(name, "require")] = checks.as_float(tonnes, f"required tonnes of "
                                                               f"{name}", 0.0)
     clash = [c for c in banned if required[index[c]] > 0]
