@@ -68,11 +68,16 @@ TEST_TIERS = {
                       "test_readers_never_fail_": "concurrency",
                       "test_interrupted_import_": "cli"},
     "test_validation.py": {"test_fuzzed_": "fuzz"},
+    "test_import_hardening.py": {"test_a_zip_of_999_": "fuzz"},
     "test_trade_checks.py": {"test_built_": "build"},
     "test_snapshot.py": {"test_flow_": "build", "test_every_baci_code_": "build",
                          "test_rebuild_": "build"},
     "test_timeline.py": {"test_bundled_": "bundled"},
     "test_coverage.py": {"test_bundled_": "bundled"},
+    "test_api_types.py": {"test_bundled_": "bundled"},
+    "test_dead_ends.py": {"test_cli_": "cli", "test_bundled_": "bundled"},
+    "test_montecarlo_memory.py": {"test_bundled_": "bundled"},
+    "test_server_safety.py": {"test_server_": "concurrency", "test_imports_": "concurrency"},
 }
 """Tiers of single tests within a module, by test-name prefix."""
 

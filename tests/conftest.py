@@ -78,7 +78,7 @@ def critmin_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     tiers = request.config.critmin_tiers  # type: ignore[attr-defined]
     if any(request.node.get_closest_marker(tier) is not None for tier in tiers):
         session_cube_cache: Path = request.getfixturevalue("session_cube_cache")
-        for cube in session_cube_cache.glob("*.parquet"):
+        for cube in session_cube_cache.iterdir():  # the cubes and their records
             (cache / cube.name).symlink_to(cube)
     monkeypatch.setenv("CRITMIN_HOME", str(home))
     reset_caches()

@@ -112,7 +112,7 @@ def flatmap_case(context: Any, case: Any) -> st.SearchStrategy:
     }).map(lambda pick: _realistic(case, pick))
 
 
-schema = schemathesis.openapi.from_asgi("/openapi.json", create_app())
+schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(hosts=["testserver"]))
 
 
 @schema.hooks.apply(flatmap_case)
@@ -122,7 +122,7 @@ def test_fuzz(case) -> None:
     check(case)
 
 
-valid = schemathesis.openapi.from_asgi("/openapi.json", create_app()).include(
+valid = schemathesis.openapi.from_asgi("/openapi.json", create_app(hosts=["testserver"])).include(
     path_regex="^/api/v1/(profile|mineral/|risk|suppliers|figures|report|scenarios|optimise)")
 valid.config.generation.update(modes=["positive"])
 valid.config.phases.coverage.enabled = False

@@ -69,10 +69,13 @@ def current_umask() -> int:
     return mask
 
 
-def test_out_replaces_an_existing_file(cli, tmp_path: Path) -> None:
+def test_out_replaces_an_existing_file_only_with_force(cli, tmp_path: Path) -> None:
     out = tmp_path / "r.csv"
     out.write_text("old")
-    assert cli("risk", "-c", "IND", "--out", str(out)).code == 0
+    refused = cli("risk", "-c", "IND", "--out", str(out))
+    assert refused.code == 2 and "already exists" in refused.stderr and "--force" in refused.stderr
+    assert out.read_text() == "old"
+    assert cli("risk", "-c", "IND", "--out", str(out), "--force").code == 0
     assert out.read_text().startswith("year,country,mineral")
 
 

@@ -28,7 +28,7 @@ def client():
 
     from critmin.api import create_app
 
-    with TestClient(create_app()) as c:
+    with TestClient(create_app(), base_url="http://localhost") as c:
         yield c
 
 

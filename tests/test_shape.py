@@ -80,13 +80,14 @@ def test_numpy_and_plain_arguments_are_converted() -> None:
     pd.testing.assert_frame_equal(a, b)
     c = critmin.risk(699, "lithium", 2022)  # a BACI code
     pd.testing.assert_frame_equal(a, c)
-    assert critmin.profile("IND", np.int32(2022), top="2").year == 2022
+    assert critmin.profile("IND", np.int32(2022), top=2.0).year == 2022
     assert len(critmin.profile("IND", 2022, top=np.int64(1)).suppliers) == 1  # one mineral
 
 
 @pytest.mark.parametrize(("call", "message"), [
     (lambda: critmin.profile("IND", 2022, top=-1), "top must be at least 1"),
     (lambda: critmin.profile("IND", 2022, top="three"), "top must be an integer"),
+    (lambda: critmin.profile("IND", 2022, top="2"), "top must be an integer, not the text '2'"),
     (lambda: critmin.profile(None), "country must be a name or code"),
     (lambda: critmin.profile("IND", 2022.5), "year must be an integer"),
     (lambda: critmin.profile("IND", True), "year must be an integer"),

@@ -2,4 +2,5 @@
 
 from critmin.cli import main
 
-main()
+if __name__ == "__main__":  # not when a worker process of `critmin serve` imports it
+    main()

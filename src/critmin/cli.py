@@ -8,8 +8,11 @@ and one line naming the offending value; Ctrl-C exits 130 with one line.
 from __future__ import annotations
 
 import contextlib
+import errno
+import io
 import json
 import math
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +49,8 @@ CsvOpt = Annotated[bool, typer.Option("--csv", help="Print CSV on stdout (for sc
 OutOpt = Annotated[Path | None, typer.Option(
     "--out", "-o", metavar="FILE",
     help="Write to FILE instead: .csv, .parquet, .json, .jsonl or .xlsx (by extension).")]
+ForceOpt = Annotated[bool, typer.Option(
+    "--force", help="Replace the --out file if it exists (a pipe or device is never written).")]
 ColumnsOpt = Annotated[str | None, typer.Option(
     "--columns", metavar="A,B,...", help="Columns to show, comma-separated.")]
 LimitOpt = Annotated[int | None, typer.Option(
@@ -76,14 +81,18 @@ class Output:
     columns: str | None = None
     limit: int | None = None
     show_all: bool = False
+    force: bool = False
 
     def __post_init__(self) -> None:
+        from critmin import present
         from critmin.errors import InvalidInput
 
         chosen = [n for n, on in (("--json", self.as_json), ("--csv", self.as_csv),
                                   ("--out", self.out is not None)) if on]
         if len(chosen) > 1:
             raise InvalidInput(f"choose one of {' and '.join(chosen)}")
+        if self.out is not None:  # before any work: a file in the way is said at once
+            present.check_destination(self.out, force=self.force)
 
     @property
     def fmt(self) -> str | None:
@@ -119,7 +128,7 @@ def emit(frame: pd.DataFrame, opts: Output, default: list[str], title: str | Non
     if opts.out is not None:
         cols = opts.pick(frame, list(frame.columns)) if opts.columns else list(frame.columns)
         path = present.write(opts.out, frame[cols], sheets=sheets, notes=notes or [],
-                             payload=payload)
+                             payload=payload, force=opts.force)
         say(f"wrote {path}")
         return
     fmt = opts.fmt
@@ -235,6 +244,8 @@ def data_status(
         for src in info["sources"]:
             say(f"{src['id']}: {src['name']} — {src['version']}; licence {src['licence']}")
         say("verified every file's sha256" if verify else "checked every file's size and framing")
+    for problem in info.get("cache_repaired", []):
+        say(f"repaired: {problem}")
     for problem in info["damaged"]:
         say(f"damaged: {problem}")
     if info["damaged"]:
@@ -331,7 +342,7 @@ def data_reset(
 
     if not yes and not typer.confirm("Forget every imported table?"):
         raise typer.Abort()
-    reset_imports()
+    reset_imports(notify=say)
     say("imports removed; using the bundled snapshot")
 
 
@@ -342,15 +353,17 @@ def data_export(
     compat: Annotated[str | None, typer.Option(metavar="MODE", help="For the cube: 'geopolrisk-py' exports that mode's cube.")] = None,
     engine: Annotated[str, typer.Option(metavar="NAME", help="For the cube and partners: what aggregates the flows, 'duckdb' or 'spark' (same numbers; used only when the cube is not cached yet).")] = "duckdb",
     spark_master: Annotated[str | None, typer.Option(metavar="URL", help="With --engine spark: the Spark master, e.g. local[4], spark://host:7077, yarn (default: $CRITMIN_SPARK_MASTER, else local[*]).")] = None,
+    force: ForceOpt = False,
 ) -> None:
-    """Export a table to a file, by its extension (streamed; replaced atomically)."""
+    """Export a table to a file, by its extension (streamed; an existing file is replaced,
+    atomically, only with --force)."""
     from critmin.query import export_table
     from critmin.store import get_engine
 
     chosen = get_engine(engine, spark_master)
     with _console().status("exporting") as spinner:
         path = export_table(table_name, out, compat=compat,
-                            progress=lambda m: spinner.update(m), engine=chosen)
+                            progress=lambda m: spinner.update(m), engine=chosen, force=force)
     say(f"wrote {path}")
 
 
@@ -360,14 +373,14 @@ def _reference(name: str, loader: str, view: list[str], doc: str) -> None:
     """Register ``critmin NAME``: a reference table from ``loader`` ("module.function"),
     shown like every table (``--json``, ``--csv``, ``--out``, ``--columns``…)."""
 
-    def command(as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None,
+    def command(as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None, force: ForceOpt = False,
                 columns: ColumnsOpt = None, limit: LimitOpt = None,
                 show_all: AllOpt = False) -> None:
         import importlib
 
         module, function = loader.rsplit(".", 1)
         frame = getattr(importlib.import_module(module), function)()
-        emit(frame, Output(as_json, as_csv, out, columns, limit, show_all), view, name)
+        emit(frame, Output(as_json, as_csv, out, columns, limit, show_all, force), view, name)
 
     command.__doc__ = doc
     app.command(name)(command)
@@ -401,7 +414,7 @@ _reference("projects", "critmin.whatif.capacity.projects",
 @app.command("minerals")
 def minerals_cmd(
     list_id: Annotated[str | None, typer.Option("--list", metavar="LIST", help="Only the entries of one critical-mineral list (see `critmin lists`), e.g. india-2023.")] = None,
-    as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None,
+    as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None, force: ForceOpt = False,
     columns: ColumnsOpt = None, limit: LimitOpt = None, show_all: AllOpt = False,
 ) -> None:
     """All minerals with production basis, HS codes, the lists they are on and what critmin
@@ -411,7 +424,7 @@ def minerals_cmd(
     frame = minerals(list_id=list_id)
     default = (["name_on_list", "category", "minerals", "assessable"] if list_id else
                ["mineral", "name", "basis", "production_stage", "assessable", "hs_codes"])
-    emit(frame, Output(as_json, as_csv, out, columns, limit, show_all), default,
+    emit(frame, Output(as_json, as_csv, out, columns, limit, show_all, force), default,
          list_id or "minerals")
 
 
@@ -430,7 +443,7 @@ def profile_cmd(
     top: Annotated[int, typer.Option(metavar="N", help="Suppliers listed per mineral.")] = 3,
     sort: Annotated[str, typer.Option(metavar="ORDER", help="risk (default: own list first, then GeoPolRisk score), reliance, china, value or name.")] = "risk",
     stages: Annotated[bool, typer.Option("--stages", help="Also show each mineral per supply-chain stage.")] = False,
-    as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None,
+    as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None, force: ForceOpt = False,
     columns: ColumnsOpt = None, limit: LimitOpt = None,
     show_all: Annotated[bool, typer.Option("--all", help="Every mineral (construction minerals and fuels too) and every row.")] = False,
 ) -> None:
@@ -438,7 +451,7 @@ def profile_cmd(
     reliance (or why it is withheld), suppliers, China share, risk."""
     from critmin.profiles import profile
 
-    opts = Output(as_json, as_csv, out, columns, limit, show_all)
+    opts = Output(as_json, as_csv, out, columns, limit, show_all, force)
     with _console().status("computing"):
         result = profile(country, year, top=top, sort=sort, show_all=show_all)
     lists = f"; lists: {', '.join(result.lists)}" if result.lists else ""
@@ -458,13 +471,13 @@ def mineral_cmd(
     mineral: Annotated[str, typer.Argument(metavar="MINERAL", help="Slug, name or alias (e.g. lithium, REE).")],
     year: YearOpt = None,
     top: Annotated[int, typer.Option(metavar="N", help="Exporters and flows listed.")] = 15,
-    as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None,
+    as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None, force: ForceOpt = False,
     columns: ColumnsOpt = None, limit: LimitOpt = None, show_all: AllOpt = False,
 ) -> None:
     """A mineral: producers, concentration over time, top exporters, largest flows."""
     from critmin.profiles import mineral as mineral_profile
 
-    opts = Output(as_json, as_csv, out, columns, limit, show_all)
+    opts = Output(as_json, as_csv, out, columns, limit, show_all, force)
     with _console().status("computing"):
         result = mineral_profile(mineral, year, top=top)
     if opts.fmt is not None or opts.out is not None:
@@ -498,13 +511,13 @@ def risk_cmd(
     year: Annotated[list[int] | None, typer.Option("--year", "-y", metavar="YEAR", help="Year (repeatable).")] = None,
     compat: Annotated[str | None, typer.Option(metavar="MODE", help="'geopolrisk-py' reproduces that library's numbers (its columns only).")] = None,
     as_group: Annotated[bool, typer.Option("--as-group", help="Also report each group given with -c (G7, EU27, BRICS…) as one importer: trade between members left out, membership by year.")] = False,
-    as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None,
+    as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None, force: ForceOpt = False,
     columns: ColumnsOpt = None, limit: LimitOpt = None, show_all: AllOpt = False,
 ) -> None:
     """GeoPolRisk and dependence rows of the metrics cube, filtered. Large results stream."""
     from critmin import present, query, schema
 
-    opts = Output(as_json, as_csv, out, columns, limit, show_all)
+    opts = Output(as_json, as_csv, out, columns, limit, show_all, force)
     source = query.risk_source(country, mineral, year, compat, as_group)
     output = source.output
     streamed = (opts.out is not None and present.output_format(opts.out) != "xlsx") or (
@@ -517,7 +530,8 @@ def risk_cmd(
             path = source.file(lambda m: spinner.update(m))
         fmt = present.output_format(opts.out) if opts.out is not None else opts.fmt
         present.stream_cached(path, source.where, cols, str(fmt), opts.out,
-                              order=None if opts.fmt != "tsv" else query.RISK_ORDER)
+                              order=None if opts.fmt != "tsv" else query.RISK_ORDER,
+                              force=opts.force)
         if opts.out is not None:
             say(f"wrote {opts.out}")
         return
@@ -538,13 +552,13 @@ def stages_cmd(
     mineral: Annotated[list[str] | None, typer.Option("--mineral", "-m", metavar="MINERAL", help="Mineral (repeatable).")] = None,
     year: Annotated[list[int] | None, typer.Option("--year", "-y", metavar="YEAR", help="Year (repeatable).")] = None,
     stage: Annotated[list[str] | None, typer.Option("--stage", "-s", metavar="STAGE", help="ore, intermediate, refined, alloy, scrap or product (repeatable).")] = None,
-    as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None,
+    as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None, force: ForceOpt = False,
     columns: ColumnsOpt = None, limit: LimitOpt = None, show_all: AllOpt = False,
 ) -> None:
     """Per supply-chain stage: production, trade, suppliers, China's share and reliance."""
     from critmin import query
 
-    opts = Output(as_json, as_csv, out, columns, limit, show_all)
+    opts = Output(as_json, as_csv, out, columns, limit, show_all, force)
     with _console().status("computing"):
         frame = query.stages(country, mineral, year, stage)
     emit(frame, opts, ["year", "country", *STAGE_VIEW], "per stage")
@@ -608,14 +622,14 @@ def restrict_cmd(
     event: Annotated[str | None, typer.Option(metavar="ID", help="Run a documented export-control event (see `critmin events`).")] = None,
     as_announced: Annotated[bool, typer.Option("--as-announced", help="Run an event as announced even where its status says it did not apply (suspended before it took effect, only announced, or lifted before the year).")] = False,
     save: SaveOpt = None,
-    as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None,
+    as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None, force: ForceOpt = False,
     columns: ColumnsOpt = None, limit: LimitOpt = None, show_all: AllOpt = False,
 ) -> None:
     """What a supplier's export restriction does to every country's supply: the first-order
     loss, then the cascade as hit countries pass part of their loss on."""
     from critmin.whatif.restrictions import restrict
 
-    opts = Output(as_json, as_csv, out, columns, limit, show_all)
+    opts = Output(as_json, as_csv, out, columns, limit, show_all, force)
     with _console().status("running the scenario"):
         params: dict[str, Any] = {
             "supplier": supplier, "mineral": mineral, "year": year, "cut": cut,
@@ -702,7 +716,7 @@ def timeline_cmd(
     supply_range: Annotated[str | None, typer.Option(metavar="LOW,HIGH", help="Sensitivity band of the supply elasticity, e.g. 0.05,0.5.")] = None,
     price_spare: Annotated[float, typer.Option(metavar="F", min=0.0, max=1.0, help="Price channel: spare capacity ready at the old price, as a share of the market's use (default 0).")] = 0.0,
     years_table: Annotated[bool, typer.Option("--per-year", help="Show or write the table per year instead of per country (--json and .xlsx give both).")] = False,
-    as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None,
+    as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None, force: ForceOpt = False,
     columns: ColumnsOpt = None, limit: LimitOpt = None, show_all: AllOpt = False,
 ) -> None:
     """A restriction year by year: it starts and lifts (given years, or an event's dates, as
@@ -713,7 +727,7 @@ def timeline_cmd(
     share, stock left, new supply used, and the price channel's loss."""
     from critmin.whatif.timeline import timeline
 
-    opts = Output(as_json, as_csv, out, columns, limit, show_all)
+    opts = Output(as_json, as_csv, out, columns, limit, show_all, force)
     with _console().status("running the timeline"):
         result = timeline(
             supplier=supplier, mineral=mineral, start=start, end=end, first=first, last=last,
@@ -747,7 +761,7 @@ def backtest_cmd(
     event: Annotated[list[str] | None, typer.Option("--event", metavar="ID", help="Only this event (repeatable; see `critmin events`; default every event).")] = None,
     top: Annotated[int, typer.Option(metavar="N", help="Importers compared per event and mineral: the largest in the year before (default 5).")] = 5,
     importers: Annotated[bool, typer.Option("--importers", help="Show or write the importers' table instead of the events' (--json and .xlsx give both).")] = False,
-    as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None,
+    as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None, force: ForceOpt = False,
     columns: ColumnsOpt = None, limit: LimitOpt = None, show_all: AllOpt = False,
 ) -> None:
     """Each documented event's predicted change in the supplier's exports of its codes against
@@ -755,7 +769,7 @@ def backtest_cmd(
     the first full year after), with the largest importers' change and the mean error."""
     from critmin.whatif.backtest import backtest
 
-    opts = Output(as_json, as_csv, out, columns, limit, show_all)
+    opts = Output(as_json, as_csv, out, columns, limit, show_all, force)
     with _console().status("comparing"):
         result = backtest(event, top=top)
     frame, view, title = ((result.importers, BACKTEST_IMPORTERS_VIEW, "largest importers")
@@ -774,7 +788,7 @@ def hazards_cmd(
     year: YearOpt = None,
     since: Annotated[int, typer.Option(metavar="YEAR", help="First year fitted (default 2010).")] = 2010,
     until: Annotated[int | None, typer.Option(metavar="YEAR", help="Last year fitted (default: the last year with a counted restriction).")] = None,
-    as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None,
+    as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None, force: ForceOpt = False,
     columns: ColumnsOpt = None, limit: LimitOpt = None, show_all: AllOpt = False,
 ) -> None:
     """Yearly odds of a new export restriction per supplier, from the restrictions counted in
@@ -782,7 +796,7 @@ def hazards_cmd(
     shrinkage), with the model's parameters and how long restrictions last."""
     from critmin.whatif.hazards import hazards
 
-    opts = Output(as_json, as_csv, out, columns, limit, show_all)
+    opts = Output(as_json, as_csv, out, columns, limit, show_all, force)
     result = hazards(mineral, year, since=since, until=until)
     emit(result.suppliers, opts, ["country", "events", "governance_risk", "rate",
                                   "probability"],
@@ -812,13 +826,13 @@ def pact_cmd(
     project: Annotated[str | None, typer.Option(metavar="ID", help="--mode new: the capacity path of a documented project (see `critmin projects`).")] = None,
     no_cascade: NoCascadeOpt = False,
     save: SaveOpt = None,
-    as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None,
+    as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None, force: ForceOpt = False,
 ) -> None:
     """What a supply agreement changes for the importer (reliance, China's share, exposure to
     a restriction) and whether the supplier can deliver it today."""
     from critmin.whatif.pacts import pact
 
-    opts = Output(as_json, as_csv, out)
+    opts = Output(as_json, as_csv, out, force=force)
     with _console().status("running the scenario"):
         params: dict[str, Any] = {
             "importer": importer, "supplier": supplier, "mineral": mineral, "volume": volume,
@@ -847,7 +861,7 @@ def supply_at_risk_cmd(
     country: Annotated[list[str] | None, typer.Option("--country", "-c", metavar="COUNTRY", help="Report only these importers (countries or groups, a group also as one).")] = None,
     odds: Annotated[str, typer.Option(metavar="hazard|exposure-share", help="hazard: yearly odds from counted restrictions (default); exposure-share: the OECD restricted-trade share scaled by governance risk (an exposure share, not odds).")] = "hazard",
     save: SaveOpt = None,
-    as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None,
+    as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None, force: ForceOpt = False,
     columns: ColumnsOpt = None, limit: LimitOpt = None, show_all: AllOpt = False,
 ) -> None:
     """Annual supply-at-risk by Monte Carlo: each supplier restricts with its yearly odds of a
@@ -866,7 +880,7 @@ def supply_at_risk_cmd(
             given[name.strip()] = float(value)
         except ValueError:
             raise InvalidInput(f"--probability {item!r}: {value!r} is not a number") from None
-    opts = Output(as_json, as_csv, out, columns, limit, show_all)
+    opts = Output(as_json, as_csv, out, columns, limit, show_all, force)
     with _console().status(f"drawing {draws:,} scenarios"):
         params: dict[str, Any] = {
             "mineral": mineral, "year": year, "stage": stage, "draws": draws, "seed": seed,
@@ -896,7 +910,7 @@ ScenarioFileArg = Annotated[Path, typer.Argument(metavar="FILE", help="A scenari
 @scenario_app.command("run")
 def scenario_run_cmd(
     file: ScenarioFileArg,
-    as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None,
+    as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None, force: ForceOpt = False,
     columns: ColumnsOpt = None, limit: LimitOpt = None, show_all: AllOpt = False,
 ) -> None:
     """Rerun a saved scenario; a note says when the data or critmin changed since it was
@@ -905,7 +919,7 @@ def scenario_run_cmd(
     from critmin.whatif.restrictions import Restriction
     from critmin.whatif.saved import run_scenario
 
-    opts = Output(as_json, as_csv, out, columns, limit, show_all)
+    opts = Output(as_json, as_csv, out, columns, limit, show_all, force)
     with _console().status("running the scenario"):
         done = run_scenario(file)
     result = done.result
@@ -924,14 +938,14 @@ def scenario_run_cmd(
 @scenario_app.command("compare")
 def scenario_compare_cmd(
     files: Annotated[list[Path], typer.Argument(metavar="FILE...", help="Scenario files.")],
-    as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None,
+    as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None, force: ForceOpt = False,
     columns: ColumnsOpt = None, limit: LimitOpt = None, show_all: AllOpt = False,
 ) -> None:
     """Run saved scenarios and show their headline figures side by side, one row per
     scenario and country."""
     from critmin.whatif.saved import compare_scenarios
 
-    opts = Output(as_json, as_csv, out, columns, limit, show_all)
+    opts = Output(as_json, as_csv, out, columns, limit, show_all, force)
     with _console().status(f"running {len(files)} scenario(s)"):
         frame = compare_scenarios(files)
     notes = list(frame.attrs.get("notes", []))
@@ -975,7 +989,7 @@ def _sourcing_options(max_share: float | None, exclude: list[str] | None,
 def suppliers_cmd(
     importer: ImporterOpt, mineral: MineralOpt, year: YearOpt = None, stage: StageOpt = None,
     redirectable: RedirectOpt = 0.1, production_share: ProductionShareOpt = 0.0,
-    as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None,
+    as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None, force: ForceOpt = False,
     columns: ColumnsOpt = None, limit: LimitOpt = None, show_all: AllOpt = False,
 ) -> None:
     """Who else could supply an importer: candidates ranked by the tonnes they could ship
@@ -983,7 +997,7 @@ def suppliers_cmd(
     reason for each rank."""
     from critmin.sourcing import suppliers
 
-    opts = Output(as_json, as_csv, out, columns, limit, show_all)
+    opts = Output(as_json, as_csv, out, columns, limit, show_all, force)
     with _console().status("ranking suppliers"):
         frame = suppliers(importer, mineral, year, stage, redirectable, production_share)
     emit(frame, opts, ["rank", "supplier", "independent_t", "cap_t", "production_t",
@@ -1002,13 +1016,13 @@ def optimise_cmd(
     weights: Annotated[str, typer.Option(metavar="risk=1,concentration=1,cost=0", help="Weights of governance risk, concentration (HHI) and cost (unit value over today's).")] = "risk=1,concentration=1,cost=0",
     no_origin: Annotated[bool, typer.Option("--no-origin", help="Use each supplier's own risk only, not also its suppliers' (re-exporters).")] = False,
     risk: Annotated[str, typer.Option("--risk", metavar="odds|governance", help="A supplier's risk: its yearly odds of a new export restriction of the mineral (odds, from the restrictions record: `critmin hazards`) or its governance risk (governance, as GeoPolRisk).")] = "odds",
-    as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None,
+    as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None, force: ForceOpt = False,
 ) -> None:
     """The supplier mix that minimises restriction risk, concentration and cost within what
     each supplier could ship (a quadratic programme solved with HiGHS)."""
     from critmin.sourcing import optimise
 
-    opts = Output(as_json, as_csv, out)
+    opts = Output(as_json, as_csv, out, force=force)
     with _console().status("optimising"):
         result = optimise(importer, mineral, year, stage, demand=demand,
                           redirectable=redirectable, production_share=production_share,
@@ -1032,6 +1046,7 @@ def frontier_cmd(
     redirectable: RedirectOpt = 0.1, production_share: ProductionShareOpt = 0.0,
     as_json: JsonOpt = False, as_csv: CsvOpt = False,
     out: Annotated[Path | None, typer.Option("--out", "-o", metavar="FILE", help="Write the table (.csv .parquet .json .jsonl .xlsx) or the figure (.html, opens offline).")] = None,
+    force: ForceOpt = False,
 ) -> None:
     """The risk-cost frontier: optimal mixes as the weight moves from governance risk to
     cost."""
@@ -1047,12 +1062,12 @@ def frontier_cmd(
         from critmin.figures import frontier_figure
         from critmin.files import atomic_write
 
-        path = check_destination(out, table=False)
+        path = check_destination(out, table=False, force=force)
         with atomic_write(path) as tmp:
             frontier_figure(result).write_html(str(tmp), include_plotlyjs=True, full_html=True)
         say(f"wrote {path}")
         return
-    emit(result.table, Output(as_json, as_csv, out), list(result.table.columns),
+    emit(result.table, Output(as_json, as_csv, out, force=force), list(result.table.columns),
          f"{result.importer}: {result.mineral} risk-cost frontier, {result.year}",
          payload=result.to_dict())
 
@@ -1062,44 +1077,61 @@ def report_cmd(
     subject: Annotated[str, typer.Argument(metavar="COUNTRY_OR_MINERAL", help="A country (name, ISO3...) or a mineral.")],
     out: Annotated[Path, typer.Option("--out", "-o", metavar="FILE", help="FILE.html (standalone, opens offline) or FILE.pdf (printed by headless Chromium).")],
     year: YearOpt = None,
+    force: ForceOpt = False,
 ) -> None:
     """A country's or a mineral's report: its figures, tables, caveats, the meaning of each
     figure, the data sources and year, as one HTML file or a PDF."""
     from critmin.reports import write_report
 
     with _console().status(f"writing the report of {subject}"):
-        path = write_report(subject, out, year)
+        path = write_report(subject, out, year, force=force)
     say(f"wrote {path}")
 
 
 @app.command("serve")
 def serve_cmd(
-    host: Annotated[str, typer.Option(metavar="HOST", help="Address to bind; loopback by default (anything else is reachable from the network).")] = "127.0.0.1",
+    host: Annotated[str, typer.Option(metavar="HOST", help="Address to bind; loopback by default (anything else is reachable from the network and needs --token or --no-token).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(metavar="PORT", min=1, max=65535, help="Port (default 8000).")] = 8000,
+    allowed_host: Annotated[list[str] | None, typer.Option("--allowed-host", metavar="NAME", help="Also answer requests addressed to NAME (repeat; * for any), e.g. behind a proxy; localhost, 127.0.0.1, [::1] and --host always are.")] = None,
+    token: Annotated[str | None, typer.Option(metavar="TOKEN", envvar="CRITMIN_TOKEN", show_envvar=True, help="Every request must carry TOKEN: 'Authorization: Bearer TOKEN' or ?token=TOKEN once in the browser. Needed to bind to a non-loopback address.")] = None,
+    no_token: Annotated[bool, typer.Option("--no-token", help="Bind to a non-loopback address without a token: anyone who reaches this machine may use the server.")] = False,
 ) -> None:
     """The dashboard at / and the REST API at /api/v1 (docs at /docs), in one process."""
-    import ipaddress
     import signal
 
-    import uvicorn
+    from critmin.api import server
+    from critmin.errors import InvalidInput
 
+    if token is not None and not token.strip():
+        raise InvalidInput("--token is empty")
+    if not server.is_loopback(host) and token is None and not no_token:
+        raise InvalidInput(
+            f"binding to {host} makes critmin reachable from other machines: give it a token "
+            "(--token TOKEN or $CRITMIN_TOKEN; clients send 'Authorization: Bearer TOKEN' or "
+            "open the address with ?token=TOKEN), or serve everyone who can reach this "
+            "machine with --no-token",
+            suggestions=[f"--host {host} --token \"$(python -c 'import secrets; "
+                         "print(secrets.token_urlsafe())')\""])
+    # the port is taken before anything is built, so that a busy port says so at once
+    sock = server.bind(host, port)
     from critmin.api import create_app
 
-    try:
-        loopback = ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = host == "localhost"
-    if not loopback:
-        say(f"warning: binding to {host} makes critmin reachable from other machines; "
-            "it has no authentication")
+    hosts = [host, *(allowed_host or [])]
+    if server.is_wildcard(host):
+        hosts += server.own_addresses()
+    if not server.is_loopback(host):
+        say(f"warning: critmin is reachable from other machines on {host}; "
+            + ("requests must carry the token" if token else
+               "with --no-token anyone who reaches this machine may use it"))
     # the app computes the metrics cube's cache in the background when it starts, answering
     # meanwhile what needs no cube (and 503 with Retry-After for the rest)
-    say(f"critmin on http://{'localhost' if loopback else host}:{port}/  (API docs at /docs; "
-        "Ctrl-C stops)")
+    where = "  ".join(server.addresses(host, port))
+    say(f"critmin on {where}  (API docs at /docs; Ctrl-C stops)"
+        + ("; open it once with ?token=TOKEN" if token else ""))
     # main() lets SIGPIPE end the process (for `critmin risk | head`); a server must instead
     # survive a client that drops its connection
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
-    uvicorn.run(create_app(build_cache=True), host=host, port=port, log_level="warning")
+    server.run(create_app(build_cache=True, hosts=hosts, token=token), sock)
 
 
 def _weights(text: str) -> dict[str, float]:
@@ -1161,6 +1193,8 @@ def main() -> None:
     from critmin.errors import CritminError
 
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `critmin risk | head` ends quietly
+    if sys.stdout is None:  # started with standard output closed (`critmin risk >&-`)
+        sys.stdout = _ClosedOutput()
     code = 0
     try:
         returned = app(standalone_mode=False)  # turns Ctrl-C into a silent 130
@@ -1181,7 +1215,8 @@ def main() -> None:
         else:
             _console().print(f"error: {exc.format_message()} (see -h)", soft_wrap=True)
         code = getattr(exc, "exit_code", 2)
-    except BrokenPipeError:
+    except BrokenPipeError:  # the reader left (`| head`): nothing more to say
+        _discard_stdout()
         code = 0
     except OSError as exc:
         _console().print(f"error: {exc.strerror or exc}", soft_wrap=True)
@@ -1193,6 +1228,41 @@ def main() -> None:
         else:
             _console().print(f"internal error: {type(exc).__name__}: {exc}", soft_wrap=True)
             code = 1
-    with contextlib.suppress(BrokenPipeError):
+    try:
         sys.stdout.flush()
+    except BrokenPipeError:
+        _discard_stdout()
+    except OSError:  # closed meanwhile: what was written is lost, and said so below
+        _discard_stdout()
+        code = code or 1
     raise SystemExit(code)
+
+
+class _ClosedOutput(io.TextIOBase):
+    """Standard output when the process was started with it closed: writing fails with one
+    line (like other tools: "standard output is closed"), never a traceback."""
+
+    def isatty(self) -> bool:
+        return False
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, "standard output is closed; nothing was written")
+
+    def flush(self) -> None:
+        pass
+
+    @property
+    def buffer(self) -> Any:
+        raise OSError(errno.EBADF, "standard output is closed; nothing was written")
+
+
+def _discard_stdout() -> None:
+    """Point standard output at the null device, so that the interpreter's last flush at
+    exit cannot fail again (with a traceback) after the reader has gone."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)

@@ -29,8 +29,9 @@ Progress = Callable[[str], None]
 
 def mode_of(compat: str | None) -> str:
     """The cube mode named by ``compat`` (None or "default", or "geopolrisk-py")."""
-    if compat not in MODES:
-        raise InvalidInput(f"unknown compat mode {compat!r}", suggestions=["geopolrisk-py"])
+    if not (compat is None or isinstance(compat, str)) or compat not in MODES:
+        raise InvalidInput(f"unknown compat mode {compat!r}; give None or 'geopolrisk-py'",
+                           suggestions=["geopolrisk-py"])
     return MODES[compat]
 
 

@@ -99,7 +99,16 @@ def import_source(kind: str, files: Sequence[str | Path] | str | Path, append: b
     -------
     ImportReport
         Rows read, kept, dropped by reason and merged (equal to what was stored), and what
-        each imported year replaced (rows before and after).
+        each imported year replaced (rows before and after). Rows with a number that
+        overflows, is not finite or is beyond a physical bound
+        (:data:`critmin.sources.validate.PLAUSIBLE_MAX`) are dropped and counted.
+
+    Raises
+    ------
+    DataError
+        A file the source cannot read: not a CSV, a column named twice, a zip archive
+        outside :class:`critmin.files.ZipArchive`'s limits, encrypted or damaged. Nothing
+        is imported.
 
     Examples
     --------
@@ -107,6 +116,7 @@ def import_source(kind: str, files: Sequence[str | Path] | str | Path, append: b
     Traceback (most recent call last):
     critmin.errors.NotFound: unknown source kind 'comtrade'
     """
+    from critmin import checks
     from critmin.files import temp_folder
     from critmin.store import user
     from critmin.store.staging import Staging
@@ -117,6 +127,9 @@ def import_source(kind: str, files: Sequence[str | Path] | str | Path, append: b
                        suggestions=nearest(str(kind), SOURCES) or list(SOURCES))
     table = source.tables[0]
     paths_in = _files(files)
+    append = checks.as_bool(append, "append")
+    progress = checks.as_callable(progress, "progress")
+    waiting = checks.as_callable(waiting, "waiting")
     known = known_for(table, products)
     cov = Coverage(source=kind)
     store = get_store()
@@ -192,10 +205,16 @@ def import_baci(files: Sequence[str | Path] | str | Path, append: bool = False) 
     return import_source("baci", files, append=append)
 
 
-def reset_imports() -> None:
+def reset_imports(notify: Callable[[str], None] | None = None) -> None:
     """Forget every import: the store goes back to the bundled snapshot.
 
-    Works whatever state the imports are in (even a damaged manifest).
+    Works whatever state the imports are in (even a damaged manifest, or a file where the
+    imports folder belongs: it is moved aside, never deleted).
+
+    Parameters
+    ----------
+    notify : callable, optional
+        Called with one line for each thing moved aside, saying where it went.
 
     Examples
     --------
@@ -203,6 +222,7 @@ def reset_imports() -> None:
     >>> critmin.status()["imports"]
     []
     """
+    from critmin import checks
     from critmin.store import user
 
-    user.reset()
+    user.reset(notify=checks.as_callable(notify, "notify"))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import shutil
+import stat
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -83,15 +84,29 @@ def output_format(out: Path) -> str:
     return fmt
 
 
-def check_destination(out: Path, table: bool = True) -> Path:
-    """``out`` if it can be written: its folder exists, it is not a folder, it is not
-    inside critmin's own data (the snapshot or the user store), and (``table``) its
-    extension names a table format."""
+FILE_KINDS = {stat.S_IFIFO: "a named pipe (FIFO)", stat.S_IFCHR: "a character device",
+              stat.S_IFBLK: "a block device", stat.S_IFSOCK: "a socket"}
+FORCE_HINT = "replace it with --force (force=True from Python)"
+
+
+def check_destination(out: Path, table: bool = True, force: bool = False) -> Path:
+    """``out`` if it can be written: its folder exists, it is not inside critmin's own data
+    (the snapshot or the user store), it is a new file or (``force``) an existing regular
+    file, never a pipe, device or folder, and (``table``) its extension names a table
+    format.
+
+    >>> import tempfile, pathlib
+    >>> taken = pathlib.Path(tempfile.mkdtemp()) / "t.csv"
+    >>> _ = taken.write_text("x")
+    >>> check_destination(taken)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    critmin.errors.InvalidInput: ...t.csv already exists; replace it with --force (force=True from Python)
+    >>> check_destination(taken, force=True) == taken
+    True
+    """
     from critmin.store import paths
 
     out = Path(out)
-    if table:
-        output_format(out)
     if not out.parent.exists():
         raise InvalidInput(f"folder {out.parent} does not exist")
     if out.is_dir():
@@ -100,6 +115,20 @@ def check_destination(out: Path, table: bool = True) -> Path:
         if files.inside(out, folder):
             raise InvalidInput(f"{out} is inside critmin's data folder {folder}; "
                                "write exports somewhere else")
+    try:
+        info = out.stat()
+    except FileNotFoundError:  # a new file (or a dangling link, replaced by the file)
+        info = None
+    except OSError as exc:
+        raise InvalidInput(f"cannot write {out}: {exc.strerror}") from None
+    if info is not None and not stat.S_ISREG(info.st_mode):
+        kind = FILE_KINDS.get(stat.S_IFMT(info.st_mode), "not a regular file")
+        raise InvalidInput(f"{out} is {kind}; results are written to regular files only "
+                           "(to feed a pipe, print with --csv or --json and redirect)")
+    if table:
+        output_format(out)
+    if info is not None and not force:
+        raise InvalidInput(f"{out} already exists; {FORCE_HINT}")
     return out
 
 
@@ -126,16 +155,17 @@ def _excel(sheets: Mapping[str, pd.DataFrame], path: Path, notes: Sequence[str])
 
 
 def write(out: Path, frame: pd.DataFrame, *, sheets: Mapping[str, pd.DataFrame] | None = None,
-          notes: Sequence[str] = (), payload: Any = None) -> Path:
+          notes: Sequence[str] = (), payload: Any = None, force: bool = False) -> Path:
     """Write a result to ``out`` in the format of its extension, atomically.
 
     ``frame`` is the main table (CSV, Parquet, JSON Lines, the first Excel sheet);
     ``sheets`` all tables of a multi-table result (Excel sheets); ``payload`` the whole
-    result as JSON (for .json; default: the frame's records).
+    result as JSON (for .json; default: the frame's records). An existing file is replaced
+    only with ``force``.
     """
     import json
 
-    out = check_destination(out)
+    out = check_destination(out, force=force)
     fmt = output_format(out)
     with files.atomic_write(out) as tmp:
         if fmt == "parquet":
@@ -156,21 +186,22 @@ def write(out: Path, frame: pd.DataFrame, *, sheets: Mapping[str, pd.DataFrame] 
 
 def stream_cached(source: Path | str, where: Mapping[str, list[Any] | None],
                   columns: list[str], fmt: str, out: Path | None,
-                  order: list[str] | None = None) -> None:
+                  order: list[str] | None = None, force: bool = False) -> None:
     """Write rows of a cached Parquet output (or a stored table, by name) to ``out`` (or
     stdout when None) in ``fmt`` (csv, tsv, json, jsonl, parquet), streamed by the store's
-    engine: memory stays small whatever the size."""
+    engine: memory stays small whatever the size. An existing ``out`` is replaced only with
+    ``force``."""
     from critmin.store import get_store
 
     store = get_store()
     lists = list(LIST_TEXT_COLUMNS)
     if out is not None:
-        with files.atomic_write(check_destination(out)) as tmp:
+        with files.atomic_write(check_destination(out, force=force)) as tmp:
             store.copy(source, dict(where), columns, fmt, tmp, lists, order)
         return
-    from critmin.store import paths
+    from critmin import cache
 
-    with files.temp_folder(paths.cache_dir()) as folder:
+    with files.temp_folder(cache.scratch_folder()) as folder:
         tmp = folder / f"stream.{fmt}"
         store.copy(source, dict(where), columns, fmt, tmp, lists, order)
         _copy_to(tmp, sys.stdout)

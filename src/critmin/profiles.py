@@ -136,9 +136,10 @@ def profile(country: str, year: int | None = None, top: int = 3, sort: str = "ri
     store = get_store()
     iso3 = resolve.country(checks.as_name(country, "country"))
     top = checks.as_int(top, "top", minimum=1, maximum=50)
-    if sort not in SORTS:
-        raise InvalidInput(f"unknown sort {sort!r}", suggestions=nearest(str(sort), SORTS)
-                           or list(SORTS))
+    show_all = checks.as_bool(show_all, "show_all")
+    if not isinstance(sort, str) or sort not in SORTS:
+        raise InvalidInput(f"unknown sort {sort!r}; give one of {', '.join(SORTS)}",
+                           suggestions=nearest(str(sort), SORTS) or list(SORTS))
     year = check_year(store, year)
     names = resolve.country_names()
     rows = cache.load(store, "cube", years=[year], countries=[iso3])

@@ -35,14 +35,19 @@ def status(verify: bool = False) -> dict[str, Any]:
     -------
     dict
         ``tables`` (rows, years, source per table), ``sources`` (version, licence,
-        sha256), ``imports``, ``damaged`` (one line per damaged file, with the way out).
+        sha256), ``imports``, ``damaged`` (one line per damaged file, with the way out),
+        ``cache_repaired`` (damaged cache files found, and removed: the cache is derived
+        data, computed again when next needed).
 
     Examples
     --------
     >>> critmin.status()["damaged"]
     []
     """
-    return get_store().status(verify=bool(verify))
+    verify = checks.as_bool(verify, "verify")
+    info = get_store().status(verify=verify)
+    info["cache_repaired"] = cache.repair(deep=verify)
+    return info
 
 
 def countries() -> pd.DataFrame:
@@ -135,9 +140,10 @@ def lists() -> pd.DataFrame:
     return schema.select("list_index", get_store().table("lists"))
 
 
-def resolve_countries(values: Sequence[str] | str | None) -> list[str] | None:
+def resolve_countries(values: Sequence[str] | str | None, what: str = "countries"
+                      ) -> list[str] | None:
     """ISO3 codes of countries and groups (a group stands for its members)."""
-    names = checks.as_names(values, "countries")
+    names = checks.as_names(values, what)
     if names is None:
         return None
     out: list[str] = []
@@ -224,6 +230,7 @@ def risk(countries: Sequence[str] | str | None = None, minerals: Sequence[str] |
     True
     """
     mode = compute.mode_of(compat)
+    as_group = checks.as_bool(as_group, "as_group")
     year_list, mineral_list = resolve_years(years), resolve_minerals(minerals)
     frame = cache.load(get_store(), compute.OUTPUTS[mode][0], compat, years=year_list,
                        minerals=mineral_list, countries=resolve_countries(countries))
@@ -299,6 +306,7 @@ def risk_source(countries: Sequence[str] | str | None = None,
     ('cube', ['IND'], [2021])
     """
     mode = compute.mode_of(compat)
+    as_group = checks.as_bool(as_group, "as_group")
     output = compute.OUTPUTS[mode][0]
     where: dict[str, list[Any] | None] = {
         "country": resolve_countries(countries), "mineral": resolve_minerals(minerals),
@@ -441,7 +449,7 @@ def partners(importers: Sequence[str] | str | None = None,
     """
     return cache.load(get_store(), "partners", years=resolve_years(years),
                       minerals=resolve_minerals(minerals),
-                      countries=resolve_countries(importers))
+                      countries=resolve_countries(importers, "importers"))
 
 
 def default_year() -> int:
@@ -467,8 +475,8 @@ EXPORTABLE = ("cube", "partners")
 
 
 def export_table(table: str, out: str | Path, compat: str | None = None,
-                 progress: compute.Progress | None = None, engine: Engine | None = None
-                 ) -> Path:
+                 progress: compute.Progress | None = None, engine: Engine | None = None,
+                 force: bool = False) -> Path:
     """Write a table to a file, in the format of its extension.
 
     Parameters
@@ -487,6 +495,8 @@ def export_table(table: str, out: str | Path, compat: str | None = None,
         For the cube and partners: what aggregates the flows when they are not cached yet
         (:func:`critmin.store.get_engine`; DuckDB unless given; every engine gives the same
         numbers).
+    force : bool
+        Replace ``out`` if it exists (a pipe, device or folder is always refused).
 
     Returns
     -------
@@ -507,18 +517,23 @@ def export_table(table: str, out: str | Path, compat: str | None = None,
     names = [*schema.SNAPSHOT_TABLES, *EXPORTABLE]
     if name not in names:
         raise NotFound(f"unknown table {name!r}", suggestions=nearest(name, names) or names[:3])
-    out = present.check_destination(Path(out))
+    force = checks.as_bool(force, "force")
+    progress = checks.as_callable(progress, "progress")
+    if engine is not None and not callable(getattr(engine, "aggregate", None)):
+        raise InvalidInput(f"engine must be an engine (critmin.store.get_engine('duckdb')) or "
+                           f"None, not {checks.shown(engine)}")
+    out = present.check_destination(checks.as_path(out, "out"), force=force)
     fmt = present.output_format(out)
     store = get_store()
     if fmt == "xlsx":
         frame = (cache.load(store, name, compat, engine=engine) if name in EXPORTABLE
                  else store.table(name))
-        return present.write(out, frame)
+        return present.write(out, frame, force=force)
     if name in EXPORTABLE:
         output = "cube_compat" if name == "cube" and mode != "default" else name
         source: Path | str = cache.cached_file(store, output, compat, progress, engine)
         columns = schema.public_columns(output)
     else:
         source, columns = name, schema.public_columns(name)
-    present.stream_cached(source, {}, columns, fmt, out)
+    present.stream_cached(source, {}, columns, fmt, out, force=force)
     return out

@@ -176,11 +176,14 @@ def find_browser() -> str:
                        "(Debian: apt-get install chromium) or write .html instead")
 
 
-def write_report(subject: str, out: Path, year: int | None = None) -> Path:
-    """Write the report of ``subject`` to ``out`` (.html or .pdf), atomically."""
+def write_report(subject: str, out: Path, year: int | None = None, force: bool = False
+                 ) -> Path:
+    """Write the report of ``subject`` to ``out`` (.html or .pdf), atomically; an existing
+    file is replaced only with ``force``."""
+    from critmin.checks import as_bool, as_path
     from critmin.present import check_destination
 
-    out = check_destination(Path(out), table=False)
+    out = check_destination(as_path(out, "out"), table=False, force=as_bool(force, "force"))
     suffix = out.suffix.lower()
     if suffix not in (".html", ".pdf"):
         raise InvalidInput(f"reports are .html or .pdf, not {out.suffix or out.name!r}",

@@ -19,6 +19,7 @@ from typing import Any, cast
 
 import pandas as pd
 
+from critmin.checks import visible
 from critmin.errors import Ambiguous, NotFound, nearest
 from critmin.store import get_store
 
@@ -48,8 +49,10 @@ class Index:
     names: dict[str, str] = field(default_factory=dict)
 
     def resolve(self, value: str, kind: str) -> str:
-        """The id ``value`` names; NotFound with the nearest choices, or Ambiguous."""
-        text = str(value).strip()
+        """The id ``value`` names; NotFound with the nearest choices, or Ambiguous; a name
+        with an invisible character (zero-width space, bidirectional control) is refused,
+        the character shown."""
+        text = visible(str(value).strip(), kind)
         k = key(text)
         if k in self.ambiguous:
             raise Ambiguous(f"{kind} {text!r} is ambiguous",
@@ -148,6 +151,7 @@ def mineral(value: str) -> str:
 
     A group name (PGE) raises :class:`~critmin.errors.Ambiguous` with its members.
     """
+    visible(str(value).strip(), "mineral")
     members = mineral_group(value)
     if members:
         raise Ambiguous(f"{value!r} is a group of minerals",
@@ -170,6 +174,7 @@ def _group_index(fingerprint: str) -> dict[str, list[str]]:
 def group_members(value: str) -> list[str] | None:
     """ISO3 members of a country group (EU27, EU, G7, G20, BRICS, Quad, OECD), members in
     any year, or None."""
+    visible(str(value).strip(), "country group")
     return _group_index(get_store().fingerprint).get(key(str(value)))
 
 
@@ -184,4 +189,5 @@ def _mineral_groups(fingerprint: str) -> dict[str, list[str]]:
 
 def mineral_group(value: str) -> list[str] | None:
     """Slugs of a mineral group (PGE, PGM), or None."""
+    visible(str(value).strip(), "mineral group")
     return _mineral_groups(get_store().fingerprint).get(key(str(value)))

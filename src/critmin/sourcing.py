@@ -328,6 +328,7 @@ def _request(importer: str, mineral: str, year: int | None, stage: str | None,
              require: Mapping[str, float] | None, redirectable: float,
              production_share: float, origin_adjusted: bool = True,
              risk_measure: str = "odds") -> Request:
+    origin_adjusted = checks.as_bool(origin_adjusted, "origin_adjusted")
     measure = checks.as_name(risk_measure, "risk_measure")
     if measure not in RISK_MEASURES:
         raise InvalidInput(f"unknown risk_measure {measure!r}", suggestions=list(RISK_MEASURES))
@@ -362,7 +363,7 @@ def _request(importer: str, mineral: str, year: int | None, stage: str | None,
     for code in banned:
         excluded[index[code]] = True
     required = np.zeros(len(codes))
-    for name, tonnes in (require or {}).items():
+    for name, tonnes in checks.as_mapping(require, "require").items():
         required[position(name, "require")] = checks.as_float(tonnes, f"required tonnes of "
                                                               f"{name}", 0.0)
     clash = [c for c in banned if required[index[c]] > 0]

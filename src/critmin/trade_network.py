@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from critmin import cache, checks, resolve, schema
-from critmin.errors import InvalidInput, NotFound, nearest
+from critmin.errors import Busy, InvalidInput, NotFound, nearest
 from critmin.metrics.geopolrisk import MISSING_RISK
 from critmin.scenarios.network import Network
 from critmin.store import Store, get_store
@@ -78,14 +78,28 @@ def network(mineral: str, year: int | None = None, stage: str | None = None) -> 
     """
     from critmin.years import check_year
 
-    store = get_store()
     slug = resolve.mineral(checks.as_name(mineral, "mineral"))
-    return _network(store.fingerprint, slug, check_year(store, year), _stage(stage))
+    for _ in range(3):
+        store = get_store()
+        try:
+            return _network(store.fingerprint, slug, check_year(store, year), _stage(stage))
+        except _Moved:  # an import or reset between the two reads of the store: again
+            continue
+    raise Busy("the data changed three times while a network was read (imports under way); "
+               "retry")
+
+
+class _Moved(Exception):
+    """The current store is no longer the one of the fingerprint asked for."""
 
 
 @lru_cache(maxsize=16)
 def _network(fingerprint: str, mineral: str, year: int, stage: str) -> MineralNetwork:
+    # the network cached under a fingerprint is computed on that data, never on a newer
+    # store (an exception is not cached)
     store = get_store()
+    if store.fingerprint != fingerprint:
+        raise _Moved
     links = cache.load(store, "partners", years=[year], minerals=[mineral])
     links = links[(links["stage"] == stage) & (links["qty_basis_t"] > 0)]
     if links.empty:

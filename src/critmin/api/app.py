@@ -5,8 +5,15 @@ Every error, whatever its cause, is answered in one shape::
     {"error": {"code": ..., "message": ..., "details": {...}, "suggestions": [...]}}
 
 with 404 for unknown names, 422 for invalid parameters, 413 for an oversized request and
-5xx for the server's own failures. Results that do not change while the data does not are
-cached in memory, keyed by the store's fingerprint.
+5xx for the server's own failures; no answer names a folder of this machine. Every answer
+says which data its numbers come from: the ``X-Critmin-Data`` header holds that data's
+fingerprint. Results that do not change while the data does not are cached in memory
+(:data:`CACHE_BYTES` at most), keyed by the fingerprint of the store they were computed on.
+
+Reports, downloads and Monte Carlo or frontier computations are answered a few at a time,
+in worker processes (downloads: threads) of their own (:mod:`critmin.api.guard`), so that
+they never hold up the cheap requests; the host names answered, the token and cross-site
+refusals are there too.
 
 ``critmin serve`` answers as soon as it starts: it computes the metrics cube's cache in a
 background process, serving meanwhile what needs no cube (reference tables, status) and
@@ -18,29 +25,32 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
+import re
 import subprocess
 import sys
 import tempfile
 import threading
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args, get_origin
+from typing import Annotated, Any, Literal, TypeVar, get_args, get_origin
 
 from fastapi import FastAPI, Query, Request
 from fastapi import Path as ApiPath
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
-from starlette.background import BackgroundTask
-from starlette.concurrency import run_in_threadpool
+from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from critmin import __version__
+from critmin.api.guard import Guard, Slots
 from critmin.api.models import (
     Body,
     CompareBody,
@@ -58,8 +68,16 @@ log = logging.getLogger("critmin.api")
 STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
 MAX_BODY = 64 * 1024
 """Largest request body accepted, in bytes."""
-CACHE_SIZE = 512
-"""Responses kept in memory (least recently used dropped first)."""
+CACHE_BYTES = 64 * 2**20
+"""Bytes of responses kept in memory (least recently used dropped first)."""
+ENTRY_BYTES = 4 * 2**20
+"""Largest response kept in memory; larger ones are computed on every request."""
+DATA_HEADER = "x-critmin-data"
+"""The response header naming the data an answer comes from (its fingerprint)."""
+ATTEMPTS = 3
+"""Times an answer is computed again when the data changes while it is computed."""
+CHUNK = 256 * 1024
+"""Bytes of a file download sent at a time."""
 PAGE_MAX = 10_000
 """Most rows one JSON page holds; larger results stream as a file format."""
 
@@ -78,9 +96,48 @@ NEEDS_NO_CUBE = frozenset({"/api/v1/ready", "/api/v1/status", "/api/v1/countries
 
 def error(status: int, code: str, message: str, details: dict[str, Any] | None = None,
           suggestions: list[str] | None = None) -> JSONResponse:
-    """The one error shape."""
-    return JSONResponse({"error": {"code": code, "message": message, "details": details or {},
-                                   "suggestions": suggestions or []}}, status_code=status)
+    """The one error shape (folders of this machine named relative to the data home)."""
+    body = {"error": {"code": code, "message": message, "details": details or {},
+                      "suggestions": suggestions or []}}
+    return JSONResponse(_relative(body), status_code=status)
+
+
+ABSOLUTE = re.compile(
+    r"""(?<![\w.:/~])(?:[A-Za-z]:\\|/(?:home|Users|root|tmp|var|usr|opt|mnt|media|srv|run|"""
+    r"""private|nix|etc|work|data)/)(?:[^\s'"/\\]+[/\\])*([^\s'"/\\]+)""")
+"""An absolute path of a file (POSIX or Windows) in a text; its last part is kept. API paths
+(``/api/v1/…``) and units (``t/yr``) are not file paths."""
+
+
+def _folders() -> list[tuple[str, str]]:
+    from critmin.store import paths
+
+    named = [(paths.imports_dir(), "imports"), (paths.cache_dir(), "cache"),
+             (paths.user_dir(), ""), (paths.snapshot_dir(), "snapshot"),
+             (Path(tempfile.gettempdir()), "tmp"), (Path(__file__).parent.parent, "critmin"),
+             (Path.home(), "~")]
+    return [(str(folder), name) for folder, name in named if str(folder) not in ("", os.sep)]
+
+
+def _relative(value: Any, folders: list[tuple[str, str]] | None = None) -> Any:
+    """``value`` (text, or lists and dicts of it) with the folders of this machine named
+    relative to the data home (``imports/manifest.json``, ``snapshot/…``) and any other
+    absolute path cut to its last part: answers never reveal where things are.
+
+    >>> _relative("cannot read /home/ann/notes/x.parquet: truncated")
+    'cannot read x.parquet: truncated'
+    """
+    folders = _folders() if folders is None else folders
+    if isinstance(value, str):
+        for folder, name in folders:
+            value = value.replace(folder + os.sep, f"{name}/" if name else "")
+            value = value.replace(folder, name or "the data home")
+        return ABSOLUTE.sub(r"\1", value)
+    if isinstance(value, dict):
+        return {k: _relative(v, folders) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_relative(v, folders) for v in value]
+    return value
 
 
 class TooLarge(HTTPException):
@@ -238,35 +295,181 @@ def _clean(value: Any) -> Any:
     return value
 
 
-class Cache:
-    """Serialised responses by (data fingerprint, request); thread-safe LRU."""
+T = TypeVar("T")
+_SERVED: ContextVar[dict[str, str] | None] = ContextVar("critmin_served", default=None)
+"""The fingerprint of the data the current request's answer comes from, once known."""
 
-    def __init__(self, size: int) -> None:
-        self.size = size
+
+def declare(version: str) -> None:
+    """Say that the current request's answer comes from the data of fingerprint ``version``
+    (the ``X-Critmin-Data`` header of its response)."""
+    served = _SERVED.get()
+    if served is not None:
+        served["version"] = version
+
+
+def _current_version() -> str | None:
+    from critmin.store import get_store
+
+    try:
+        return get_store().fingerprint
+    except (CritminError, OSError):  # damaged data: the answer says so itself
+        return None
+
+
+class DataVersion:
+    """Adds the ``X-Critmin-Data`` header to every answer: the fingerprint a route declared
+    (:func:`declare`, the data it computed on), else the current data's (answers computed
+    from no data: reference pages, errors before any computation)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        served: dict[str, str] = {}
+        token = _SERVED.set(served)
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                version = served.get("version") or _current_version()
+                if version is not None:
+                    message = {**message, "headers": [*message.get("headers", ()),
+                                                      (DATA_HEADER.encode(), version.encode())]}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            _SERVED.reset(token)
+
+
+async def on_one_store(work: Callable[[], T],
+                       run: Callable[[Callable[[], T]], Awaitable[T]] = run_in_threadpool,
+                       discard: Callable[[T], None] | None = None) -> tuple[T, str]:
+    """``work()`` (run by ``run``, in a worker thread) and the fingerprint of the data it
+    computed on, declared for the response: the store is taken when the work starts and
+    must still be the current one when it ends, else the work is done again (the data
+    changed meanwhile, so the result may mix two versions; ``discard`` drops it). A store
+    of newer data is a new object, also when a reset brings back older data."""
+    from critmin.store import get_store
+
+    for _ in range(ATTEMPTS):
+        store = get_store()
+        version = store.fingerprint
+        try:
+            result = await run(work)
+        except Exception:
+            if get_store() is store:
+                declare(version)
+                raise
+            continue
+        if get_store() is store:
+            declare(version)
+            return result, version
+        if discard is not None:
+            discard(result)
+    raise Busy(f"the data changed while the answer was computed, {ATTEMPTS} times over "
+               f"(imports under way); retry in {RETRY_AFTER_S} s",
+               details={"retry_after_s": RETRY_AFTER_S})
+
+
+def serialised(build: Callable[..., Any], *args: Any) -> bytes:
+    """``build(*args)`` as the JSON of a response."""
+    return json.dumps(_clean(build(*args)), ensure_ascii=False,
+                      separators=(",", ":")).encode()
+
+
+def on_one_store_here(work: Callable[..., T], args: tuple[Any, ...]) -> tuple[T, str]:
+    """:func:`on_one_store` in the calling thread (in a worker process): ``work(*args)`` and
+    the fingerprint of the one version of the data it computed on."""
+    from critmin.store import get_store
+
+    for _ in range(ATTEMPTS):
+        store = get_store()
+        version = store.fingerprint
+        try:
+            result = work(*args)
+        except Exception:
+            if get_store() is store:
+                raise
+            continue
+        if get_store() is store:
+            return result, version
+    raise Busy(f"the data changed while the answer was computed, {ATTEMPTS} times over "
+               f"(imports under way); retry in {RETRY_AFTER_S} s",
+               details={"retry_after_s": RETRY_AFTER_S})
+
+
+class Cache:
+    """Serialised responses by (data fingerprint, request), at most ``limit`` bytes in all
+    and ``entry_limit`` bytes each; thread-safe LRU."""
+
+    def __init__(self, limit: int = CACHE_BYTES, entry_limit: int = ENTRY_BYTES) -> None:
+        self.limit = limit
+        self.entry_limit = entry_limit
+        self.bytes = 0
         self.items: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
         self.lock = threading.Lock()
 
     async def json(self, key: tuple[Any, ...], build: Callable[[], Any]) -> Response:
-        """The cached answer to ``key``, or ``build()``'s, computed in a worker thread (a
-        cache hit never leaves the event loop)."""
+        """The cached answer to ``key``, or ``build()``'s, computed in a worker thread: a
+        cache hit never leaves the event loop. Cached under the fingerprint of the data it
+        was computed on."""
+        hit = self._hit(key)
+        if hit is not None:
+            return hit
+        built, version = await on_one_store(lambda: serialised(build))
+        self.put((version, *key), built)
+        return Response(built, media_type="application/json")
+
+    async def computed(self, key: tuple[Any, ...], slots: Slots,
+                       build: Callable[..., Any], *args: Any) -> Response:
+        """As :meth:`json`, for an expensive ``build(*args)`` (a module-level function and
+        arguments that pickle): computed in a worker process of ``slots``, or 503 when every
+        slot is taken."""
+        hit = self._hit(key)
+        if hit is not None:
+            return hit
+        async with slots.held():
+            built, version = await slots.run(on_one_store_here, serialised,
+                                             (build, *args))
+        declare(version)
+        self.put((version, *key), built)
+        return Response(built, media_type="application/json")
+
+    def _hit(self, key: tuple[Any, ...]) -> Response | None:
         from critmin.store import get_store
 
-        full = (get_store().fingerprint, *key)
-        with self.lock:
-            body = self.items.get(full)
-            if body is not None:
-                self.items.move_to_end(full)
+        version = get_store().fingerprint
+        body = self.get((version, *key))
         if body is None:
-            body = await run_in_threadpool(self._serialise, build)
-            with self.lock:
-                self.items[full] = body
-                while len(self.items) > self.size:
-                    self.items.popitem(last=False)
+            return None
+        declare(version)
         return Response(body, media_type="application/json")
 
-    @staticmethod
-    def _serialise(build: Callable[[], Any]) -> bytes:
-        return json.dumps(_clean(build()), ensure_ascii=False, separators=(",", ":")).encode()
+    def get(self, key: tuple[Any, ...]) -> bytes | None:
+        """The cached response of ``key``, or None."""
+        with self.lock:
+            body = self.items.get(key)
+            if body is not None:
+                self.items.move_to_end(key)
+            return body
+
+    def put(self, key: tuple[Any, ...], body: bytes) -> None:
+        """Keep ``body`` under ``key`` unless it is larger than an entry may be; drop the
+        least recently used responses beyond the limit."""
+        if len(body) > self.entry_limit:
+            return
+        with self.lock:
+            old = self.items.pop(key, None)
+            self.bytes += len(body) - (len(old) if old is not None else 0)
+            self.items[key] = body
+            while self.bytes > self.limit:
+                _, dropped = self.items.popitem(last=False)
+                self.bytes -= len(dropped)
 
 
 def _rows(frame: Any) -> dict[str, Any]:
@@ -276,15 +479,25 @@ def _rows(frame: Any) -> dict[str, Any]:
             "units": frame.attrs.get("units", {})}
 
 
-def create_app(build_cache: bool = False) -> FastAPI:
+def create_app(build_cache: bool = False, hosts: Iterable[str] = (),
+               token: str | None = None) -> FastAPI:
     """The application: ``/api/v1`` (OpenAPI at ``/openapi.json``, docs at ``/docs``) and the
     dashboard at ``/``. With ``build_cache`` (``critmin serve``), it computes the metrics
     cube's cache in the background when it starts, answering at once.
 
+    Parameters
+    ----------
+    build_cache
+        Compute the metrics cube's cache in the background when the application starts.
+    hosts
+        Host names answered besides localhost, 127.0.0.1 and [::1] (``*``: any).
+    token
+        The token every request must carry (see :class:`critmin.api.guard.Guard`).
+
     Examples
     --------
     >>> from fastapi.testclient import TestClient
-    >>> client = TestClient(create_app())
+    >>> client = TestClient(create_app(), base_url="http://localhost")
     >>> client.get("/api/v1/countries").json()["total"] > 200
     True
     >>> client.get("/api/v1/profile/Inida").json()["error"]["suggestions"]
@@ -296,8 +509,10 @@ def create_app(build_cache: bool = False) -> FastAPI:
             (413, "A request body over 64 KiB"),
             (422, "An invalid parameter or body, or an ambiguous name"),
             (500, "A defect"),
-            (503, "The data is damaged, an import holds the store, or the metrics are being "
-                  "computed after the server started (code computing, with Retry-After)"))}
+            (503, "The data is damaged, an import holds the store, the metrics are being "
+                  "computed after the server started (code computing), or as many expensive "
+                  "requests as the server computes at once are under way (code overloaded); "
+                  "with Retry-After"))}
     cube = CubeCache()
 
     @asynccontextmanager
@@ -306,6 +521,8 @@ def create_app(build_cache: bool = False) -> FastAPI:
             cube.start()
         yield
         cube.stop()
+        for kind in slots.values():
+            kind.close()
 
     app = FastAPI(
         title="critmin", version=__version__, docs_url=None, redoc_url=None, responses=errors,
@@ -314,15 +531,19 @@ def create_app(build_cache: bool = False) -> FastAPI:
                     "import dependence, GeoPolRisk, what-if scenarios and sourcing, on real "
                     "data. Every error has the shape "
                     '{"error": {"code", "message", "details", "suggestions"}}.')
-    cache = Cache(CACHE_SIZE)
+    cache = Cache()
+    slots = {"compute": Slots("compute", 2, "reports, Monte Carlo runs, frontiers or saved "
+                                            "scenario runs", processes=True),
+             "download": Slots("download", 2, "file downloads")}
     app.state.cache = cache
     app.state.cube = cube
+    app.state.slots = slots
     _errors(app)
     _reference_routes(app, cache)
-    _profile_routes(app, cache)
-    _scenario_routes(app, cache)
-    _saved_routes(app, cache)
-    _page_routes(app, cache)
+    _profile_routes(app, cache, slots["download"])
+    _scenario_routes(app, cache, slots["compute"])
+    _saved_routes(app, cache, slots["compute"])
+    _page_routes(app, cache, slots["compute"])
 
     @app.get("/api/v1/ready", tags=["reference"],
              summary="Whether every route answers at once (503 while the cube is computed)")
@@ -345,9 +566,12 @@ def create_app(build_cache: bool = False) -> FastAPI:
 
     app.mount("/static", Static(directory=STATIC), name="static")
     # outside the exception handlers: a TooLarge raised while a route reads the body
-    # propagates through them and gets the error shape
+    # propagates through them and gets the error shape; the guard outermost, so that a
+    # refused request costs nothing
     app.add_middleware(CubeGate, cube=cube)
     app.add_middleware(BodyLimit)
+    app.add_middleware(DataVersion)
+    app.add_middleware(Guard, hosts=tuple(hosts), token=token)
     return app
 
 
@@ -355,7 +579,10 @@ def _errors(app: FastAPI) -> None:
     @app.exception_handler(CritminError)
     async def critmin_error(request: Request, exc: CritminError) -> JSONResponse:
         status = next((s for kind, s in STATUS.items() if isinstance(exc, kind)), 422)
-        return error(status, exc.code, exc.message, exc.details, exc.suggestions)
+        response = error(status, exc.code, exc.message, exc.details, exc.suggestions)
+        if "retry_after_s" in exc.details:
+            response.headers["retry-after"] = str(exc.details["retry_after_s"])
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -390,11 +617,22 @@ Year = Annotated[int | None, Query(ge=1950, le=2100, description="Latest complet
 
 
 def _reference_routes(app: FastAPI, cache: Cache) -> None:
-    @app.get("/api/v1/status", tags=["reference"], summary="The data critmin serves")
+    @app.get("/api/v1/status", tags=["reference"], summary="The data critmin serves",
+             description="`fingerprint` is the data's version, as in the `X-Critmin-Data` "
+                         "header of every answer; `snapshot` says whether the bundled data "
+                         "or another build ($CRITMIN_SNAPSHOT) is served, `user_data` names "
+                         "the imports' folder in the data home.")
     async def status() -> Response:
         from critmin.query import status as data_status
+        from critmin.store import paths
 
-        return await cache.json(("status",), lambda: data_status())
+        def make() -> Any:
+            info = data_status()
+            bundled = paths.snapshot_dir() == Path(paths.__file__).resolve().parent.parent / "data"
+            return _relative({**info, "snapshot": "bundled" if bundled else "CRITMIN_SNAPSHOT",
+                              "user_data": "imports"})
+
+        return await cache.json(("status",), make)
 
     @app.get("/api/v1/countries", tags=["reference"], summary="Every country critmin knows")
     async def countries() -> Response:
@@ -422,7 +660,7 @@ def _reference_routes(app: FastAPI, cache: Cache) -> None:
         return await cache.json(("events",), lambda: _rows(table()))
 
 
-def _profile_routes(app: FastAPI, cache: Cache) -> None:
+def _profile_routes(app: FastAPI, cache: Cache, downloads: Slots) -> None:
     @app.get("/api/v1/profile/{country}", tags=["profiles"],
              summary="A country's minerals: dependence, suppliers, risk")
     async def profile(country: Annotated[str, ApiPath(max_length=80)], year: Year = None,
@@ -432,12 +670,12 @@ def _profile_routes(app: FastAPI, cache: Cache) -> None:
         from critmin.profiles import profile as build
 
         if format != "json":
-            def download() -> Response:
+            def download() -> tuple[Path, str]:
                 p = build(country, year, top=top, sort=sort)
                 return _download(f"critmin-{p.country}-{p.year}.{format}", p.minerals,
                                  p.sheets(), p.notes)
 
-            return await run_in_threadpool(download)
+            return await _file(downloads, download)
 
         def make() -> Any:
             p = build(country, year, top=top, sort=sort)
@@ -453,12 +691,12 @@ def _profile_routes(app: FastAPI, cache: Cache) -> None:
         from critmin.profiles import mineral as build
 
         if format != "json":
-            def download() -> Response:
+            def download() -> tuple[Path, str]:
                 m = build(mineral, year, top=top)
                 return _download(f"critmin-{m.mineral}-{m.year}.{format}", m.producers,
                                  m.sheets(), m.notes)
 
-            return await run_in_threadpool(download)
+            return await _file(downloads, download)
 
         def make() -> Any:
             m = build(mineral, year, top=top)
@@ -479,15 +717,16 @@ def _profile_routes(app: FastAPI, cache: Cache) -> None:
         from critmin import query
 
         if format != "json":
-            folder = Path(tempfile.mkdtemp(prefix="critmin-api-"))
-            dest = folder / f"risk.{format}"
-            try:
-                await run_in_threadpool(query.risk_file, dest, format, country, mineral, year)
-            except BaseException:
-                _remove(folder)
-                raise
-            return FileResponse(dest, media_type=MEDIA[format], filename=dest.name,
-                                background=BackgroundTask(_remove, folder))
+            def stream() -> tuple[Path, str]:
+                folder = Path(tempfile.mkdtemp(prefix="critmin-api-"))
+                try:
+                    query.risk_file(folder / f"risk.{format}", format, country, mineral, year)
+                except BaseException:
+                    _remove(folder)
+                    raise
+                return folder / f"risk.{format}", MEDIA[format]
+
+            return await _file(downloads, stream)
 
         def make() -> Any:
             rows, total = query.risk_page(country, mineral, year, limit, offset)
@@ -525,7 +764,7 @@ def _with_figure(result: Any, figure: Callable[[Any], Any] | None) -> dict[str, 
 Figures = Annotated[bool, Query(description="Also the result's plotly figure.")]
 
 
-def _scenario_routes(app: FastAPI, cache: Cache) -> None:
+def _scenario_routes(app: FastAPI, cache: Cache, compute: Slots) -> None:
     # the figures (pandas, plotly) are imported by the first request, not when the server
     # starts
     @app.post("/api/v1/scenarios/restrict", tags=["scenarios"],
@@ -556,36 +795,42 @@ def _scenario_routes(app: FastAPI, cache: Cache) -> None:
     @app.post("/api/v1/scenarios/supply-at-risk", tags=["scenarios"],
               summary="Monte Carlo supply-at-risk per importer")
     async def supply_at_risk(body: SupplyAtRiskBody, figures: Figures = False) -> Response:
-        from critmin import figures as fig
-        from critmin.whatif.at_risk import supply_at_risk as run
-
-        def make() -> Any:
-            return _with_figure(run(**body.model_dump()),
-                                fig.supply_at_risk_figure if figures else None)
-
-        return await cache.json(("supply-at-risk", body.model_dump_json(), figures), make)
+        return await cache.computed(("supply-at-risk", body.model_dump_json(), figures),
+                                    compute, _supply_at_risk, body.model_dump(), figures)
 
     @app.post("/api/v1/optimise", tags=["sourcing"],
               summary="The sourcing mix that minimises risk, concentration and cost")
     async def optimise(body: OptimiseBody, figures: Figures = False) -> Response:
-        from critmin import figures as fig
-        from critmin.pages import names
-        from critmin.sourcing import frontier
-        from critmin.sourcing import optimise as run
+        key = ("optimise", body.model_dump_json(), figures)
+        args = (body.model_dump(exclude={"frontier_points"}), body.frontier_points, figures)
+        if body.frontier_points:
+            return await cache.computed(key, compute, _optimised, *args)
+        return await cache.json(key, lambda: _optimised(*args))
 
-        def make() -> Any:
-            args = body.model_dump(exclude={"frontier_points"})
-            out = _with_figure(run(**args), (lambda r: fig.portfolio_figure(r, names()))
-                               if figures else None)
-            if body.frontier_points:
-                args.pop("weights")
-                line = frontier(**args, points=body.frontier_points)
-                out["frontier"] = line.to_dict()
-                if figures:
-                    out["frontier_figure"] = fig.as_json(fig.frontier_figure(line))
-            return out
 
-        return await cache.json(("optimise", body.model_dump_json(), figures), make)
+def _supply_at_risk(params: dict[str, Any], figures: bool) -> dict[str, Any]:
+    from critmin import figures as fig
+    from critmin.whatif.at_risk import supply_at_risk as run
+
+    return _with_figure(run(**params), fig.supply_at_risk_figure if figures else None)
+
+
+def _optimised(params: dict[str, Any], frontier_points: int | None, figures: bool
+               ) -> dict[str, Any]:
+    from critmin import figures as fig
+    from critmin.pages import names
+    from critmin.sourcing import frontier
+    from critmin.sourcing import optimise as run
+
+    out = _with_figure(run(**params), (lambda r: fig.portfolio_figure(r, names()))
+                       if figures else None)
+    if frontier_points:
+        line = frontier(**{k: v for k, v in params.items() if k != "weights"},
+                        points=frontier_points)
+        out["frontier"] = line.to_dict()
+        if figures:
+            out["frontier_figure"] = fig.as_json(fig.frontier_figure(line))
+    return out
 
 
 SCENARIO_BODIES: dict[str, type[Body]] = {
@@ -663,7 +908,7 @@ def _saved_list() -> list[dict[str, Any]]:
     return rows
 
 
-def _saved_routes(app: FastAPI, cache: Cache) -> None:
+def _saved_routes(app: FastAPI, cache: Cache, compute: Slots) -> None:
     @app.get("/api/v1/saved-scenarios", tags=["saved scenarios"],
              summary="The saved scenarios offered by name",
              description="The scenario files shipped with critmin (the India-Russia set) and "
@@ -676,25 +921,13 @@ def _saved_routes(app: FastAPI, cache: Cache) -> None:
     @app.post("/api/v1/saved-scenarios/run", tags=["saved scenarios"],
               summary="Run one saved scenario, by name or content")
     async def saved_run(body: RunSavedBody, figures: Figures = False) -> Response:
-        from critmin import figures as fig
-        from critmin.pages import names
-        from critmin.whatif.saved import describe, run
-
         [scenario] = await run_in_threadpool(_saved, [body.scenario], ("body", "scenario"),
                                              False)
-        draw: dict[str, Callable[[Any], Any]] = {
-            "restrict": lambda r: fig.restriction_map(r, names()),
-            "pact": fig.pact_figure, "supply-at-risk": fig.supply_at_risk_figure}
-
-        def make() -> Any:
-            done = run(scenario)
-            out = {**done.to_dict(), "title": describe(scenario), "summary": done.summary()}
-            if figures:
-                out["figure"] = fig.as_json(draw[scenario.kind](done.result))
-            return out
-
-        key = json.dumps([scenario.name, scenario.to_dict()], sort_keys=True)
-        return await cache.json(("saved-run", key, figures), make)
+        key = ("saved-run", json.dumps([scenario.name, scenario.to_dict()], sort_keys=True),
+               figures)
+        if scenario.kind == "supply-at-risk":
+            return await cache.computed(key, compute, _saved_run, scenario, figures)
+        return await cache.json(key, lambda: _saved_run(scenario, figures))
 
     @app.post("/api/v1/saved-scenarios/compare", tags=["saved scenarios"],
               summary="Saved scenarios side by side",
@@ -704,28 +937,45 @@ def _saved_routes(app: FastAPI, cache: Cache) -> None:
                           "feasibility and delivery of an agreement, the data fingerprint "
                           "and critmin version each was saved on, and notes.")
     async def saved_compare(body: CompareBody, figures: Figures = False) -> Response:
-        from critmin.figures import as_json, scenario_outcomes_figure
-        from critmin.store import get_store
-        from critmin.whatif.saved import compared, outcomes, run
-
         scenarios = await run_in_threadpool(_saved, body.scenarios, ("body", "scenarios"))
-
-        def make() -> Any:
-            runs = [run(s) for s in scenarios]
-            table = compared(runs)
-            view = outcomes(runs, body.country)
-            out = {**_rows(table), "notes": table.attrs["notes"],
-                   "country": str(view["country"].iloc[0]), "outcomes": _rows(view),
-                   "data_fingerprint": get_store().fingerprint, "critmin_version": __version__}
-            if figures:
-                out["figure"] = as_json(scenario_outcomes_figure(view))
-            return out
-
         key = json.dumps([[s.name, s.to_dict()] for s in scenarios], sort_keys=True)
-        return await cache.json(("saved-compare", key, body.country, figures), make)
+        return await cache.computed(("saved-compare", key, body.country, figures), compute,
+                                    _saved_compare, scenarios, body.country, figures)
 
 
-def _page_routes(app: FastAPI, cache: Cache) -> None:
+def _saved_run(scenario: Any, figures: bool) -> dict[str, Any]:
+    from critmin import figures as fig
+    from critmin.pages import names
+    from critmin.whatif.saved import describe, run
+
+    draw: dict[str, Callable[[Any], Any]] = {
+        "restrict": lambda r: fig.restriction_map(r, names()),
+        "pact": fig.pact_figure, "supply-at-risk": fig.supply_at_risk_figure}
+    done = run(scenario)
+    out = {**done.to_dict(), "title": describe(scenario), "summary": done.summary()}
+    if figures:
+        out["figure"] = fig.as_json(draw[scenario.kind](done.result))
+    return out
+
+
+def _saved_compare(scenarios: list[Any], country: str | None, figures: bool
+                   ) -> dict[str, Any]:
+    from critmin.figures import as_json, scenario_outcomes_figure
+    from critmin.store import get_store
+    from critmin.whatif.saved import compared, outcomes, run
+
+    runs = [run(s) for s in scenarios]
+    table = compared(runs)
+    view = outcomes(runs, country)
+    out = {**_rows(table), "notes": table.attrs["notes"],
+           "country": str(view["country"].iloc[0]), "outcomes": _rows(view),
+           "data_fingerprint": get_store().fingerprint, "critmin_version": __version__}
+    if figures:
+        out["figure"] = as_json(scenario_outcomes_figure(view))
+    return out
+
+
+def _page_routes(app: FastAPI, cache: Cache, compute: Slots) -> None:
     @app.get("/api/v1/figures/world", tags=["figures"],
              summary="The world map of a metric for a mineral, year and stage")
     async def world(mineral: Annotated[str, Query(min_length=1, max_length=80)],
@@ -760,12 +1010,16 @@ def _page_routes(app: FastAPI, cache: Cache) -> None:
                      ) -> Response:
         from critmin.reports import report_html
 
-        return Response(await run_in_threadpool(report_html, subject, year),
-                        media_type="text/html")
+        async with compute.held():
+            html, version = await compute.run(on_one_store_here, report_html, (subject, year))
+        declare(version)
+        return Response(html, media_type="text/html")
 
 
-def _download(name: str, frame: Any, sheets: dict[str, Any], notes: list[str]) -> Response:
-    """A table as a file download (CSV of the main table, or every sheet in Excel)."""
+def _download(name: str, frame: Any, sheets: dict[str, Any], notes: list[str]
+              ) -> tuple[Path, str]:
+    """A table as a file to download (CSV of the main table, or every sheet in Excel), in a
+    temporary folder of its own, and its media type."""
     from critmin.present import write
 
     folder = Path(tempfile.mkdtemp(prefix="critmin-api-"))
@@ -774,10 +1028,33 @@ def _download(name: str, frame: Any, sheets: dict[str, Any], notes: list[str]) -
     except BaseException:
         _remove(folder)
         raise
-    media = MEDIA.get(dest.suffix[1:], "application/vnd.openxmlformats-officedocument."
-                                       "spreadsheetml.sheet")
-    return FileResponse(dest, media_type=media, filename=name,
-                        background=BackgroundTask(_remove, folder))
+    return dest, MEDIA.get(dest.suffix[1:], "application/vnd.openxmlformats-officedocument."
+                                            "spreadsheetml.sheet")
+
+
+async def _file(downloads: Slots, write: Callable[[], tuple[Path, str]]) -> Response:
+    """The file ``write()`` writes into a temporary folder of its own, streamed: written in
+    a download slot, on one version of the data; the folder is removed as soon as the file is
+    open (on POSIX; else once it is sent or the client leaves), so that no download leaves
+    anything behind and at most one file per download slot exists at a time."""
+    async with downloads.held():
+        (dest, media), _ = await on_one_store(write, downloads.run,
+                                              discard=lambda done: _remove(done[0].parent))
+    handle = dest.open("rb")
+    size = os.fstat(handle.fileno()).st_size
+    _remove(dest.parent)
+
+    def chunks() -> Iterator[bytes]:
+        try:
+            while block := handle.read(CHUNK):
+                yield block
+        finally:
+            handle.close()
+            _remove(dest.parent)
+
+    return StreamingResponse(iterate_in_threadpool(chunks()), media_type=media, headers={
+        "content-disposition": f'attachment; filename="{dest.name}"',
+        "content-length": str(size)})
 
 
 def _remove(folder: Path) -> None:

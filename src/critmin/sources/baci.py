@@ -5,15 +5,17 @@ Both paths end in :func:`to_flows`, which turns raw text rows ``t,i,j,k,v,q`` in
 canonical flows plus the source's own country codes, and :func:`critmin.sources.validate
 .validate`, so the snapshot build and ``critmin data import baci`` keep and drop the same
 rows for the same reasons. Release files are read in blocks: memory stays bounded whatever
-their size, and a zip member is refused when it inflates far beyond any CSV.
+their size. A zip archive is opened once and its listing checked before any row is read
+(:class:`critmin.files.ZipArchive`: entries, repeated names, encryption, declared sizes);
+a member that inflates beyond what it declares or is damaged stops the import.
 """
 
 from __future__ import annotations
 
-import io
 import sqlite3
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -24,7 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from critmin.errors import DataError
-from critmin.files import check_input_file
+from critmin.files import ZipArchive, check_input_file, column_names
 from critmin.sources.coverage import Coverage
 from critmin.sources.validate import Known, validate
 
@@ -32,11 +34,15 @@ RAW_COLUMNS = ("t", "i", "j", "k", "v", "q")
 MISSING_TEXT = ("", "NA", "None", "nan", "NaN")
 BLOCK_BYTES = 16 << 20
 """Bytes of CSV parsed at a time."""
-MAX_INFLATION = 50
-"""A zip member may inflate to at most this many times its compressed size (BACI's CSVs
-inflate about 4×; a zip bomb thousands of times)."""
-INTEGER = r"^\s*[0-9]+\s*$"
+HEADER_BYTES = 1 << 16
+"""Bytes read to find a CSV's header line."""
+INTEGER_DIGITS = 18
+"""Most digits of a year or a code: 18 always fit a 64-bit integer, so a longer number is a
+malformed cell, never an overflow."""
+INTEGER = rf"^\s*[0-9]{{1,{INTEGER_DIGITS}}}\s*$"
 NUMBER = r"^\s*[+-]?(([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?|(?i:inf|infinity|nan))\s*$"
+MAX_CODE = 99_999
+"""Largest country code a release's code file may add (BACI's codes have three digits)."""
 
 Progress = Callable[[str, int], None]
 """Called with (what is being read, rows read so far in it)."""
@@ -51,31 +57,8 @@ class Member:
     open: Callable[[], IO[bytes]]
 
 
-class _Capped(io.RawIOBase):
-    """A byte stream that fails once more than ``limit`` bytes were read."""
-
-    def __init__(self, raw: IO[bytes], limit: int, name: str) -> None:
-        self.raw, self.limit, self.name, self.count = raw, limit, name, 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        data = self.raw.read(len(buffer))
-        self.count += len(data)
-        if self.count > self.limit:
-            raise DataError(f"{self.name}: inflates beyond {MAX_INFLATION}x its compressed "
-                            "size; not a BACI file (refused as a possible zip bomb)")
-        buffer[: len(data)] = data
-        return len(data)
-
-    def close(self) -> None:
-        self.raw.close()
-        super().close()
-
-
 def _header(stream: IO[bytes], name: str) -> list[str]:
-    line = stream.readline(1 << 16)
+    line = stream.readline(HEADER_BYTES)
     try:
         text = line.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -83,29 +66,19 @@ def _header(stream: IO[bytes], name: str) -> list[str]:
     return [h.strip().strip('"').strip().lower() for h in text.strip().split(",")]
 
 
-def members(paths: Sequence[Path]) -> Iterator[Member]:
-    """The CSV files among the inputs (zip archives opened), each with its header."""
+def members(paths: Sequence[Path], archives: ExitStack) -> Iterator[Member]:
+    """The CSV files among the inputs, each with its header; a zip archive is opened once
+    (kept open by ``archives``) and refused as a whole when its listing is out of bounds."""
     for path in paths:
         path = check_input_file(path)
         if zipfile.is_zipfile(path):
-            with zipfile.ZipFile(path) as zf:
-                infos = [i for i in zf.infolist()
-                         if not i.is_dir() and i.filename.lower().endswith(".csv")]
-            for info in infos:
+            archive = archives.enter_context(ZipArchive(path, ".csv"))
+            for info in archive.members:
+                def opener(a: ZipArchive = archive, i: zipfile.ZipInfo = info) -> IO[bytes]:
+                    return a.open(i)
+
                 name = f"{path.name}:{info.filename}"
-                limit = max(info.compress_size * MAX_INFLATION, 1 << 20)
-                if info.file_size > limit:
-                    raise DataError(f"{name}: declares {info.file_size:,} bytes from "
-                                    f"{info.compress_size:,} compressed; refused as a possible "
-                                    "zip bomb")
-
-                def opener(p: Path = path, i: zipfile.ZipInfo = info, n: str = name,
-                           cap: int = limit) -> IO[bytes]:
-                    zf = zipfile.ZipFile(p)
-                    raw = _Capped(zf.open(i), cap, n)
-                    return io.BufferedReader(raw, 1 << 20)
-
-                with opener() as stream:
+                with archive.open(info, HEADER_BYTES) as stream:
                     header = _header(stream, name)
                 yield Member(name, header, opener)
         else:
@@ -176,9 +149,9 @@ def code_map(country_codes: pd.DataFrame, extra: pd.DataFrame | None,
     """
     mapping = code_series(country_codes)
     if extra is not None and len(extra):
-        codes = pd.to_numeric(extra["country_code"], errors="coerce")
+        codes = pd.to_numeric(extra["country_code"], errors="coerce").astype("float64")
         iso3 = extra["country_iso3"].astype(str).str.strip().str.upper()
-        ok = codes.notna() & iso3.isin(set(countries["iso3"]))
+        ok = codes.between(0, MAX_CODE) & iso3.isin(set(countries["iso3"]))
         added = pd.Series(iso3[ok].to_numpy(), index=codes[ok].astype("int64"))
         mapping = pd.concat([mapping, added[~added.index.isin(mapping.index)]])
     return mapping
@@ -202,7 +175,9 @@ class CodeLookup:
 def _parsed(text: pa.ChunkedArray, pattern: str, kind: pa.DataType) -> tuple[Any, np.ndarray]:
     """``text`` as numbers, and which rows parsed. Clean blocks take one cast; a block with
     a bad cell is checked cell by cell against ``pattern``."""
-    clean_block = pa.types.is_floating(kind) or pc.all(pc.utf8_is_digit(text)).as_py()
+    clean_block = pa.types.is_floating(kind) or (
+        pc.all(pc.utf8_is_digit(text)).as_py()
+        and (pc.max(pc.utf8_length(text)).as_py() or 0) <= INTEGER_DIGITS)
     if clean_block:
         try:
             return pc.cast(text, kind), np.ones(len(text), dtype=bool)
@@ -264,36 +239,49 @@ def read_release(paths: Sequence[Path], country_codes: pd.DataFrame, countries: 
 
     Raises :class:`DataError` when a file holds no recognisable BACI table.
     """
-    found: dict[str, list[Member]] = {"trade": [], "countries": [], "products": []}
-    for path in paths:
-        kinds = [m for m in members([Path(path)]) if kind_of(m.header) != "unknown"]
-        if not kinds:
-            raise DataError(
-                f"{Path(path).name}: no BACI table found (expected a CSV with columns "
-                "t,i,j,k,v,q, or BACI's country_codes / product_codes files)"
-            )
-        for member in kinds:
-            found[kind_of(member.header)].append(member)
-    if not found["trade"]:
-        raise DataError("no BACI trade file among the inputs (CSV with columns t,i,j,k,v,q)")
-    extra = None
-    if found["countries"]:
-        parts = []
-        for member in found["countries"]:
-            with member.open() as stream:
-                parts.append(pd.read_csv(stream, dtype=str, keep_default_na=False))
-        extra = pd.concat(parts, ignore_index=True)
-    lookup = CodeLookup(code_map(country_codes, extra, countries))
-    seq = 0
-    for member in found["trade"]:
-        read = 0
-        for block in read_csv_text(member, cov):
-            out = to_flows(block, lookup, known, cov, seq, member.name)
-            seq += block.num_rows
-            read += block.num_rows
-            if progress is not None:
-                progress(member.name, read)
-            yield out
+    with ExitStack() as archives:
+        found: dict[str, list[Member]] = {"trade": [], "countries": [], "products": []}
+        for path in paths:
+            kinds = [m for m in members([Path(path)], archives) if kind_of(m.header) != "unknown"]
+            if not kinds:
+                raise DataError(
+                    f"{Path(path).name}: no BACI table found (expected a CSV with columns "
+                    "t,i,j,k,v,q, or BACI's country_codes / product_codes files)"
+                )
+            for member in kinds:
+                column_names(member.header, member.name)
+                found[kind_of(member.header)].append(member)
+        if not found["trade"]:
+            raise DataError("no BACI trade file among the inputs (CSV with columns t,i,j,k,v,q)")
+        extra = None
+        if found["countries"]:
+            extra = pd.concat([_code_file(m) for m in found["countries"]], ignore_index=True)
+        lookup = CodeLookup(code_map(country_codes, extra, countries))
+        seq = 0
+        for member in found["trade"]:
+            read = 0
+            for block in read_csv_text(member, cov):
+                out = to_flows(block, lookup, known, cov, seq, member.name)
+                seq += block.num_rows
+                read += block.num_rows
+                if progress is not None:
+                    progress(member.name, read)
+                yield out
+
+
+def _code_file(member: Member) -> pd.DataFrame:
+    """A release's country code file, as text."""
+    with member.open() as stream:
+        try:
+            frame = pd.read_csv(stream, dtype=str, keep_default_na=False)
+        except (UnicodeDecodeError, ValueError) as exc:
+            message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise DataError(f"{member.name}: cannot be parsed as CSV ({message})") from None
+    if len(frame.columns) != len(member.header):
+        raise DataError(f"{member.name}: cannot be parsed as CSV (its header has "
+                        f"{len(member.header)} columns, read as {len(frame.columns)})")
+    frame.columns = pd.Index(member.header)
+    return frame
 
 
 def read_baci_sqlite(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:

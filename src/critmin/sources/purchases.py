@@ -3,8 +3,8 @@
 One row per purchase: the period (a year ``2024`` or a month ``2024-03``), the supplier's
 name and the purchase's reference (together its key), the material (a mineral slug or an
 HS-6 product code), the supplier's country and the material's origin, the quantity with its
-mass unit, the value with its currency, and notes. Columns may come in any order; optional
-ones (origin, value, currency, notes) may be left out. Rows are validated against the
+mass unit, the value with its currency, and notes. Columns may come in any order (named in
+any case), each once; optional ones (origin, value, currency, notes) may be left out. Rows are validated against the
 declared checks (:mod:`critmin.sources.validate`), and every dropped row is counted.
 
 >>> import pandas as pd
@@ -22,6 +22,7 @@ declared checks (:mod:`critmin.sources.validate`), and every dropped row is coun
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
@@ -31,6 +32,7 @@ import pyarrow as pa
 
 from critmin import schema
 from critmin.errors import DataError, nearest
+from critmin.files import check_input_file, column_names
 from critmin.sources.coverage import Coverage
 from critmin.sources.validate import Known, validate
 
@@ -76,10 +78,18 @@ def read_purchases(files: Sequence[Path], known: Known, cov: Coverage,
     """Validated purchases from CSV files (UTF-8, a header naming the declared columns)."""
     seq = 0
     for path in files:
+        path = check_input_file(Path(path))
         try:
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-        except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-            raise DataError(f"cannot read {Path(path).name} as a CSV file: {exc}") from None
+            with path.open(newline="", encoding="utf-8-sig") as fh:
+                names = column_names(next(csv.reader(fh), []), path.name)
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError, csv.Error, ValueError) as exc:
+            message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise DataError(f"cannot read {path.name} as a CSV file: {message}") from None
+        if len(frame.columns) != len(names):
+            raise DataError(f"cannot read {path.name} as a CSV file: its header has "
+                            f"{len(names)} columns, read as {len(frame.columns)}")
+        frame.columns = pd.Index(names)
         yield purchases_table(frame, known, cov, seq)
         seq += len(frame)
         if progress is not None:

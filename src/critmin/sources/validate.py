@@ -10,6 +10,10 @@ known mineral slug or an ``hs6``), ``nonneg`` (present, finite, not negative), `
 three capital letters). ``<check>_or_missing`` accepts a missing value and applies the
 check to the others. A key column without a check must be present.
 
+A checked number is also refused above a physical bound (:data:`PLAUSIBLE_MAX` by unit,
+:data:`PLAUSIBLE_MAX_IN_CURRENCY` for an amount in a stated currency), so one absurd row can
+neither overflow a sum to infinity nor swamp every figure it enters.
+
 >>> import pyarrow as pa
 >>> from critmin.sources.coverage import Coverage
 >>> data = pa.table({"year": [2023, 3000], "country": ["IND", "IND"], "wgi_pv": [0.1, 0.2],
@@ -39,6 +43,21 @@ MASS_UNITS = {"t": 1.0, "kg": 1e-3, "g": 1e-6, "lb": 0.45359237e-3}
 """Mass units a user table may state its quantities in, in tonnes per unit."""
 
 OR_MISSING = "_or_missing"
+
+PLAUSIBLE_MAX = {"t": 1e10, "kUSD": 1e10, "USD": 1e13}
+"""Largest plausible value of one row (a year of one flow, one country's production, one
+purchase), by unit. 1e10 t is half of everything the world mines in a year, all materials
+and fuels together (2.0e10 t in 2024 by the bundled World Mining Data), and 2.6 times the
+largest quantity in the bundled data (China's steam coal, 3.9e9 t in 2024; the largest flow,
+Australia's iron ore to China, is 7.6e8 t). 1e13 USD (1e10 kUSD) is about 40 % of the
+world's merchandise trade in a year (WTO: 2.4e13 USD in 2023) and 85 times the largest flow
+in the bundled data (Canada's crude oil to the United States, 1.2e11 USD in 2022). A
+quantity in another mass unit is converted to tonnes first (:data:`MASS_UNITS`). Stocks
+(reserves) are not bounded."""
+PLAUSIBLE_MAX_IN_CURRENCY = 1e16
+"""Largest plausible amount in a stated currency (a purchase's value), which is not
+converted: 1e10 USD in the currency with the most units per US dollar (the Iranian rial,
+about a million), so generous on purpose in any other."""
 
 
 @dataclass(frozen=True)
@@ -126,6 +145,39 @@ def _failures(check: str, column: pa.ChunkedArray, name: str, known: Known
     return out
 
 
+def _bound_text(bound: float) -> str:
+    return f"{bound:.0e}".replace("e+", "e")
+
+
+def _implausible(table: str, col: schema.Column, data: pa.Table
+                 ) -> list[tuple[str, np.ndarray]]:
+    """Rows of a checked number above its physical bound (in tonnes for a mass given in a
+    unit column, in any currency for an amount given with a currency column)."""
+    noun = NOUNS.get(col.name, col.name)
+    values = pc.cast(data.column(col.name), pa.float64())
+    if col.unit in PLAUSIBLE_MAX:
+        bound, unit = PLAUSIBLE_MAX[col.unit], col.unit
+    else:
+        ref = next((c for c in schema.table_columns(table) if c.name == col.unit), None)
+        if ref is None or ref.name not in data.column_names:
+            return []
+        kind = ref.check.removesuffix(OR_MISSING)
+        if kind == "mass_unit":
+            bound, unit = PLAUSIBLE_MAX["t"], "t"
+            stated = data.column(ref.name).cast(pa.string())
+            tonnes = pa.scalar(None, pa.float64())
+            for name, factor in MASS_UNITS.items():
+                tonnes = pc.if_else(pc.equal(stated, name), pc.multiply(values, factor), tonnes)
+            values = tonnes
+        elif kind == "currency":
+            bound, unit = PLAUSIBLE_MAX_IN_CURRENCY, "in its currency"
+        else:
+            return []
+    above = np.asarray(pc.fill_null(pc.greater(values, bound), False).to_numpy(
+        zero_copy_only=False), dtype=bool)
+    return [(f"implausible {noun} (above {_bound_text(bound)} {unit})", above)]
+
+
 def _examples(data: pa.Table, name: str, rows: np.ndarray) -> list[str]:
     source = f"src_{name}" if f"src_{name}" in data.column_names else name
     picked = data.column(source).take(pa.array(np.flatnonzero(rows)[:20]))
@@ -147,6 +199,8 @@ def validate(table: str, data: pa.Table, known: Known, cov: Coverage) -> pa.Tabl
             continue
         if col.check:
             found = _failures(col.check, data.column(col.name), col.name, known)
+            if col.dtype.startswith(("float", "int")):
+                found += _implausible(table, col, data)
         elif col.key is not None:
             found = [(f"missing {col.name}", ~_present(data.column(col.name)))]
         else:

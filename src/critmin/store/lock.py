@@ -13,10 +13,10 @@ import fcntl
 import os
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from critmin.errors import Busy
+from critmin.errors import Busy, DataError
 
 POLL_S = 0.1
 
@@ -43,7 +43,12 @@ def exclusive(path: Path, timeout_s: float, waiting: Callable[[], None] | None =
     ``waiting`` is called once if the lock is not free at first (to tell the user why
     nothing happens). Raises :class:`~critmin.errors.Busy` after the timeout.
     """
-    fd = _open(path)
+    try:
+        fd = _open(path)
+    except OSError as exc:
+        raise DataError(
+            f"cannot write to {path.parent}: {exc.strerror or exc}; critmin keeps its imports "
+            "there (set CRITMIN_HOME to a folder you can write)") from None
     try:
         if not try_lock(fd):
             if waiting is not None:
@@ -62,21 +67,45 @@ def exclusive(path: Path, timeout_s: float, waiting: Callable[[], None] | None =
 
 
 class Lease:
-    """A shared lock on ``path`` held until :meth:`release` (or garbage collection)."""
+    """A shared lock on ``path`` held until :meth:`release` (or garbage collection).
+
+    In a data folder that cannot be written (a read-only mount, another user's folder) the
+    lease file cannot be created: no writer can replace files there either, so the lease is
+    then held on the existing file opened for reading, or not at all (:attr:`held` False).
+    """
+
+    _fd: int | None = None
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._fd: int | None = _open(path)
-        fcntl.flock(self._fd, fcntl.LOCK_SH)
+        try:
+            fd = _open(path)
+        except OSError:
+            try:
+                fd = os.open(path, os.O_RDONLY)
+            except OSError:
+                return
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH)
+        except OSError:
+            os.close(fd)
+            return
+        self._fd = fd
+
+    @property
+    def held(self) -> bool:
+        """Whether a lock is held (False in a folder where no lease file can exist)."""
+        return self._fd is not None
 
     def release(self) -> None:
         """Give the lease up."""
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)
 
     def __del__(self) -> None:
-        self.release()
+        with suppress(OSError):  # at interpreter exit: nothing left to release
+            self.release()
 
 
 def unused(path: Path) -> bool:

@@ -33,6 +33,8 @@ LOCK_TIMEOUT_S = float(os.environ.get("CRITMIN_LOCK_TIMEOUT", "3600"))
 
 DATA_FILE = re.compile(r"^(?P<table>[a-z_]+)-(?P<year>\d{4})-(?P<digest>[0-9a-f]{16})\.parquet$")
 RESET_HINT = "run `critmin data reset` to forget the imports (the bundled data stays)"
+ACCESS_HINT = ("critmin needs to read its data folder: give yourself access, or set "
+               "CRITMIN_HOME to another folder")
 
 
 def empty_manifest() -> dict[str, Any]:
@@ -76,6 +78,10 @@ def read_manifest() -> dict[str, Any]:
         text = path.read_text("utf-8")
     except FileNotFoundError:
         return empty_manifest()
+    except NotADirectoryError:
+        raise DataError(f"{paths.imports_dir()} is not a folder; {RESET_HINT}") from None
+    except PermissionError:
+        raise DataError(f"cannot read {path}: permission denied; {ACCESS_HINT}") from None
     except OSError as exc:
         raise DataError(f"cannot read {path}: {exc.strerror}; {RESET_HINT}") from None
     try:
@@ -111,7 +117,8 @@ def writing(waiting: Callable[[], None] | None = None) -> Iterator[dict[str, Any
     allowed: a damaged manifest raises, except for :func:`reset`). Leftovers of interrupted
     runs and unneeded files are removed on entry."""
     folder = paths.imports_dir()
-    folder.mkdir(parents=True, exist_ok=True)
+    if folder.exists() and not folder.is_dir():
+        raise DataError(f"{folder} is not a folder; {RESET_HINT}")
     release_stores()
     with lock.exclusive(folder / LOCK_FILE, LOCK_TIMEOUT_S, waiting):
         files.remove_leftovers(folder)
@@ -148,14 +155,48 @@ def collect_garbage(manifest: dict[str, Any]) -> list[str]:
     return removed
 
 
-def reset(waiting: Callable[[], None] | None = None) -> None:
-    """Forget every import, whatever state the manifest is in (the snapshot is untouched)."""
+def reset(waiting: Callable[[], None] | None = None,
+          notify: Callable[[str], None] | None = None) -> None:
+    """Forget every import, whatever state the manifest is in (the snapshot is untouched).
+
+    Something that stands where the imports folder or its manifest should be (a file where
+    the folder belongs, a folder where the manifest belongs) is moved aside, never deleted,
+    and ``notify`` is told where it went."""
     folder = paths.imports_dir()
-    folder.mkdir(parents=True, exist_ok=True)
+    tell = notify or (lambda _msg: None)
+    moved = _move_aside(folder, folder=True)
+    if moved is not None:
+        tell(f"{folder} was not a folder; moved it to {moved}")
     release_stores()
     with lock.exclusive(folder / LOCK_FILE, LOCK_TIMEOUT_S, waiting):
         files.remove_leftovers(folder)
+        moved = _move_aside(folder / MANIFEST, folder=False)
+        if moved is not None:
+            tell(f"{folder / MANIFEST} was not a file; moved it to {moved}")
         publish(empty_manifest())
+
+
+def _move_aside(path: Path, folder: bool) -> Path | None:
+    """Rename ``path`` to a free name beside it if it is not what belongs there (a folder,
+    or a regular file); the new name, or None when nothing was in the way."""
+    import stat
+    import time
+
+    try:
+        info = path.stat()  # a link to a folder (or file) is what belongs there
+    except FileNotFoundError:
+        if not path.is_symlink():
+            return None
+    else:
+        if (stat.S_ISDIR if folder else stat.S_ISREG)(info.st_mode):
+            return None
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for n in range(100):
+        target = path.with_name(f"{path.name}.moved-{stamp}" + (f"-{n}" if n else ""))
+        if not target.exists() and not target.is_symlink():
+            os.rename(path, target)
+            return target
+    raise DataError(f"{path} is in the way and cannot be moved aside; remove it")
 
 
 def verify(manifest: dict[str, Any], deep: bool = False) -> list[str]:

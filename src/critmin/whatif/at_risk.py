@@ -185,7 +185,10 @@ def supply_at_risk(mineral: str, year: int | None = None, stage: str | None = No
     year, stage
         As in :func:`critmin.restrict`.
     draws : int
-        Number of random scenarios (default 10,000).
+        Number of random scenarios (default 10,000; at most 10,000,000). The 95th percentile
+        and the expected shortfall are exact up to 1,000,000 draws and within 6.1e-5 of
+        supply above (:func:`critmin.scenarios.montecarlo.supply_at_risk`); memory does not
+        grow with the draws.
     seed : int
         Seed of the random generator: the same seed gives the same numbers.
     probability : dict, optional
@@ -212,6 +215,8 @@ def supply_at_risk(mineral: str, year: int | None = None, stage: str | None = No
     >>> bool(row["es95_share"] >= row["var95_share"] >= 0)
     True
     """
+    cascade = checks.as_bool(cascade, "cascade")
+    probability = checks.as_mapping(probability, "probability") or None
     net = network(mineral, year, stage)
     cover = of_suppliers(net).require(f"the supply at risk of {net.mineral}")
     n_draws = checks.as_int(draws, "draws", minimum=100, maximum=10_000_000)

@@ -135,7 +135,7 @@ def cascade_params(cascade: bool, stock_buffer: Any, spare_capacity: Any, absorb
         stock_buffer=checks.as_float(stock_buffer, "stock_buffer", 0.0, 100.0),
         spare_capacity=checks.as_fraction(spare_capacity, "spare_capacity"),
         absorb=None if absorb is None else checks.as_fraction(absorb, "absorb"),
-        cascade=bool(cascade),
+        cascade=checks.as_bool(cascade, "cascade"),
     )
 
 
@@ -284,6 +284,10 @@ def restrict(supplier: Sequence[str] | str | None = None, mineral: str | None = 
     >>> bool(abs(row["loss_t"] - row["first_order_loss_t"]) < 1e-9)
     True
     """
+    production = checks.as_bool(production, "production")
+    by_products = checks.as_bool(by_products, "by_products")
+    as_announced = checks.as_bool(as_announced, "as_announced")
+    checks.as_bool(cascade, "cascade")
     info = None
     if event is not None:
         info, supplier, mineral, stage, targets = event_inputs(

@@ -30,6 +30,7 @@ from typing import Any
 
 import pandas as pd
 
+from critmin import checks
 from critmin.errors import InvalidInput, NotFound, nearest
 from critmin.store import get_store
 from critmin.version import __version__
@@ -178,7 +179,7 @@ def save_scenario(kind: str, path: str | Path, **params: Any) -> Scenario:
 
     name = _kind(kind)
     values = _plain(name, _bound(name, params))
-    target = Path(path)
+    target = checks.as_path(path, "path")
     if not target.parent.is_dir():
         raise InvalidInput(f"cannot save the scenario to {str(target)!r}: no folder "
                            f"{str(target.parent)!r}")
@@ -221,7 +222,7 @@ def load_scenario(path: str | Path) -> Scenario:
     >>> s.kind, s.params["supplier"], s.params["mode"]
     ('pact', 'RUS', 'new')
     """
-    source = Path(path)
+    source = checks.as_path(path, "path")
     try:
         text = source.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -260,6 +261,7 @@ def scenario_from_dict(content: Any, name: str) -> Scenario:
     >>> critmin.scenario_from_dict(content, "deal").params["mineral"]
     'lithium'
     """
+    name = checks.as_name(name, "name")
     return _parse(content, repr(name), name)
 
 
@@ -566,6 +568,7 @@ def compare_scenarios(paths: Sequence[str | Path]) -> pd.DataFrame:
     >>> sorted(set(table["kind"]))
     ['pact', 'restrict']
     """
+    paths = checks.as_paths(paths, "paths")
     loaded = [load_scenario(p) for p in paths]
     stems = [s.name for s in loaded]
     for scenario, given in zip(loaded, paths, strict=True):

@@ -226,11 +226,21 @@ class Timeline:
 
 # -- the scenario --------------------------------------------------------------------------------
 
+def _band_ranges(demand_range: Any, supply_range: Any) -> None:
+    """Refuse ranges that are not pairs (before any work)."""
+    for what, value in (("demand_range", demand_range), ("supply_range", supply_range)):
+        if value is not None and not (isinstance(value, tuple | list) and len(value) == 2):
+            raise InvalidInput(f"{what} takes two numbers (low, high), not "
+                               f"{checks.shown(value)}")
+
+
 def _band(demand_elasticity: Any, supply_elasticity: Any, demand_range: Any, supply_range: Any
           ) -> market.Band | None:
+    _band_ranges(demand_range, supply_range)
     if demand_elasticity is None and supply_elasticity is None:
         if demand_range is not None or supply_range is not None:
-            raise InvalidInput("give demand_elasticity and supply_elasticity with their ranges")
+            raise InvalidInput("demand_range and supply_range need demand_elasticity and "
+                               "supply_elasticity")
         return None
     if demand_elasticity is None or supply_elasticity is None:
         raise InvalidInput("the price channel needs both demand_elasticity (< 0) and "
@@ -341,6 +351,11 @@ def timeline(supplier: Sequence[str] | str | None = None, mineral: str | None = 
     >>> t.years.set_index("year")["lost_t"].gt(0).tolist()
     [True, True, False]
     """
+    as_announced = checks.as_bool(as_announced, "as_announced")
+    checks.as_bool(cascade, "cascade")
+    stocks = checks.as_mapping(stocks, "stocks")
+    stock_tonnes = checks.as_mapping(stock_tonnes, "stock_tonnes")
+    _band_ranges(demand_range, supply_range)
     info = None
     if event is not None:
         if start is not None:
@@ -428,7 +443,7 @@ def _stocks(net: MineralNetwork, stock_years: Any, stocks: Mapping[str, float] |
         if not mapping:
             continue
         given: dict[str, float] = {}
-        for name, value in dict(mapping).items():
+        for name, value in checks.as_mapping(mapping, what).items():
             code = resolve.country(checks.as_name(name, what))
             amount = checks.as_float(value, f"{what}[{code}]", 0.0)
             given[code] = amount
