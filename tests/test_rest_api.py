@@ -330,7 +330,11 @@ def test_rest_optimise(client) -> None:
     shares = [r["share"] for r in body["portfolio"]]
     assert sum(shares) == pytest.approx(1.0, abs=1e-9)
     assert min(shares) >= -1e-12
-    assert body["after"]["objective"] <= body["before"]["objective"] + 1e-12
+    # today's mix is a candidate only where it keeps within the caps (re-exports are not)
+    rows = body["portfolio"]
+    if all(r["today_t"] <= r["cap_t"] + 1e-6 for r in rows):
+        assert body["after"]["objective"] <= body["before"]["objective"] + 1e-12
+    assert all(r["tonnes"] <= r["cap_t"] + 1e-6 for r in rows)
     capped = ok(client.post("/api/v1/optimise", json={**OPTIMISE, "max_share": 0.3,
                                                       "frontier_points": 4}))
     assert max(r["share"] for r in capped["portfolio"]) <= 0.3 + 1e-9

@@ -1,8 +1,8 @@
 """Diversified sourcing on real data: who else could supply an importer, the supplier mix that
-minimises governance risk, concentration and cost, and the risk-cost frontier.
+minimises restriction risk, concentration and cost, and the risk-cost frontier.
 
 >>> p = critmin.optimise("IND", "lithium", 2023)
->>> bool(p.after["objective"] <= p.before["objective"] + 1e-9)
+>>> bool((p.portfolio["tonnes"] <= p.portfolio["cap_t"] + 1e-6).all())
 True
 """
 
