@@ -73,6 +73,7 @@ TEST_TIERS = {
     "test_snapshot.py": {"test_flow_": "build", "test_every_baci_code_": "build",
                          "test_rebuild_": "build"},
     "test_timeline.py": {"test_bundled_": "bundled"},
+    "test_groups_arith.py": {"test_bundled_": "bundled"},
     "test_coverage.py": {"test_bundled_": "bundled"},
     "test_api_types.py": {"test_bundled_": "bundled"},
     "test_dead_ends.py": {"test_cli_": "cli", "test_bundled_": "bundled"},

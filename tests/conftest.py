@@ -39,7 +39,9 @@ def reset_caches() -> None:
     db.release_stores()
     resolve._country_index.cache_clear()
     resolve._mineral_index.cache_clear()
-    resolve._group_index.cache_clear()
+    resolve._group_names.cache_clear()
+    resolve._group_expression.cache_clear()
+    resolve._group_members.cache_clear()
     resolve._mineral_groups.cache_clear()
     trade_network._network.cache_clear()
 

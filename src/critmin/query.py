@@ -370,17 +370,14 @@ def risk_file(dest: Path, fmt: str, countries: Sequence[str] | str | None = None
 
 
 def group_membership(name: str, years: Sequence[int]) -> tuple[str, pd.DataFrame]:
-    """A group's canonical name and its members in each year (year, iso3)."""
-    table = get_store().table("group_members")
-    known = {resolve.key(g): g for g in table["group"]}
-    label = known.get(resolve.key(name))
-    if label is None:
-        raise NotFound(f"unknown group {name!r}", suggestions=sorted(set(table["group"])))
-    rows = table[table["group"] == label]
-    last = rows["to_year"].astype("Float64").fillna(9999)
-    grid = rows.assign(last=last).merge(pd.DataFrame({"year": list(years)}), how="cross")
-    grid = grid[(grid["year"] >= grid["from_year"]) & (grid["year"] <= grid["last"])]
-    return label, grid[["year", "iso3"]].reset_index(drop=True)
+    """A group's name and its members in each year (year, iso3): a catalog group, an alias
+    of one or an expression such as ``BRICS-CHN`` (:func:`critmin.resolve.group_expression`).
+    """
+    expression = resolve.group_expression(name)
+    if expression is None:
+        groups = sorted(set(get_store().table("group_members")["group"]))
+        raise NotFound(f"unknown group {name!r}", suggestions=groups)
+    return expression.label, resolve.members_by_year(expression, years)
 
 
 def stages(countries: Sequence[str] | str | None = None,
@@ -410,6 +407,22 @@ def stages(countries: Sequence[str] | str | None = None,
     'CHN'
     """
     wanted = checks.as_names(stage, "stage")
+    names = checks.as_names(minerals, "minerals")
+    if names is not None:  # a product name (magnets) stands for its mineral at its stage
+        own: list[str] = []
+        slugs: list[str] = []
+        for name in names:
+            found = resolve.product(name)
+            if found is None:
+                slugs.append(name)
+                continue
+            # refused when no stage asked for is the product's
+            asked = None if wanted is None or found[1] in wanted else wanted[0]
+            slugs.append(resolve.mineral_stage(name, asked)[0])
+            own.append(found[1])
+        minerals = slugs
+        if own and wanted is None:
+            wanted = sorted(set(own))
     if wanted is not None:
         bad = [s for s in wanted if s not in schema.STAGES]
         if bad:
@@ -528,6 +541,8 @@ def export_table(table: str, out: str | Path, compat: str | None = None,
     if fmt == "xlsx":
         frame = (cache.load(store, name, compat, engine=engine) if name in EXPORTABLE
                  else store.table(name))
+        if not frame.attrs.get("units") and name in schema.columns():
+            frame.attrs["units"] = schema.units(name)  # the workbook formats by unit
         return present.write(out, frame, force=force)
     if name in EXPORTABLE:
         output = "cube_compat" if name == "cube" and mode != "default" else name

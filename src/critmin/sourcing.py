@@ -26,7 +26,7 @@ from critmin.optimiser.solve import solve
 from critmin.present import records
 from critmin.scenarios.network import collapse
 from critmin.store import get_store
-from critmin.trade_network import MineralNetwork, network, required_parties
+from critmin.trade_network import HEADLINE, MineralNetwork, network, required_parties
 from critmin.whatif.capacity import network_surplus
 
 REDIRECTABLE = 0.1
@@ -237,6 +237,12 @@ def _reasons(f: pd.DataFrame, m: Market) -> list[str]:
 
 # -- the optimiser ---------------------------------------------------------------------------
 
+SHOWN_FLOOR = 0.001
+"""Suppliers below this share both of the optimised mix and of today's imports are left out
+of the printed mix and counted in one line (:meth:`Portfolio.shown`); the portfolio table, the
+totals and the metrics keep them."""
+
+
 @dataclass
 class Portfolio:
     """The optimised supplier mix against today's."""
@@ -277,6 +283,21 @@ class Portfolio:
             f"{b['china_origin_share']:.1%} -> {a['china_origin_share']:.1%})",
             *([] if self.coverage is None else [self.coverage.line("the mix's suppliers")]),
         ])
+
+    def shown(self, floor: float = SHOWN_FLOOR) -> tuple[pd.DataFrame, str | None]:
+        """The portfolio rows worth printing, and a line counting the suppliers below
+        ``floor`` both of the optimised mix and of today's imports (None when there are
+        none)."""
+        p = self.portfolio
+        small = (p["share"] < floor) & (p["today_share"].fillna(0.0) < floor)
+        if not small.any():
+            return p, None
+        rest = p[small]
+        return p[~small].reset_index(drop=True), (
+            f"{len(rest)} more suppliers below {floor:.1%} each of the mix and of today's "
+            "imports: "
+            f"{rest['tonnes'].sum():,.4g} t together ({rest['share'].sum():.2%} of demand), "
+            f"{rest['today_t'].sum():,.4g} t today (every row: --all, --json, --csv or --out)")
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready form (the ``--json`` output)."""
@@ -358,7 +379,8 @@ def _request(importer: str, mineral: str, year: int | None, stage: str | None,
     excluded = np.zeros(len(codes), dtype=bool)
     for name in checks.as_names(exclude, "exclude") or []:
         excluded[position(name, "exclude")] = True
-    bans = bans_in_force(m.importer, m.net.mineral, m.net.year, stage)
+    bans = bans_in_force(m.importer, m.net.mineral, m.net.year,
+                         None if m.net.stage == HEADLINE else m.net.stage)
     banned = {c: e for c, e in bans.items() if c in index}
     for code in banned:
         excluded[index[code]] = True
@@ -500,6 +522,9 @@ def optimise(importer: str, mineral: str, year: int | None = None, stage: str | 
     chosen = frame.loc[frame["tonnes"] > 1e-9 * inp.demand_t, "supplier"].astype(str)
     cover = of_suppliers(m.net, list(chosen)).require(f"a supplier mix for {m.importer}")
     notes = [*m.net.notes, cap_note(m, inp.cap_t, req.parameters["redirectable"])]
+    if solution.status.startswith("fallback"):
+        notes.append(f"the QP solver failed; the mix is the exact optimum from the optimality "
+                     f"(KKT) conditions instead ({solution.status})")
     for supplier, event in req.parameters["bans_in_force"].items():
         notes.append(f"{supplier} excluded: its export ban to {m.importer} ({event}) is in force "
                      f"in {m.net.year}")

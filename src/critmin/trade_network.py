@@ -10,7 +10,7 @@ groups a user names into ISO3 codes, and :func:`label_of` names them back for pe
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 import numpy as np
@@ -76,13 +76,16 @@ def network(mineral: str, year: int | None = None, stage: str | None = None) -> 
     >>> bool(net.flows.shape[0] == net.size > 100)
     True
     """
-    from critmin.years import check_year
+    from critmin.years import stage_year
 
-    slug = resolve.mineral(checks.as_name(mineral, "mineral"))
+    slug, asked = resolve.mineral_stage(checks.as_name(mineral, "mineral"), stage)
+    name = _stage(asked)
     for _ in range(3):
         store = get_store()
         try:
-            return _network(store.fingerprint, slug, check_year(store, year), _stage(stage))
+            chosen, note = stage_year(store, slug, None if name == HEADLINE else name, year)
+            net = _network(store.fingerprint, slug, chosen, name)
+            return net if note is None else replace(net, notes=(note, *net.notes))
         except _Moved:  # an import or reset between the two reads of the store: again
             continue
     raise Busy("the data changed three times while a network was read (imports under way); "

@@ -74,6 +74,33 @@ def describe_default(store: Store) -> str:
     return text + (f"; {partial} incomplete" if partial else "")
 
 
+def stage_year(store: Store, mineral: str, stage: str | None, year: Any
+               ) -> tuple[int, str | None]:
+    """The year to read ``mineral`` at ``stage`` (None: the headline stages) and a note when
+    it is not the default year: ``year`` if given (checked); else the default year, unless
+    the stage has trade but none that year, then the stage's latest year with trade.
+
+    >>> from critmin.store import get_store
+    >>> year, note = stage_year(get_store(), "rare-earths", "product", None)
+    >>> year, note.split(" (")[0]
+    (2024, '2024: the latest year with product-stage trade of rare-earths')
+    """
+    if year is not None or stage is None:
+        return check_year(store, year), None
+    from critmin import cache
+
+    default = default_year(store)
+    links = cache.load(store, "partners", minerals=[mineral])
+    traded = sorted({int(y) for y in links.loc[(links["stage"] == stage)
+                                               & (links["qty_basis_t"] > 0), "year"]})
+    if not traded or default in traded:
+        return default, None
+    latest = traded[-1]
+    partial = f"; {latest}'s trade is incomplete" if latest == incomplete_year(store) else ""
+    return latest, (f"{latest}: the latest year with {stage}-stage trade of {mineral} "
+                    f"(none in {default}{partial})")
+
+
 def check_year(store: Store, year: Any) -> int:
     """``year`` if the data has it; the default year for None."""
     if year is None:

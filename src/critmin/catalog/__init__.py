@@ -41,9 +41,12 @@ FILES = {
 
 RUNTIME_FILES = {
     "projects": "projects.csv",
+    "product_names": "product_names.csv",
 }
 """Catalog tables read from the installed package when used, not copied into the snapshot:
-announcements that change faster than the data (capacity projects)."""
+announcements that change faster than the data (capacity projects), and the product names
+a mineral may be asked for by (magnets, lithium carbonate), which name codes of the
+snapshot's product table."""
 
 
 def _split(values: pd.Series) -> pd.Series:

@@ -117,9 +117,28 @@ def solve(model: Model) -> Solution:
     exact = separable_optimum(model)
     if exact is not None and (not optimal or _objective(model, exact) < objective - 1e-12):
         # HiGHS failed, or stopped within its tolerances short of the optimum
+        text = status_text(text, optimal, exact=True)
         shares, objective, optimal = exact, _objective(model, exact), True
-        text = f"Optimal (KKT solution; HiGHS: {text})"
     return Solution(shares, objective, text, optimal)
+
+
+def status_text(highs: str, highs_optimal: bool, exact: bool) -> str:
+    """What a solution's status says: HiGHS's own status, unless the exact KKT optimum was
+    taken; then whether HiGHS failed (a fallback, with HiGHS's reason) or only stopped
+    within its tolerances.
+
+    >>> status_text("Optimal", True, exact=False)
+    'Optimal'
+    >>> status_text("Solve error", False, exact=True)
+    'fallback: exact KKT optimum (HiGHS failed: Solve error)'
+    >>> status_text("Optimal", True, exact=True)
+    'Optimal (exact KKT optimum; HiGHS stopped within its tolerances)'
+    """
+    if not exact:
+        return highs
+    if not highs_optimal:
+        return f"fallback: exact KKT optimum (HiGHS failed: {highs})"
+    return "Optimal (exact KKT optimum; HiGHS stopped within its tolerances)"
 
 
 def _objective(model: Model, shares: np.ndarray) -> float:
