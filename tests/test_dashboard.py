@@ -156,8 +156,10 @@ def test_country_page_explains_and_links(page: tuple[Any, Watch], server: str) -
     open_page(pg, f"{server}/#/country/IND?year=2023")
     assert pg.locator("h1", has_text="India, 2023").count() == 1
     assert "india-2023" in pg.locator("main p").first.text_content()
-    notes = pg.locator(".notes").first.text_content()
-    assert "Reliance withheld" in notes
+    notes = pg.locator("details.notes")  # the caveats come last, folded
+    assert "What the data cannot show" in notes.locator("summary").text_content()
+    assert "Reliance withheld" in notes.text_content()
+    assert pg.locator("main h2").first.text_content() == "Dependence per mineral"
     first_row = pg.locator("table").first.locator("tbody tr").first.text_content()
     assert "yes" in first_row  # India's own list comes first
     hrefs = [a.get_attribute("href") for a in pg.locator(".links a").all()]
@@ -245,11 +247,86 @@ def test_optimiser_page(page: tuple[Any, Watch], server: str) -> None:
 def test_registry_links_run_scenarios(page: tuple[Any, Watch], server: str) -> None:
     pg, watch = page
     open_page(pg, f"{server}/#/registries")
-    pg.click("a:text-is('ind-rus-cm-2026')")
+    # one link per mineral the agreement names: it runs that mineral, on the refined stage
+    # (the entry names none), not the first mineral at the headline stage
+    pg.click("a[title='run ind-rus-cm-2026 for rare-earths']")
     pg.wait_for_selector("#scenario-result .summary, #scenario-result .error", timeout=120_000)
-    assert "agreement=ind-rus-cm-2026" in pg.url or "tab=pact" in pg.url
-    assert pg.locator("#scenario-result .summary").count() == 1
+    form = pg.locator("#main form")
+    assert form.locator("select[name=agreement]").input_value() == "ind-rus-cm-2026"
+    assert form.locator("select[name=mineral]").input_value() == "rare-earths"
+    assert form.locator("select[name=stage]").input_value() == "refined"
+    summary = pg.locator("#scenario-result .summary").text_content()
+    assert "rare-earths" in summary and "lithium" not in summary
+    # the verdict says the exposure change beside it, and is never green when it rises
+    verdict = pg.locator("#scenario-result [data-verdict]")
+    assert "exposure to a cut by CHN" in verdict.text_content()
+    assert verdict.get_attribute("data-verdict") == "no"
     settled(watch)
+
+
+def test_events_say_when_they_were_in_force(page: tuple[Any, Watch], server: str) -> None:
+    pg, watch = page
+    open_page(pg, f"{server}/#/registries")
+    row = pg.locator("tr", has=pg.locator("a:text-is('chn-ree-2025-10')"))
+    assert "never took effect (suspended 2025-11-07, before 2025-11-08)" in row.text_content()
+    lifted = pg.locator("tr", has=pg.locator("a:text-is('idn-ore-ban-2014')")).text_content()
+    assert "2014-01-12 to 2017-01-12" in lifted and "100.0%" in lifted
+    settled(watch)
+
+
+@pytest.mark.parametrize("typed", ["0.3", "30", "30 %", "30%"])
+def test_share_fields_take_what_users_type(page: tuple[Any, Watch], server: str,
+                                           typed: str) -> None:
+    pg, watch = page
+    open_page(pg, f"{server}/#/optimise?importer=IND&mineral=lithium")
+    pg.wait_for_selector("#optimise-result .summary", timeout=120_000)
+    pg.fill("#main form [name=max_share]", typed)
+    assert pg.locator("#optimise-result.stale .stale-note").count() == 1
+    with pg.expect_response(lambda r: "/api/v1/optimise" in r.url) as sent:
+        pg.click("#main form button[type=submit]")
+    assert sent.value.request.post_data_json["max_share"] == pytest.approx(0.3)
+    pg.wait_for_selector("#optimise-result:not(.stale) .summary", timeout=120_000)
+    assert pg.locator(".field-error").count() == 0
+    settled(watch)
+
+
+def test_a_bad_share_is_said_next_to_its_field(page: tuple[Any, Watch], server: str) -> None:
+    pg, watch = page
+    open_page(pg, f"{server}/#/optimise?importer=IND&mineral=lithium")
+    pg.wait_for_selector("#optimise-result .summary", timeout=120_000)
+    asked: list[str] = []
+    pg.on("request", lambda r: asked.append(r.url) if "/api/v1/optimise" in r.url else None)
+    for typed, said in (("abc", "is not a number"), ("150 %", "is not a share"),
+                        ("0", "is not a share")):
+        pg.fill("#main form [name=max_share]", typed)
+        pg.click("#main form button[type=submit]")
+        error = pg.locator("label:has([name=max_share]) .field-error")
+        assert said in error.text_content() and typed in error.text_content()
+    assert asked == []  # nothing was sent, and the old result is marked as stale
+    assert pg.locator("#optimise-result.stale").count() == 1
+    settled(watch)
+
+
+@pytest.mark.parametrize("route", ["world", "country/IND", "mineral/rare-earths", "scenarios",
+                                   "optimise", "registries"])
+def test_phone_width_has_no_sideways_scroll(browser: Any, server: str, route: str) -> None:
+    context = browser.new_context(viewport={"width": 360, "height": 780}, is_mobile=True,
+                                  has_touch=True)
+    pg = context.new_page()
+    try:
+        open_page(pg, f"{server}/#/{route}")
+        if route in ("world", "country/IND", "mineral/rare-earths", "optimise"):
+            pg.wait_for_selector(".figure .main-svg", timeout=120_000)
+        assert pg.evaluate("document.documentElement.scrollWidth") <= 360
+        # figures fit their box and show no mode bar over their titles
+        widths = pg.eval_on_selector_all(".figure .main-svg", "s => s.map(n => n.getBoundingClientRect().right)")
+        assert all(w <= 360 for w in widths)
+        assert pg.locator(".modebar-container .modebar").count() == 0
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        name = re.sub(r"[^\w.-]+", "_", route)
+        pg.screenshot(path=str(ARTIFACTS / f"phone_{name}.png"), full_page=True)
+    finally:
+        context.close()
 
 
 def test_saved_scenarios_side_by_side(page: tuple[Any, Watch], server: str) -> None:

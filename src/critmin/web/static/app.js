@@ -89,12 +89,17 @@ function el(tag, attrs = {}, ...children) {
 const main = () => document.getElementById("main");
 
 function put(node, ...children) {
+  node.classList.remove("stale");
   node.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
 }
 
 function isShare(col) {
-  return /share|reliance/.test(col) && !/_t$/.test(col);
+  // fractions shown as per cent: shares, reliance, probabilities (p_…), cuts and odds
+  return (/share|reliance|^p_|probability|odds|^cut$|exposure|coverage/.test(col)) && !/_t$/.test(col);
 }
+
+const NARROW = () => matchMedia("(max-width: 600px)").matches;
+const LONG_TEXT = 90;  // characters a cell shows before it folds (a click opens it)
 
 const NAMES = {};
 const COUNTRY_COLUMNS = new Set(["country", "supplier", "exporter", "importer", "top_supplier", "top_producer", "top_refiner"]);
@@ -121,13 +126,24 @@ function table(rows, columns, opts = {}) {
   const head = el("tr", {}, cols.map((c) => el("th", {}, c.replace(/_/g, " "))));
   const body = rows.slice(0, opts.limit || 500).map((r) => el("tr", {}, cols.map((c) => {
     const cell = el("td", { class: typeof r[c] === "number" ? "num" : null });
+    const custom = opts.cells && opts.cells[c] ? opts.cells[c](r[c], r) : null;
     const link = opts.links && opts.links[c] && r[c] ? opts.links[c](r[c], r) : null;
-    if (link) cell.append(el("a", { href: link }, fmt(c, r[c])));
-    else cell.textContent = fmt(c, r[c]);
+    const text = fmt(c, r[c]);
+    if (custom !== null && custom !== undefined) cell.append(custom);
+    else if (link) cell.append(el("a", { href: link }, text));
+    else if (text.length > LONG_TEXT) {  // long reasons fold to two lines; a click opens them
+      const clip = el("span", { class: "clip", title: text, text });
+      clip.addEventListener("click", () => clip.classList.toggle("open"));
+      cell.append(clip);
+    } else cell.textContent = text;
     return cell;
   })));
-  return el("div", { class: "table-wrap" }, el("table", {}, el("thead", {}, head), el("tbody", {}, body)));
+  return el("div", { class: opts.tall ? "table-wrap tall" : "table-wrap" },
+    el("table", {}, el("thead", {}, head), el("tbody", {}, body)));
 }
+
+// a before/after table of several metrics: each value formatted as its metric
+const BY_METRIC = Object.fromEntries(["before", "after", "today", "optimised"].map((c) => [c, (v, r) => fmt(r.metric, v)]));
 
 function errorBox(err) {
   const box = el("div", { class: "error", role: "alert" }, el("strong", {}, "Error: "), err.message);
@@ -135,18 +151,53 @@ function errorBox(err) {
   return box;
 }
 
-function notesBox(notes) {
+function notesBox(notes, folded = false) {
   const list = (notes || []).filter(Boolean);
   if (!list.length) return null;
-  return el("div", { class: "notes" }, el("strong", {}, "What the data cannot show"),
-    el("ul", {}, list.map((n) => el("li", {}, n))));
+  const items = el("ul", {}, list.map((n) => el("li", {}, n)));
+  if (folded) {  // a page's caveats come after its findings, folded
+    return el("details", { class: "notes" },
+      el("summary", {}, el("strong", {}, `What the data cannot show (${list.length} note${list.length > 1 ? "s" : ""})`)), items);
+  }
+  return el("div", { class: "notes" }, el("strong", {}, "What the data cannot show"), items);
+}
+
+// On a phone a figure keeps its width: titles wrap, legends and colour bars go below, maps
+// get the height their width needs, and the mode bar stays hidden.
+function narrowLayout(layout) {
+  const out = { ...layout, margin: { l: 4, r: 4, t: 60, b: 10 } };
+  const title = layout.title && layout.title.text;
+  if (title && title.length > 38 && !title.includes("<br>")) {
+    const words = title.split(" ");
+    const lines = [""];
+    for (const w of words) {
+      if ((lines[lines.length - 1] + " " + w).length > 38 && lines[lines.length - 1]) lines.push(w);
+      else lines[lines.length - 1] = (lines[lines.length - 1] + " " + w).trim();
+    }
+    out.title = { ...layout.title, text: lines.join("<br>"), font: { size: 13 } };
+    out.margin.t = 22 + 17 * lines.length;
+  }
+  out.legend = { ...(layout.legend || {}), orientation: "h", y: -0.12, x: 0 };
+  if (layout.geo) out.height = Math.max(260, Math.min(420, Math.round(window.innerWidth * 0.75)) + 80);
+  return out;
+}
+
+function narrowData(data) {
+  return data.map((trace) => (trace.colorbar || trace.marker?.colorbar
+    ? { ...trace, colorbar: { ...(trace.colorbar || {}), orientation: "h", thickness: 10, y: -0.08, len: 0.9,
+      title: { ...((trace.colorbar || {}).title || {}), side: "top" } } }
+    : trace));
 }
 
 function figureBox(fig, explain, onClick) {
   const div = el("div", { class: "plot" });
   const box = el("div", { class: "figure" }, div, explain ? el("p", { class: "explain" }, explain) : null);
   requestAnimationFrame(() => {
-    Plotly.react(div, fig.data, fig.layout, PLOT_CONFIG).then(() => {
+    const narrow = NARROW();
+    const data = narrow ? narrowData(fig.data) : fig.data;
+    const layout = narrow ? narrowLayout(fig.layout) : fig.layout;
+    const config = narrow ? { ...PLOT_CONFIG, displayModeBar: false } : PLOT_CONFIG;
+    Plotly.react(div, data, layout, config).then(() => {
       if (onClick) div.on("plotly_click", onClick);
     });
   });
@@ -183,14 +234,59 @@ function setHash(path, params) {
   if (location.hash !== text) history.replaceState(null, "", text);
 }
 
+// A share as users type it: a fraction (0.3) or a percentage (30, 30 %); the value in (0, 1].
+function parseShare(text) {
+  const s = String(text).trim().replace(",", ".");
+  if (s === "") return null;
+  const percent = s.endsWith("%");
+  const n = Number(percent ? s.slice(0, -1).trim() : s);
+  if (s === "%" || !Number.isFinite(n)) throw new Error(`"${text}" is not a number: type a share such as 0.3 or 30 %`);
+  const v = percent || n > 1 ? n / 100 : n;
+  if (!(v > 0 && v <= 1)) throw new Error(`"${text}" is not a share: type one in (0, 1] or 0–100 %`);
+  return v;
+}
+
+function fieldError(input, message) {
+  const label = input.closest("label") || input.parentNode;
+  let note = label.querySelector(".field-error");
+  input.classList.toggle("invalid", Boolean(message));
+  input.setAttribute("aria-invalid", message ? "true" : "false");
+  if (!message) { if (note) note.remove(); return; }
+  if (!note) { note = el("span", { class: "field-error", role: "alert" }); label.append(note); }
+  note.textContent = message;
+}
+
+// The form's values, or null with each error shown next to its field (nothing is refused
+// silently: the browser's own checks are off and said here instead).
 function values(form) {
   const out = {};
+  let ok = true;
   for (const input of form.querySelectorAll("input, select")) {
     if (!input.name) continue;
+    let message = null;
     if (input.type === "checkbox") out[input.name] = input.checked;
-    else if (input.value !== "") out[input.name] = input.type === "number" ? Number(input.value) : input.value;
+    else if (input.dataset.share) {
+      try { const v = parseShare(input.value); if (v !== null) out[input.name] = v; } catch (err) { message = err.message; }
+    } else if (input.value !== "") {
+      if (input.type === "number" && !input.checkValidity()) {
+        const low = input.min !== "" ? Number(input.min) : null;
+        const high = input.max !== "" ? Number(input.max) : null;
+        message = `"${input.value}" is not allowed here` + (low !== null && high !== null ? `: type a number from ${low} to ${high}`
+          : low !== null ? `: type a number of at least ${low}` : "");
+      }
+      out[input.name] = input.type === "number" ? Number(input.value) : input.value;
+    }
+    fieldError(input, message);
+    if (message) ok = false;
   }
-  return out;
+  return ok ? out : null;
+}
+
+// Results drawn for other inputs are dimmed with a note as soon as an input changes.
+function markStale(result) {
+  if (!result || !result.firstChild || result.classList.contains("stale")) return;
+  result.classList.add("stale");
+  result.prepend(el("p", { class: "stale-note", role: "status" }, "The inputs have changed: run again to update these results."));
 }
 
 function list(text) {
@@ -284,7 +380,6 @@ async function countryPage(arg, params) {
       el("a", { href: `${API}/profile/${iso}?${y}&format=xlsx` }, "Download Excel"),
       el("a", { href: `${API}/risk?country=${iso}&format=csv` }, "All years (CSV)"),
       el("a", { href: `#/optimise?importer=${iso}` }, "Optimise its sourcing")),
-    notesBox(page.notes),
     el("h2", {}, "Dependence per mineral"),
     table(profile.minerals, ["mineral", "own_list", "answer", "import_reliance", "reliance_status", "reason", "china_share", "china_share_origin", "top_suppliers", "top_origins", "reserves_t", "score", "flags"],
       { links: { mineral: (m) => `#/mineral/${m}?${y}` } }),
@@ -300,6 +395,7 @@ async function countryPage(arg, params) {
     el("h2", {}, "Top suppliers"),
     table(profile.suppliers, ["mineral", "supplier", "supplier_name", "share", "qty_basis_t", "value_kusd"],
       { links: { supplier: (c) => `#/country/${c}?${y}` } }),
+    notesBox(page.notes, true),
   );
 }
 
@@ -334,7 +430,6 @@ async function mineralPage(arg, params) {
       el("a", { href: `${API}/mineral/${page.subject}?${y}&format=xlsx` }, "Download Excel"),
       el("a", { href: `#/world?mineral=${page.subject}` }, "World map"),
       el("a", { href: `#/scenarios?tab=restrict&mineral=${page.subject}` }, "Restriction scenario")),
-    notesBox(page.notes),
     el("div", { class: "grid" }, figureBox(f.concentration, e.concentration), figureBox(f.producers, e.producers)),
     figureBox(f.sankey, e.sankey),
     figureBox(f.flows, e.flows),
@@ -344,6 +439,7 @@ async function mineralPage(arg, params) {
     t.reserves ? el("div", {}, el("h2", {}, "Reserves (USGS)"), table(t.reserves, ["country", "qty_t", "year", "source", "note"], country)) : null,
     el("h2", {}, "Largest flows"), table(t.flows, null, country),
     el("h2", {}, "Concentration over time"), table(t.concentration.slice().reverse()),
+    notesBox(page.notes, true),
   );
 }
 
@@ -354,18 +450,45 @@ function resultView(data, tableRows, columns) {
   for (const w of data.warnings || []) parts.push(el("div", { class: "warning", role: "alert" }, "Warning: " + w));
   if (data.figure) parts.push(figureBox(data.figure, null));
   parts.push(notesBox(data.notes));
-  if (tableRows) parts.push(table(tableRows, columns));
+  if (tableRows) parts.push(table(tableRows, columns, { cells: BY_METRIC }));
   return parts;
 }
 
-function form(fields, submit, label) {
-  const node = el("form", { class: "controls", onsubmit: (e) => { e.preventDefault(); submit(values(node)); } },
-    fields, el("button", { type: "submit" }, label));
+function form(fields, submit, label, result) {
+  const node = el("form", { class: "controls", novalidate: true, onsubmit: (e) => {
+    e.preventDefault();
+    const v = values(node);
+    if (v) submit(v);
+  } }, fields, el("button", { type: "submit" }, label));
+  node.addEventListener("input", () => markStale(result));
+  node.addEventListener("change", () => markStale(result));
   return node;
 }
 
 function input(name, value, attrs = {}) {
   return el("input", { name, value: value ?? "", ...attrs });
+}
+
+function shareInput(name, value, attrs = {}) {
+  return input(name, value, { type: "text", inputmode: "decimal", "data-share": "1", size: 6, ...attrs });
+}
+
+// The verdict of an agreement: feasible only in green when the exposure to the rival's cut
+// does not rise, with the change beside it either way.
+function pactVerdict(d) {
+  const before = d.exposure_before;
+  const after = d.exposure_after;
+  const known = typeof before === "number" && typeof after === "number";
+  const points = known ? 100 * (after - before) : null;
+  const rises = known && points > 0.005;
+  const text = d.verdict ? `${d.verdict[0].toUpperCase()}${d.verdict.slice(1)}` : d.feasible ? "Feasible with today's trade" : "NOT feasible today";
+  const rival = d.against && d.against.suppliers ? d.against.suppliers.join(", ") : "the rival";
+  const change = known
+    ? `exposure to a cut by ${rival}: ${fmt("exposure", before)} → ${fmt("exposure", after)} (${points >= 0 ? "+" : "−"}${Math.abs(points).toFixed(1)} points${rises ? ", higher" : ""})`
+    : "exposure change not computed";
+  const good = d.feasible && !rises;
+  return el("p", { class: good ? "status-ok" : "status-no", "data-verdict": good ? "ok" : "no" },
+    `${text}; ${change}.` + (d.feasible ? "" : " See the warnings.") + (d.feasible && rises ? " The agreement does not lower the exposure." : ""));
 }
 
 async function scenariosPage(_arg, params) {
@@ -388,7 +511,7 @@ async function scenariosPage(_arg, params) {
   const restrict = form([
     field("Supplier(s)", input("supplier", params.get("supplier") || "CHN", { size: 10 })),
     field("Mineral", select("mineral", minerals, params.get("mineral") || "rare-earths")),
-    field("Cut (0-1)", input("cut", params.get("cut") || "1", { type: "number", min: 0, max: 1, step: 0.05 })),
+    field("Cut (share or %)", shareInput("cut", params.get("cut") || "100 %")),
     stageField(params.get("stage")), yearField(params.get("year")),
     field("Only to (optional)", input("targets", params.get("targets") || "", { size: 10 })),
     field("Cascade", el("input", { type: "checkbox", name: "cascade", checked: true })),
@@ -401,7 +524,7 @@ async function scenariosPage(_arg, params) {
     };
     run("/scenarios/restrict", body, (d) => [...resultView(d, d.countries.filter((r) => r.loss_t > 0 || r.first_order_loss_t > 0),
       ["country", "supply_t", "first_order_loss_t", "loss_share_first_order", "loss_t", "loss_share", "stock_drawn_t", "rerouted_t", "note"])]);
-  }, "Run restriction");
+  }, "Run restriction", out);
   const pactForm = form([
     field("Importer", input("importer", params.get("importer") || "IND", { size: 6 })),
     field("Supplier", input("supplier", params.get("supplier") || "RUS", { size: 6 })),
@@ -417,23 +540,32 @@ async function scenariosPage(_arg, params) {
       stage: v.stage, year: v.year, against: list(v.against), agreement: v.agreement || null,
     }, (d) => {
       const rows = Object.keys(d.before).map((k) => ({ metric: k, before: d.before[k], after: d.after[k] }));
-      const feasible = el("p", { class: d.feasible ? "status-ok" : "status-no" },
-        d.verdict ? `${d.verdict[0].toUpperCase()}${d.verdict.slice(1)}.`
-          + (d.feasible ? "" : " See the warnings.")
-          : d.feasible ? "Feasible with today's trade." : "NOT feasible today: see the warnings.");
-      return [feasible, ...resultView(d, rows, ["metric", "before", "after"]),
+      return [pactVerdict(d), ...resultView(d, rows, ["metric", "before", "after"]),
         el("h2", {}, "Feasibility"), table([d.feasibility])];
     });
-  }, "Run agreement");
+  }, "Run agreement", out);
   const sar = form([
     field("Mineral", select("mineral", minerals, params.get("mineral") || "cobalt")),
+    field("Countries (optional)", input("countries", params.get("countries") || "", { size: 10, placeholder: "e.g. IND,EU27" })),
+    field("Min. supply (t)", input("min_supply", params.get("min_supply") || "100", { type: "number", min: 0 })),
     field("Draws", input("draws", "10000", { type: "number", min: 100, max: 200000, step: 100 })),
     field("Seed", input("seed", "0", { type: "number", min: 0 })),
     stageField(params.get("stage")), yearField(params.get("year")),
     field("Cascade", el("input", { type: "checkbox", name: "cascade" })),
-  ], (v) => run("/scenarios/supply-at-risk", v, (d) => resultView(d, d.countries,
-    ["country", "supply_t", "expected_loss_share", "var95_share", "es95_share", "p_loss_over_10", "expected_loss_t", "note"])),
-  "Run Monte Carlo");
+  ], (v) => {
+    const { countries, min_supply: least, ...body } = v;
+    const wanted = new Set(list(countries).map((c) => c.toUpperCase()));
+    run("/scenarios/supply-at-risk", body, (d) => {
+      const shown = d.countries.filter((r) => (!wanted.size || wanted.has(r.country))
+        && (least === undefined || (r.supply_t ?? 0) >= least));
+      const hidden = d.countries.length - shown.length;
+      return [...resultView(d, shown,
+        ["country", "supply_t", "expected_loss_share", "var95_share", "es95_share", "p_loss_over_10", "expected_loss_t", "note"]),
+      hidden ? el("p", { class: "explain" }, `${hidden} ${hidden === 1 ? "country" : "countries"} not shown (`
+        + [wanted.size ? "not among the countries asked" : "", least ? `supply below ${least.toLocaleString("en")} t` : ""].filter(Boolean).join(" or ")
+        + "); every row is in the API and CLI outputs.") : null];
+    });
+  }, "Run Monte Carlo", out);
   const forms = { restrict, pact: pactForm, "supply-at-risk": sar, saved: null };
   const titles = { restrict: "Export restriction", pact: "Bilateral agreement", "supply-at-risk": "Supply at risk", saved: "Compare saved" };
   const holder = el("div");
@@ -562,7 +694,7 @@ async function optimisePage(_arg, params) {
     field("Risk weight", input("risk", "1", { type: "number", min: 0, step: 0.1 })),
     field("Concentration weight", input("concentration", "1", { type: "number", min: 0, step: 0.1 })),
     field("Cost weight", input("cost", "0", { type: "number", min: 0, step: 0.1 })),
-    field("Max share", input("max_share", "", { type: "number", min: 0.01, max: 1, step: 0.05, placeholder: "none" })),
+    field("Max share (share or %)", shareInput("max_share", params.get("max_share") || "", { placeholder: "none" })),
     field("Exclude", input("exclude", "", { size: 10, placeholder: "e.g. CHN" })),
     field("Year", input("year", params.get("year") || "", { type: "number", min: YEARS.first, max: YEARS.last, placeholder: "latest" })),
     field("Origin-adjusted", el("input", { type: "checkbox", name: "origin_adjusted", checked: true })),
@@ -583,14 +715,14 @@ async function optimisePage(_arg, params) {
         el("div", { class: "grid" }, figureBox(d.figure, "The optimised mix against today's, shares of demand."),
           figureBox(d.frontier_figure, "Each point: the best mix for a weight between governance risk and cost. Concentration keeps its weight, so a point that looks dominated here buys a lower HHI.")),
         notesBox(d.notes),
-        el("h2", {}, "Today and optimised"), table(metrics, ["metric", "today", "optimised"]),
+        el("h2", {}, "Today and optimised"), table(metrics, ["metric", "today", "optimised"], { cells: BY_METRIC }),
         el("h2", {}, "Portfolio"), table(d.portfolio),
         el("h2", {}, "Candidate suppliers"), table(cands.rows, ["rank", "supplier", "production_t", "exports_t", "cap_t", "independent_t", "governance_risk", "china_origin_share", "hhi_change", "reason"]),
       );
     } catch (err) {
       put(out, errorBox(err));
     }
-  }, "Optimise");
+  }, "Optimise", out);
   put(root, el("h1", {}, "Diversified sourcing"),
     el("p", {}, "The supplier mix that minimises governance risk, concentration and cost for an importer's demand, within what each supplier can redirect."),
     f, out);
@@ -602,24 +734,35 @@ async function registriesPage() {
   put(root, el("h1", {}, "Agreements and export controls"), loading());
   try {
     const [agreements, events] = await Promise.all([once("agreements", () => api("/agreements")), once("events", () => api("/events"))]);
-    const pactLink = (id, r) => {
-      const q = new URLSearchParams({ tab: "pact", agreement: id, run: "1" });
+    // one link per mineral the agreement names, run on the stage it names (else the refined
+    // stage, the one a supply pact is about) and the latest year with data for it
+    const pactLink = (r, mineral) => {
+      const q = new URLSearchParams({ tab: "pact", agreement: r.id, run: "1", mineral });
       if (r.importer) q.set("importer", r.importer);
       if (r.supplier) q.set("supplier", r.supplier);
-      if (r.minerals && r.minerals.length) q.set("mineral", r.minerals[0]);
-      q.set("stage", (r.stage && r.stage[0]) || "headline");
+      q.set("stage", (r.stage && r.stage[0]) || "refined");
       q.set("year", "");
       return "#/scenarios?" + q;
+    };
+    const mineralLinks = (ms, r) => el("span", {}, (ms || []).flatMap((m, i) => [i ? ", " : "",
+      r.importer && r.supplier ? el("a", { href: pactLink(r, m), title: `run ${r.id} for ${m}` }, m) : m]));
+    const inForce = (r) => {
+      if (r.status === "in force") return `since ${r.effective || r.status_date}`;
+      if ((r.status === "suspended" || r.status === "lifted") && r.effective && r.status_date && r.status_date < r.effective) {
+        return `never took effect (${r.status} ${r.status_date}, before ${r.effective})`;
+      }
+      if (r.status === "suspended" || r.status === "lifted") return `${r.effective || "?"} to ${r.ended || r.status_date}`;
+      return r.status;
     };
     const eventLink = (id) => "#/scenarios?" + new URLSearchParams({ tab: "restrict", event: id, run: "1" });
     put(root,
       el("h1", {}, "Agreements and export controls"),
       el("h2", {}, "Critical-mineral agreements"),
-      el("p", {}, "Click an id to run the agreement as a scenario (before/after and feasibility)."),
-      table(agreements.rows, ["id", "title", "importer", "supplier", "minerals", "stage", "status", "announced", "signed", "source"], { links: { id: pactLink } }),
+      el("p", {}, "Click a mineral to run the agreement for it as a scenario (before/after and feasibility)."),
+      table(agreements.rows, ["id", "title", "importer", "supplier", "minerals", "stage", "status", "announced", "signed", "source"], { cells: { minerals: mineralLinks } }),
       el("h2", {}, "Documented export controls"),
       el("p", {}, "Click an id to run the control as a restriction scenario."),
-      table(events.rows, ["id", "title", "supplier", "minerals", "stage", "kind", "cut", "announced", "effective", "ended", "source"], { links: { id: eventLink } }),
+      table(events.rows.map((r) => ({ ...r, in_force: inForce(r) })), ["id", "title", "supplier", "minerals", "stage", "kind", "cut", "status", "in_force", "announced", "source"], { links: { id: eventLink } }),
     );
   } catch (err) {
     put(root, errorBox(err));
