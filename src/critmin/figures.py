@@ -196,12 +196,23 @@ def concentration_figure(profile: MineralProfile) -> Any:
               ("processed_exports_china_share", "China share (processed exports, not refining)")]
     dash = {"refining_hhi": "dot", "refining_china_share": "dot",
             "processed_exports_china_share": "dash"}
+    # shares on the left axis in per cent; the HHI (an index from 0 to 1, not a share) on
+    # the right axis, in its own units
     fig = go.Figure([go.Scatter(x=c["year"], y=c[col], mode="lines", name=name,
-                                line={"dash": dash.get(col, "solid")})
+                                line={"dash": dash.get(col, "solid")},
+                                yaxis="y2" if col.endswith("hhi") else "y",
+                                hovertemplate=f"{name} %{{x}}: %{{y:"
+                                              f"{'.3f' if col.endswith('hhi') else '.1%'}}}"
+                                              "<extra></extra>")
                      for col, name in series if col in c and c[col].notna().any()])
     # the legend under the plot: beside it, six labels leave a phone no room for the lines
     return _layout(fig, f"{profile.name}: concentration of world production",
-                   yaxis={"tickformat": ".0%", "range": [0, 1.02]}, xaxis={"title": {"text": "year"}},
+                   yaxis={"tickformat": ".0%", "range": [0, 1.02],
+                          "title": {"text": "share of world output"}},
+                   yaxis2={"range": [0, 1.02], "overlaying": "y", "side": "right",
+                           "tickformat": ".2f", "showgrid": False,
+                           "title": {"text": "HHI (0–1)"}},
+                   xaxis={"title": {"text": "year"}},
                    legend={"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0},
                    height=520)
 
@@ -214,8 +225,11 @@ def producers_figure(profile: MineralProfile, top: int = 12) -> Any:
                            customdata=p["production_t"],
                            hovertemplate=("%{y}: %{x:.1%} (%{customdata:,.0f} t)"
                                           "<extra></extra>")))
-    return _layout(fig, f"{profile.name}: producers, {profile.year} (tonnes {profile.basis})",
-                   xaxis={"tickformat": ".0%"}, height=max(300, 24 * len(p) + 100))
+    world = float(profile.producers["production_t"].sum())
+    return _layout(fig, f"{profile.name}: shares of world production, {profile.year} "
+                        f"(world {world:,.0f} t {profile.basis})",
+                   xaxis={"tickformat": ".0%", "title": {"text": "share of world production"}},
+                   height=max(300, 24 * len(p) + 100))
 
 
 def sankey_figure(flows: pd.DataFrame, title: str, names: Mapping[str, str] | None = None,
@@ -285,7 +299,8 @@ def restriction_map(result: Restriction, names: Mapping[str, str] | None = None)
 def pact_figure(result: Pact) -> Any:
     """The importer's metrics before and after an agreement."""
     go = _go()
-    keys = [k for k in ("import_reliance", "china_share", "top_supplier_share", "import_hhi")
+    # shares only: the import HHI is an index, not a share, and stays in the table
+    keys = [k for k in ("import_reliance", "china_share", "top_supplier_share")
             if result.before.get(k) is not None and result.after.get(k) is not None]
     exposure = [("loss if the rival cuts", result.exposure_before, result.exposure_after)]
     rows = [(k.replace("_", " "), result.before[k], result.after[k]) for k in keys] + [
@@ -296,13 +311,16 @@ def pact_figure(result: Pact) -> Any:
     ])
     return _layout(fig, f"{result.importer} with {result.supplier}: {result.mineral}, "
                         f"{result.mode} ({result.year})", barmode="group",
-                   yaxis={"tickformat": ".0%"})
+                   yaxis={"tickformat": ".0%", "title": {"text": "share"}})
 
 
 def supply_at_risk_figure(result: SupplyAtRisk, top: int = 15) -> Any:
-    """Expected loss and the 95th-percentile loss per importer (share of supply)."""
+    """Expected loss and the 95th-percentile loss per importer (share of supply), for the
+    importers with the largest expected loss in tonnes (a few tonnes' supply lost whole
+    would otherwise head the chart)."""
     go = _go()
-    c = result.countries.dropna(subset=["expected_loss_share"]).head(top)
+    c = result.countries.dropna(subset=["expected_loss_share"])
+    c = c.sort_values("expected_loss_t", ascending=False, kind="stable").head(top)
     fig = go.Figure([
         go.Bar(x=c["country"], y=c["expected_loss_share"], name="expected loss"),
         go.Bar(x=c["country"], y=c["var95_share"], name="95th percentile (VaR)"),
