@@ -46,6 +46,8 @@ MODULE_TIERS = {
     "test_spark.py": "spark",
     "test_validation_usgs.py": "bundled",
     "test_answers.py": "bundled",
+    "test_charts.py": "bundled",
+    "test_brief.py": "bundled",
     "test_value_chain.py": "bundled",
     "test_whatif.py": "bundled",
     "test_hazards.py": "bundled",
@@ -58,6 +60,8 @@ MODULE_TIERS = {
     "hazards.py": "bundled",
     "pages.py": "bundled",
     "reports.py": "bundled",
+    "charts.py": "bundled",
+    "brief.py": "bundled",
     "app.py": "bundled",
     "coverage.py": "bundled",
 }

@@ -1083,15 +1083,67 @@ def report_cmd(
     subject: Annotated[str, typer.Argument(metavar="COUNTRY_OR_MINERAL", help="A country (name, ISO3...) or a mineral.")],
     out: Annotated[Path, typer.Option("--out", "-o", metavar="FILE", help="FILE.html (standalone, opens offline) or FILE.pdf (printed by headless Chromium).")],
     year: YearOpt = None,
+    paper: Annotated[str, typer.Option("--paper", metavar="a4|letter", help="Paper size of a PDF (default a4).")] = "a4",
     force: ForceOpt = False,
 ) -> None:
-    """A country's or a mineral's report: its figures, tables, caveats, the meaning of each
-    figure, the data sources and year, as one HTML file or a PDF."""
+    """A country's or a mineral's report: a country's key findings first, its figures,
+    complete tables, the meaning of each figure, then the caveats and the data sources, as
+    one HTML file or a PDF."""
     from critmin.reports import write_report
 
     with _console().status(f"writing the report of {subject}"):
-        path = write_report(subject, out, year, force=force)
+        path = write_report(subject, out, year, force=force, paper=paper)
     say(f"wrote {path}")
+
+
+@app.command("chart")
+def chart_cmd(
+    kind: Annotated[str, typer.Argument(metavar="KIND", help="dependence, suppliers or trend (of a country); producers, concentration, map or sankey (of a mineral).")],
+    subject: Annotated[str, typer.Argument(metavar="COUNTRY_OR_MINERAL", help="The country (dependence, suppliers, trend) or the mineral (producers, concentration, map, sankey).")],
+    out: Annotated[Path, typer.Option("--out", "-o", metavar="FILE", help="FILE.png, FILE.svg (drawn by headless Chromium) or FILE.html (standalone, opens offline).")],
+    mineral: Annotated[list[str] | None, typer.Option("--mineral", "-m", metavar="MINERAL", help="A country's chart: a mineral to show (repeatable; default the most dependent ones on its own critical list).")] = None,
+    metric: Annotated[str | None, typer.Option("--metric", metavar="METRIC", help="trend and map: import_reliance, china_share, score, top_supplier_share or china_share_origin.")] = None,
+    year: YearOpt = None,
+    width: Annotated[int | None, typer.Option("--width", metavar="PX", help="Width in pixels (default 1000).")] = None,
+    height: Annotated[int | None, typer.Option("--height", metavar="PX", help="Height in pixels (default the figure's own, or 600).")] = None,
+    force: ForceOpt = False,
+) -> None:
+    """One of the dashboard's charts as a file, with its source, year and caveat written
+    inside it."""
+    from critmin import charts
+    from critmin.present import check_destination
+
+    fmt = charts.output_format(out)
+    check_destination(out, table=False, force=force)
+    if fmt != "html":
+        from critmin.reports import find_browser
+
+        find_browser()  # before any work: a missing browser is said at once
+    with _console().status(f"drawing the {kind} chart of {subject}"):
+        fig = charts.chart(kind, subject, mineral, year, metric, width=width or 1000)
+        path = charts.export(fig, out, width, height, force=force)
+    say(f"wrote {path}")
+
+
+@app.command("brief")
+def brief_cmd(
+    country: Annotated[str, typer.Argument(metavar="COUNTRY", help="A country (name, ISO3...).")],
+    out: Annotated[Path, typer.Option("--out", "-o", metavar="FILE", help="FILE.pdf (printed by headless Chromium), FILE.html or FILE.xlsx (the workbook).")],
+    mineral: Annotated[list[str] | None, typer.Option("--mineral", "-m", metavar="MINERAL", help="A mineral to brief on (repeatable; default the most dependent ones on the country's own critical list and those China supplies at least half of).")] = None,
+    year: YearOpt = None,
+    paper: Annotated[str, typer.Option("--paper", metavar="a4|letter", help="Paper size of the PDF (default a4).")] = "a4",
+    xlsx: Annotated[Path | None, typer.Option("--xlsx", metavar="FILE.xlsx", help="Also write the workbook to FILE.xlsx (one computation for both).")] = None,
+    force: ForceOpt = False,
+) -> None:
+    """A country's briefing pack: key findings in sentences from the numbers, charts of the
+    minerals that matter, complete tables behind every sentence, then caveats and sources;
+    as an A4 (or Letter) PDF, HTML, or a formatted workbook."""
+    from critmin.brief import write
+
+    with _console().status(f"writing the brief of {country}"):
+        paths = write(country, out, mineral, year, paper=paper, xlsx=xlsx, force=force)
+    for path in paths:
+        say(f"wrote {path}")
 
 
 @app.command("serve")

@@ -145,9 +145,11 @@ def country_page(country: str, year: int | None = None) -> Page:
 
     p = profile(country, year, top=5)
     n = names()
-    own = p.minerals.loc[p.minerals["own_list"].astype(bool), "mineral"].astype(str).tolist()
-    watched = own or p.minerals["mineral"].astype(str).head(8).tolist()
-    trend = query.risk(countries=p.country, minerals=watched[:8])
+    from critmin.brief import select_minerals
+
+    # the minerals that matter (risk ordering, and China's large shares), not the list's first
+    watched = select_minerals(p.minerals) or p.minerals["mineral"].astype(str).head(8).tolist()
+    trend = query.risk(countries=p.country, minerals=watched)
     stages = p.stages[p.stages["stage"] != "headline"] if "stage" in p.stages else p.stages
     history = trend
     first, last = int(trend["year"].min()), int(trend["year"].max())
@@ -173,8 +175,9 @@ def country_page(country: str, year: int | None = None) -> Page:
         "suppliers": "Each mineral's imports split by supplier, shares of tonnes.",
         "origin": "China's share as traded, and once re-exporters are traced one step back "
                   "to their own sources.",
-        "trend": "Import reliance over the years for the minerals on the country's own "
-                 "list. It needs a production figure, so it starts when the production "
+        "trend": "Import reliance over the years for the minerals that matter on the "
+                 "country's own list (highest GeoPolRisk scores, and those China supplies at "
+                 "least half of). It needs a production figure, so it starts when the production "
                  "series do (2018 for most minerals), although trade goes back to 1995.",
         "china_trend": "China's share of the import tonnes of the same minerals, from the "
                        "trade data alone, over every year.",

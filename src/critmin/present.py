@@ -240,9 +240,15 @@ def _chart_measure(frame: pd.DataFrame, units: Mapping[str, str]) -> str | None:
 def _chart(sheet: Any, frame: pd.DataFrame, units: Mapping[str, str],
            number_format: Mapping[str, str]) -> None:
     """A native bar chart of the sheet's main measure for its leading rows, beside the
-    table (nothing when the sheet has no measure or no label column)."""
+    table (nothing when the sheet has no measure or no label column); a frame whose
+    ``attrs["chart"]`` is ``lines`` (one row per series, one column per year) gets a line
+    per row instead."""
     from openpyxl.chart import BarChart, Reference  # type: ignore[import-untyped]
     from openpyxl.utils import get_column_letter
+
+    if frame.attrs.get("chart") == "lines":
+        _lines(sheet, frame, units, number_format)
+        return
 
     measure = _chart_measure(frame, units)
     labels = [i for i, c in enumerate(frame.columns, start=1)
@@ -268,6 +274,30 @@ def _chart(sheet: Any, frame: pd.DataFrame, units: Mapping[str, str],
     chart.height = max(7.5, 0.55 * (last - 1) + 2)
     chart.width = 16
     sheet.add_chart(chart, f"{get_column_letter(len(frame.columns) + 2)}2")
+
+
+def _lines(sheet: Any, frame: pd.DataFrame, units: Mapping[str, str],
+           number_format: Mapping[str, str]) -> None:
+    """A native line chart with one line per row (named by the first column) across the
+    numeric columns (the years)."""
+    from openpyxl.chart import LineChart, Reference
+
+    numeric = [i for i, c in enumerate(frame.columns, start=1) if frame[c].dtype.kind in "fiu"]
+    if not numeric or frame.empty:
+        return
+    first, last = numeric[0], numeric[-1]
+    measure = str(frame.columns[first - 1])
+    chart = LineChart()
+    chart.title = str(frame.attrs.get("chart_title", "by year"))
+    chart.y_axis.numFmt = number_format.get(measure, "General")
+    chart.y_axis.title = units.get(measure, "")
+    chart.x_axis.delete = chart.y_axis.delete = False
+    for row in range(2, len(frame) + 2):
+        data = Reference(sheet, min_col=first - 1, max_col=last, min_row=row, max_row=row)
+        chart.add_data(data, from_rows=True, titles_from_data=True)
+    chart.set_categories(Reference(sheet, min_col=first, max_col=last, min_row=1, max_row=1))
+    chart.height, chart.width = 9, 18
+    sheet.add_chart(chart, f"A{len(frame) + 4}")
 
 
 def _sources() -> list[tuple[str, str]]:
@@ -328,10 +358,12 @@ def _notes_sheet(sheet: Any, notes: Sequence[str], units: list[dict[str, str]]) 
     sheet.freeze_panes = "A2"
 
 
-def _excel(sheets: Mapping[str, pd.DataFrame], path: Path, notes: Sequence[str]) -> None:
+def _excel(sheets: Mapping[str, pd.DataFrame], path: Path, notes: Sequence[str],
+           chart_all: bool = False) -> None:
     """A formatted workbook: one sheet per table (number formats by unit over the full
     values, fitted widths, bold frozen header, autofilter, a chart of the first sheet's
-    main measure), the units, and the notes with the sources and data fingerprint."""
+    main measure, or of every sheet's with ``chart_all``), the units, and the notes with
+    the sources and data fingerprint."""
     try:
         import openpyxl  # type: ignore[import-untyped]  # noqa: F401  (no stubs; only checked)
     except ImportError:
@@ -349,7 +381,7 @@ def _excel(sheets: Mapping[str, pd.DataFrame], path: Path, notes: Sequence[str])
             sheet = writer.sheets[name[:31]]
             frame_units = frame.attrs.get("units", {})
             formats = _format_sheet(sheet, frame, frame_units)
-            if i == 0:
+            if i == 0 or chart_all:
                 _chart(sheet, frame, frame_units, formats)
         if len(sheets) > 1 or units:
             table = pd.DataFrame(units, columns=["sheet", "column", "unit"])

@@ -15,13 +15,16 @@ import shutil
 import subprocess
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from critmin import __version__, files, resolve
 from critmin.errors import CritminError, InvalidInput, NotFound
-from critmin.pages import Page, country_page, mineral_page
+from critmin.pages import SOURCES, Page, country_page, mineral_page
+
+if TYPE_CHECKING:
+    from critmin.brief import Brief
 
 VENDOR = Path(__file__).resolve().parent / "web" / "static" / "vendor"
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
@@ -37,6 +40,14 @@ TABLE_COLUMNS = {
     "exporters": ["exporter", "name", "qty_basis_t", "value_kusd", "share"],
     "flows": ["exporter", "importer", "qty_basis_t", "value_kusd"],
     "reserves": ["country", "qty_t", "year", "source"],
+    "selected_minerals": ["mineral", "answer", "import_reliance", "china_share",
+                          *[f"china_share_{y}" for y in range(1990, 2100)], "top_supplier",
+                          "top_supplier_share", "score", "imports_basis_t", "reliance_status"],
+    "alternatives": ["mineral", "rank", "supplier", "supplier_name", "independent_t", "cap_t",
+                     "exports_to_importer_t", "production_t", "governance_risk"],
+    "agreements": ["agreement", "supplier", "mineral", "stage", "volume_t", "delivered_t",
+                   "china_share_before", "china_share_after", "loss_if_china_cuts_before",
+                   "loss_if_china_cuts_after", "feasible"],
 }
 """The columns a report prints per table (all columns go to the dashboard's downloads)."""
 
@@ -74,15 +85,18 @@ def subject_page(subject: str, year: int | None = None) -> Page:
     return country_page(subject, year)
 
 
-def _format(column: str, value: Any) -> str:
+def _format(column: str, value: Any, unit: str = "") -> str:
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return "–"
     if isinstance(value, bool):
         return "yes" if value else ""
+    if isinstance(value, int) and column != "rank" and not column.startswith("year"):
+        value = float(value)
     if isinstance(value, float):
-        if column.endswith("share") or column in ("import_reliance", "china_share_origin"):
-            return f"{value:.1%}"
-        if column == "score":
+        if unit == "share" or column.endswith("share") or column in ("import_reliance",
+                                                                      "china_share_origin"):
+            return "<0.1%" if 0 < value < 0.0005 else f"{value:.1%}"
+        if column == "score" or unit == "0-1":
             return f"{value:.3f}"
         return f"{value:,.0f}" if abs(value) >= 10 else f"{value:,.2f}"
     if isinstance(value, list):
@@ -90,16 +104,23 @@ def _format(column: str, value: Any) -> str:
     return str(value)
 
 
-def _table(name: str, frame: pd.DataFrame, rows: int = 40) -> str:
+def _table(name: str, frame: pd.DataFrame, explain: str = "") -> str:
+    """Every row of ``frame`` as an HTML table (its header repeated on each printed page)."""
     cols = [c for c in TABLE_COLUMNS.get(name, list(frame.columns)) if c in frame.columns]
-    head = "".join(f"<th>{escape.escape(c.replace('_', ' '))}</th>" for c in cols)
+    units = frame.attrs.get("units", {})
+    numeric = {c for c in cols if frame[c].dtype.kind in "fiu"}
+    head = "".join(f"<th{' class=num' if c in numeric else ''}>"
+                   f"{escape.escape(str(c).replace('_', ' '))}</th>" for c in cols)
     body = "".join(
-        "<tr>" + "".join(f"<td>{escape.escape(_format(c, row[c]))}</td>" for c in cols)
-        + "</tr>" for _, row in frame.head(rows).iterrows())
-    more = (f"<p class='more'>{len(frame) - rows:,} more rows in the dashboard's download."
-            "</p>" if len(frame) > rows else "")
-    return (f"<h3>{escape.escape(name.capitalize())}</h3><table><thead><tr>{head}</tr></thead>"
-            f"<tbody>{body}</tbody></table>{more}")
+        "<tr>" + "".join(f"<td{' class=num' if c in numeric else ''}>"
+                         f"{escape.escape(_format(str(c), row[c], units.get(c, '')))}</td>"
+                         for c in cols) + "</tr>"
+        for row in frame[cols].to_dict("records"))
+    said = f"<p class='explain'>{escape.escape(explain)}</p>" if explain else ""
+    title = name.replace("_", " ").capitalize()
+    return (f"<section class='table'><h3>{escape.escape(title)} ({len(frame):,} rows)</h3>"
+            f"{said}<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+            "</section>")
 
 
 STYLE = """
@@ -107,57 +128,155 @@ body{font-family:"DejaVu Sans",Helvetica,Arial,sans-serif;margin:2em auto;max-wi
 color:#222;line-height:1.45}
 h1{margin-bottom:0}.sub{color:#555;margin-top:.2em}
 table{border-collapse:collapse;font-size:12px;margin:.5em 0 1.5em}
-th,td{border-bottom:1px solid #ddd;padding:3px 6px;text-align:left}
-th{background:#f4f4f4}.figure{page-break-inside:avoid;margin:1.5em 0}
+th,td{border-bottom:1px solid #ddd;padding:3px 6px;text-align:left}td.num,th.num{text-align:right}
+th{background:#f4f4f4}.figure{break-inside:avoid;page-break-inside:avoid;margin:1.5em 0}
+thead{display:table-header-group}tr{break-inside:avoid;page-break-inside:avoid}
+h2,h3{break-after:avoid;page-break-after:avoid}
 .explain{color:#444;font-size:13px;margin:.2em 0 0}.notes li,.sources li{font-size:13px}
-dl{font-size:13px}dt{font-weight:bold}dd{margin:0 0 .4em 1.5em}.more{color:#666;font-size:12px}
+.findings li{margin:.35em 0}.findings{font-size:14px}
+dl{font-size:13px}dt{font-weight:bold}dd{margin:0 0 .4em 1.5em}
 @media print{body{margin:0;max-width:none}}
 """
 
-
-def report_html(subject: str, year: int | None = None) -> str:
-    """A standalone HTML report of a country or mineral: figures (interactive), tables,
-    notes, the meaning of each figure, data sources and year. Opens with no network."""
-    page = subject_page(subject, year)
-    return render(page)
+PRINT_WIDTH = 690
+"""Width of a printed figure in CSS pixels (A4 and Letter less their margins)."""
 
 
-def render(page: Page) -> str:
-    """``page`` as one self-contained HTML document."""
+def _page_style(paper: str | None) -> str:
+    if paper is None:
+        return ""
+    return (f"@page{{size:{paper};margin:13mm 12mm}}"
+            "body{max-width:none;margin:0;font-size:13px}h1{font-size:22px}"
+            "h2{font-size:17px;margin-top:1.2em}h3{font-size:14px}"
+            "table{font-size:10.5px}th,td{padding:2px 5px}")
+
+
+def _figure(n: int, fig: Any, explain: str, width: int | None) -> str:
+    if fig is None:
+        return f"<p class='explain'>{escape.escape(explain)}</p>"
+    if width is not None:
+        fig.update_layout(width=width)
+    spec = fig.to_json()
+    return (f"<div class='figure'><div id='fig{n}'></div>"
+            f"<p class='explain'>{escape.escape(explain)}</p></div>"
+            f"<script>(function(f){{Plotly.newPlot('fig{n}', f.data, f.layout, "
+            f"{{displayModeBar: false, responsive: {'false' if width else 'true'}}});}})"
+            f"({spec});</script>")
+
+
+def _document(title: str, heading: str, sub: str, sections: list[tuple[str, str]],
+              paper: str | None = None) -> str:
     plotly_js = (VENDOR / "plotly" / "plotly.min.js").read_text("utf-8")
     world = (VENDOR / "topojson" / "world_110m.json").read_text("utf-8")
-    parts = []
-    for n, (name, fig) in enumerate(page.figures.items()):
-        spec = fig.to_json()
-        parts.append(
-            f"<div class='figure'><div id='fig{n}'></div>"
-            f"<p class='explain'>{escape.escape(page.explanations.get(name, ''))}</p></div>"
-            f"<script>(function(f){{Plotly.newPlot('fig{n}', f.data, f.layout, "
-            f"{{displayModeBar: false, responsive: true}});}})({spec});</script>")
-    tables = "".join(_table(k, v) for k, v in page.tables.items()
-                     if k in TABLE_COLUMNS and not v.empty)
-    notes = "".join(f"<li>{escape.escape(n)}</li>" for n in page.notes if n)
-    sources = "".join(f"<li>{escape.escape(s)}</li>" for s in page.sources)
-    glossary = "".join(f"<dt>{escape.escape(k.replace('_', ' '))}</dt>"
-                       f"<dd>{escape.escape(v)}</dd>" for k, v in GLOSSARY.items())
-    kind = "Country" if page.kind == "country" else "Mineral"
+    body = "".join(f"<h2>{escape.escape(h)}</h2>{content}" for h, content in sections
+                   if content)
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
-<title>critmin report: {escape.escape(page.title)}</title>
-<style>{STYLE}</style>
+<title>{escape.escape(title)}</title>
+<style>{STYLE}{_page_style(paper)}</style>
 <script>window.PlotlyGeoAssets={{topojson:{{"world_110m":{world}}}}};</script>
 <script>{plotly_js}</script>
 </head><body>
-<h1>{escape.escape(page.title)}</h1>
-<p class="sub">{kind} report, data year {page.year}; made by critmin {__version__} on
-{date.today().isoformat()}.</p>
-<h2>What the data cannot show</h2><ul class="notes">{notes or "<li>No caveats.</li>"}</ul>
-<h2>Figures</h2>{"".join(parts)}
-<h2>Tables</h2>{tables}
-<h2>What each figure means</h2><dl>{glossary}</dl>
-<h2>Data sources</h2><ul class="sources">{sources}</ul>
+<h1>{escape.escape(heading)}</h1>
+<p class="sub">{sub}</p>
+{body}
 </body></html>
 """
+
+
+def _list(items: list[str], css: str, tag: str = "ul") -> str:
+    inner = "".join(f"<li>{escape.escape(i)}</li>" for i in items if i)
+    return f"<{tag} class='{css}'>{inner}</{tag}>" if inner else ""
+
+
+def _glossary() -> str:
+    return "<dl>" + "".join(f"<dt>{escape.escape(k.replace('_', ' '))}</dt>"
+                            f"<dd>{escape.escape(v)}</dd>" for k, v in GLOSSARY.items()
+                            ) + "</dl>"
+
+
+TABLE_EXPLAIN = {
+    "minerals": "The selected minerals: the figures the findings state.",
+    "china_share_by_year": "China's share of the import tonnes per year.",
+    "suppliers": "Every supplier of the selected minerals in the year, largest first.",
+    "alternatives": "Candidate suppliers other than China, ranked by the tonnes they could "
+                    "ship that do not come from China (independent t), within today's "
+                    "exports and their exportable surplus (critmin suppliers).",
+    "agreements": "Documented agreements with the country as importer, each run as a pact "
+                  "of a tenth of its current imports of the mineral (critmin pact).",
+}
+
+
+def brief_sections(brief: Brief, width: int | None = PRINT_WIDTH
+                   ) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """A brief's HTML sections: (findings, charts, tables) and (caveats, sources)."""
+    figs = "".join(_figure(n, fig, explain, width)
+                   for n, (fig, explain) in enumerate(brief.figures(width or 1000).values()))
+    tables = "".join(_table(name if name != "minerals" else "selected_minerals", frame,
+                            TABLE_EXPLAIN.get(name, ""))
+                     for name, frame in brief.tables().items())
+    first = [("Key findings", _list(brief.findings, "findings", "ol")
+              + f"<p class='explain'>{escape.escape(brief.selection)}</p>"),
+             ("Charts", figs), ("Tables", tables)]
+    last = [("What each figure means", _glossary()),
+            ("Caveats: what the data cannot show", _list(brief.notes, "notes")),
+            ("Data sources", _list(SOURCES, "sources"))]
+    return first, last
+
+
+def brief_html(brief: Brief, paper: str | None = "A4") -> str:
+    """A country's brief as one self-contained HTML document, laid out for ``paper``."""
+    names = ", ".join(brief.label(m) for m in brief.minerals)
+    first, last = brief_sections(brief, PRINT_WIDTH if paper else None)
+    sub = (f"Briefing pack, data year {brief.year}; minerals: {escape.escape(names)}. Made by "
+           f"critmin {__version__} on {date.today().isoformat()}.")
+    return _document(f"critmin brief: {brief.name}, {brief.year}",
+                     f"{brief.name}: critical minerals briefing, {brief.year}", sub,
+                     [*first, *last], paper)
+
+
+def report_html(subject: str, year: int | None = None, paper: str | None = None) -> str:
+    """A standalone HTML report of a country or mineral: key findings (a country's), figures
+    (interactive), complete tables, the meaning of each figure, then what the data cannot
+    show and the data sources. Opens with no network."""
+    page = subject_page(subject, year)
+    if page.kind != "country":
+        return render(page, paper=paper)
+    from critmin.brief import build
+
+    return render(page, build(page.subject, year=page.year), paper)
+
+
+def render(page: Page, brief: Brief | None = None, paper: str | None = None) -> str:
+    """``page`` as one self-contained HTML document; a country's ``brief`` gives its
+    findings first, its charts of the minerals that matter and its complete tables."""
+    width = PRINT_WIDTH if paper else None
+    kind = "Country" if page.kind == "country" else "Mineral"
+    sub = (f"{kind} report, data year {page.year}; made by critmin {__version__} on "
+           f"{date.today().isoformat()}.")
+    skip = {"trend", "china_trend", "suppliers"} if brief is not None else set()
+    figs = [(name, fig) for name, fig in page.figures.items() if name not in skip]
+    start = 100 if brief is not None else 0
+    more = "".join(_figure(start + n, fig, page.explanations.get(name, ""), width)
+                   for n, (name, fig) in enumerate(figs))
+    tables = "".join(_table(k, v) for k, v in page.tables.items()
+                     if k in TABLE_COLUMNS and not v.empty
+                     and not (brief is not None and k == "suppliers"))
+    notes = list(page.notes)
+    sections: list[tuple[str, str]]
+    if brief is not None:
+        first, last = brief_sections(brief, width)
+        first[1] = ("Charts", first[1][1] + more)
+        first[2] = ("Tables", first[2][1] + tables)
+        caveats = _list(list(dict.fromkeys([*brief.notes, *notes])), "notes")
+        sections = [*first, last[0], ("What the data cannot show", caveats), last[2]]
+    else:
+        sections = [("Figures", more), ("Tables", tables),
+                    ("What each figure means", _glossary()),
+                    ("What the data cannot show",
+                     _list(notes, "notes") or "<ul class='notes'><li>No caveats.</li></ul>"),
+                    ("Data sources", _list(page.sources, "sources"))]
+    return _document(f"critmin report: {page.title}", page.title, sub, sections, paper)
 
 
 def find_browser() -> str:
@@ -166,20 +285,24 @@ def find_browser() -> str:
     given = os.environ.get("CRITMIN_CHROMIUM")
     if given:
         if shutil.which(given) is None:
-            raise InvalidInput(f"CRITMIN_CHROMIUM={given!r} is not an executable")
+            raise InvalidInput(f"CRITMIN_CHROMIUM={given!r} is not an executable; point it at "
+                               "Chromium, or unset it to use the first of "
+                               f"{', '.join(BROWSERS)} on PATH")
         return given
     for name in BROWSERS:
         found = shutil.which(name)
         if found:
             return found
-    raise InvalidInput("PDF reports need headless Chromium, and none is on PATH; install it "
-                       "(Debian: apt-get install chromium) or write .html instead")
+    raise InvalidInput("PDF reports and PNG or SVG charts need headless Chromium, and none is "
+                       "on PATH; set CRITMIN_CHROMIUM to its executable or install it "
+                       "(Debian: apt-get install chromium), or write .html instead")
 
 
-def write_report(subject: str, out: Path, year: int | None = None, force: bool = False
-                 ) -> Path:
-    """Write the report of ``subject`` to ``out`` (.html or .pdf), atomically; an existing
-    file is replaced only with ``force``."""
+def write_report(subject: str, out: Path, year: int | None = None, force: bool = False,
+                 paper: str = "a4") -> Path:
+    """Write the report of ``subject`` to ``out`` (.html or .pdf, laid out for ``paper``:
+    ``a4`` or ``letter``), atomically; an existing file is replaced only with ``force``."""
+    from critmin.brief import PAPERS
     from critmin.checks import as_bool, as_path
     from critmin.present import check_destination
 
@@ -189,17 +312,22 @@ def write_report(subject: str, out: Path, year: int | None = None, force: bool =
         raise InvalidInput(f"reports are .html or .pdf, not {out.suffix or out.name!r}",
                            suggestions=[str(out.with_suffix(".html")),
                                         str(out.with_suffix(".pdf"))])
+    size = PAPERS.get(str(paper).strip().lower())
+    if size is None:
+        raise InvalidInput(f"unknown paper {paper!r}; use a4 or letter", suggestions=list(PAPERS))
     browser = find_browser() if suffix == ".pdf" else ""
-    text = report_html(subject, year)
+    text = report_html(subject, year, size if suffix == ".pdf" else None)
     with files.atomic_write(out) as tmp:
         if suffix == ".html":
             tmp.write_text(text, "utf-8")
         else:
-            _print_pdf(browser, text, tmp)
+            print_pdf(browser, text, tmp)
     return out
 
 
-def _print_pdf(browser: str, text: str, dest: Path) -> None:
+def print_pdf(browser: str, text: str, dest: Path) -> None:
+    """Print the HTML document ``text`` to the PDF ``dest`` with the Chromium ``browser``
+    (the paper size is the document's CSS ``@page`` size, Letter when it names none)."""
     with files.temp_folder(dest.parent) as folder:
         source = folder / "report.html"
         source.write_text(text, "utf-8")

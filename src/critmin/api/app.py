@@ -1015,6 +1015,45 @@ def _page_routes(app: FastAPI, cache: Cache, compute: Slots) -> None:
         declare(version)
         return Response(html, media_type="text/html")
 
+    @app.get("/api/v1/chart/{kind}", tags=["figures"],
+             summary="One of the dashboard's charts as an image (PNG or SVG, drawn by "
+                     "headless Chromium) or a standalone HTML file",
+             responses={200: {"content": {"image/png": {}, "image/svg+xml": {},
+                                          "text/html": {}}}})
+    async def chart(kind: Annotated[str, ApiPath(max_length=40)],
+                    subject: Annotated[str, Query(min_length=1, max_length=80, description="The country (dependence, suppliers, trend) or the mineral (producers, concentration, map, sankey).")],
+                    mineral: Repeat = None,
+                    metric: Annotated[str | None, Query(max_length=40)] = None,
+                    year: Year = None,
+                    format: Annotated[Literal["png", "svg", "html"], Query()] = "png",
+                    width: Annotated[int | None, Query(ge=200, le=4000)] = None,
+                    height: Annotated[int | None, Query(ge=200, le=4000)] = None) -> Response:
+        from critmin.charts import check_kind
+
+        check_kind(kind)
+        if format != "html":
+            from critmin.reports import find_browser
+
+            find_browser()
+        async with compute.held():
+            body, version = await compute.run(
+                on_one_store_here, _chart,
+                (kind, subject, mineral, year, metric, format, width, height))
+        declare(version)
+        return Response(body, media_type=CHART_MEDIA[format])
+
+
+CHART_MEDIA = {"png": "image/png", "svg": "image/svg+xml", "html": "text/html"}
+
+
+def _chart(kind: str, subject: str, minerals: list[str] | None, year: int | None,
+           metric: str | None, fmt: str, width: int | None, height: int | None) -> bytes:
+    """A chart's file as bytes (:func:`critmin.charts.render`)."""
+    from critmin.charts import chart, render
+
+    fig = chart(kind, subject, minerals, year, metric, width=width or 1000)
+    return render(fig, fmt, width, height)
+
 
 def _download(name: str, frame: Any, sheets: dict[str, Any], notes: list[str]
               ) -> tuple[Path, str]:
