@@ -55,7 +55,8 @@ def test_html_is_standalone(tmp_path: Path) -> None:
     out = charts.export(charts.chart("producers", "lithium", year=2022), tmp_path / "p.html")
     text = out.read_text("utf-8")
     assert "<script src=" not in text and "Plotly.newPlot" in text
-    assert "Lithium: producers, 2022" in text and "Source: World Mining Data" in text
+    assert "Lithium: shares of world production, 2022" in text
+    assert "Source: World Mining Data" in text
 
 
 def test_bad_kind_format_and_size_are_refused(tmp_path: Path) -> None:
@@ -96,7 +97,7 @@ def test_svg_parses_and_holds_the_title(tmp_path: Path) -> None:
     root = ET.fromstring(out.read_bytes())
     assert root.tag.endswith("svg") and root.get("width") == "900"
     text = " ".join(t for t in root.itertext())
-    assert "Lithium: producers, 2022 (tonnes Li2O)" in text
+    assert "Lithium: shares of world production, 2022 (world 345,849 t Li2O)" in text
     assert "Source: World Mining Data" in text
 
 
@@ -135,7 +136,7 @@ def test_api_html_and_errors(client) -> None:
     res = client.get("/api/v1/chart/producers",
                      params={"subject": "lithium", "year": 2022, "format": "html"})
     assert res.status_code == 200 and res.headers["content-type"].startswith("text/html")
-    assert "<script src=" not in res.text and "Lithium: producers, 2022" in res.text
+    assert "<script src=" not in res.text and "Lithium: shares of world production, 2022" in res.text
     bad = client.get("/api/v1/chart/bogus", params={"subject": "IND"})
     assert bad.status_code == 422
     error = bad.json()["error"]

@@ -235,7 +235,7 @@ def chart(kind: str, subject: str, minerals: Sequence[str] | str | None = None,
     Examples
     --------
     >>> chart("producers", "lithium", year=2022).layout.title.text
-    'Lithium: producers, 2022 (tonnes Li2O)'
+    'Lithium: shares of world production, 2022 (world 345,849 t Li2O)'
     """
     from critmin import checks
 
