@@ -82,6 +82,7 @@ TEST_TIERS = {
     "test_api_types.py": {"test_bundled_": "bundled"},
     "test_dead_ends.py": {"test_cli_": "cli", "test_bundled_": "bundled"},
     "test_montecarlo_memory.py": {"test_bundled_": "bundled"},
+    "test_optimiser_mip.py": {"test_bundled_": "bundled"},
     "test_server_safety.py": {"test_server_": "concurrency", "test_imports_": "concurrency"},
 }
 """Tiers of single tests within a module, by test-name prefix."""

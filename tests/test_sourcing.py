@@ -194,7 +194,12 @@ def test_cli_optimise_json(cli) -> None:
 
 @pytest.mark.parametrize(("args", "text"), [
     (["optimise", "--importer", "IND", "-m", "lithium", "--demand", "0"], "above 0"),
-    (["optimise", "--importer", "IND", "-m", "lithium", "--max-share", "0.01"], "share cap"),
+    (["optimise", "--importer", "IND", "-m", "lithium", "--min-lot", "1e9"],
+     "above the demand"),
+    (["optimise", "--importer", "IND", "-m", "lithium", "--max-suppliers", "0"],
+     "max_suppliers must be at least 1, not 0"),
+    (["optimise", "--importer", "IND", "-m", "lithium", "--min-lot", "-5"],
+     "min_lot_t must be above 0 t, not -5"),
     (["optimise", "--importer", "IND", "-m", "lithium", "--require", "AUS:1e9"],
      "required for"),
     (["optimise", "--importer", "IND", "-m", "lithium", "--exclude", "Atlantis"], "unknown"),

@@ -70,13 +70,21 @@ _EXPORTS = {
     "NotFound": "critmin.errors",
     "Ambiguous": "critmin.errors",
     "DataError": "critmin.errors",
+    "SolverError": "critmin.errors",
 }
 
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
     from critmin.build import build_snapshot
-    from critmin.errors import Ambiguous, CritminError, DataError, InvalidInput, NotFound
+    from critmin.errors import (
+        Ambiguous,
+        CritminError,
+        DataError,
+        InvalidInput,
+        NotFound,
+        SolverError,
+    )
     from critmin.ingest import ImportReport, import_baci, import_source, reset_imports
     from critmin.profiles import CountryProfile, MineralProfile, mineral, profile
     from critmin.query import (

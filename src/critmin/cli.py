@@ -966,6 +966,18 @@ ImporterOpt = Annotated[str, typer.Option("--importer", metavar="COUNTRY",
                                           help="Importing country or group.")]
 MineralOpt = Annotated[str, typer.Option("--mineral", "-m", metavar="MINERAL",
                                          help="The mineral.")]
+MinLotOpt = Annotated[float | None, typer.Option(
+    "--min-lot", metavar="T", help="Least tonnes a supplier in the mix ships: each gets 0 or "
+    "at least T (a mixed-integer programme).")]
+MaxSuppliersOpt = Annotated[int | None, typer.Option(
+    "--max-suppliers", metavar="N", help="Most suppliers in the mix (a mixed-integer "
+    "programme).")]
+TimeLimitOpt = Annotated[float, typer.Option(
+    "--time-limit", metavar="S", help="Seconds a mixed-integer solve may take (default 30); "
+    "past it the best mix found is shown with its gap.")]
+MipGapOpt = Annotated[float, typer.Option(
+    "--mip-gap", metavar="F", help="Relative gap to the optimum at which a mixed-integer solve "
+    "stops (default 1e-6).")]
 
 
 def _sourcing_options(max_share: float | None, exclude: list[str] | None,
@@ -1016,13 +1028,21 @@ def optimise_cmd(
     weights: Annotated[str, typer.Option(metavar="risk=1,concentration=1,cost=0", help="Weights of governance risk, concentration (HHI) and cost (unit value over today's).")] = "risk=1,concentration=1,cost=0",
     no_origin: Annotated[bool, typer.Option("--no-origin", help="Use each supplier's own risk only, not also its suppliers' (re-exporters).")] = False,
     risk: Annotated[str, typer.Option("--risk", metavar="odds|governance", help="A supplier's risk: its yearly odds of a new export restriction of the mineral (odds, from the restrictions record: `critmin hazards`) or its governance risk (governance, as GeoPolRisk).")] = "odds",
+    min_lot: MinLotOpt = None, max_suppliers: MaxSuppliersOpt = None,
+    time_limit: TimeLimitOpt = 30.0, mip_gap: MipGapOpt = 1e-6,
     as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None, force: ForceOpt = False,
     columns: ColumnsOpt = None, limit: LimitOpt = None, show_all: AllOpt = False,
 ) -> None:
     """The supplier mix that minimises restriction risk, concentration and cost within what
-    each supplier could ship (a quadratic programme solved with HiGHS). The terminal view
-    leaves out suppliers below 0.1 % both of the mix and of today's imports, and counts them
-    (--all shows them)."""
+    each supplier could ship (a quadratic programme solved with HiGHS; with --min-lot or
+    --max-suppliers a mixed-integer one). The terminal view leaves out suppliers below 0.1 %
+    both of the mix and of today's imports, and counts them (--all shows them).
+
+    When no mix can meet the demand, the answer is the mix that delivers the most (the least
+    risky at that level), status "infeasible: shortfall", the shortfall in tonnes and the
+    constraints that bind, each with what lifting it alone would add; the exit code is 0 (an
+    answer, not an error). A solver failure exits 2; a solve stopped at --time-limit with a
+    mix in hand says so in its status, with its gap."""
     from critmin.sourcing import optimise
 
     opts = Output(as_json, as_csv, out, columns, limit, show_all, force)
@@ -1030,14 +1050,16 @@ def optimise_cmd(
         result = optimise(importer, mineral, year, stage, demand=demand,
                           redirectable=redirectable, production_share=production_share,
                           weights=_weights(weights), origin_adjusted=not no_origin,
-                          risk_measure=risk, **_sourcing_options(max_share, exclude, require))
+                          risk_measure=risk, min_lot_t=min_lot, max_suppliers=max_suppliers,
+                          time_limit_s=time_limit, mip_gap=mip_gap,
+                          **_sourcing_options(max_share, exclude, require))
     terminal = opts.fmt is None and opts.out is None
     rows, others = result.shown() if terminal and not show_all else (result.portfolio, None)
     emit(rows, opts, list(result.portfolio.columns),
          f"{result.importer}: {result.mineral} portfolio, {result.year}",
-         payload=result.to_dict(), notes=result.notes)
+         payload=result.to_dict(), notes=[*result.shortfall_lines(), *result.notes])
     if opts.fmt in (None, "tsv") and opts.out is None:
-        _say_all([result.summary(), *([others] if others else []),
+        _say_all([result.summary(), *([others] if others else []), *result.shortfall_lines(),
                   *[f"• {n}" for n in result.notes]])
 
 
@@ -1050,6 +1072,8 @@ def frontier_cmd(
     exclude: Annotated[list[str] | None, typer.Option("--exclude", metavar="COUNTRY", help="Leave a supplier out (repeatable).")] = None,
     require: Annotated[list[str] | None, typer.Option("--require", metavar="COUNTRY:T", help="A required partner and its minimum tonnes (repeatable).")] = None,
     redirectable: RedirectOpt = 0.1, production_share: ProductionShareOpt = 0.0,
+    min_lot: MinLotOpt = None, max_suppliers: MaxSuppliersOpt = None,
+    time_limit: TimeLimitOpt = 30.0, mip_gap: MipGapOpt = 1e-6,
     as_json: JsonOpt = False, as_csv: CsvOpt = False,
     out: Annotated[Path | None, typer.Option("--out", "-o", metavar="FILE", help="Write the table (.csv .parquet .json .jsonl .xlsx) or the figure (.html, opens offline).")] = None,
     force: ForceOpt = False,
@@ -1062,8 +1086,9 @@ def frontier_cmd(
     with _console().status("optimising"):
         result = frontier(importer, mineral, year, stage, points=points,
                           concentration=concentration, redirectable=redirectable,
-                          production_share=production_share,
-                          **_sourcing_options(max_share, exclude, require))
+                          production_share=production_share, min_lot_t=min_lot,
+                          max_suppliers=max_suppliers, time_limit_s=time_limit,
+                          mip_gap=mip_gap, **_sourcing_options(max_share, exclude, require))
     if out is not None and out.suffix.lower() in (".html", ".htm"):
         from critmin.figures import frontier_figure
         from critmin.files import atomic_write

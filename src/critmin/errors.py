@@ -74,6 +74,13 @@ class DataError(CritminError):
     code = "data_error"
 
 
+class SolverError(CritminError):
+    """The solver found no answer it can vouch for (it failed, or stopped at a limit before
+    finding any mix that keeps the constraints)."""
+
+    code = "solver_error"
+
+
 class Busy(CritminError):
     """Another process holds the store's write lock for longer than we may wait."""
 

@@ -9,7 +9,7 @@ True
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -17,12 +17,13 @@ import pandas as pd
 
 from critmin import checks, resolve, schema
 from critmin.coverage import Coverage, of_suppliers
-from critmin.errors import InvalidInput, nearest
+from critmin.errors import InvalidInput, SolverError, nearest
 from critmin.event_rules import in_force_in
 from critmin.metrics.concentration import CHINA
-from critmin.optimiser.model import Sourcing, Weights, build_model, infeasible
+from critmin.optimiser.mip import MIP_GAP, TIME_LIMIT_S, deliverable
+from critmin.optimiser.model import Sourcing, Weights, build_model, contradiction, infeasible
 from critmin.optimiser.result import mix_metrics, read_result
-from critmin.optimiser.solve import solve
+from critmin.optimiser.solve import Solution, solve
 from critmin.present import records
 from critmin.scenarios.network import collapse
 from critmin.store import get_store
@@ -263,6 +264,32 @@ class Portfolio:
     notes: list[str] = field(default_factory=list)
     coverage: Coverage | None = None
     """Share of the mix's suppliers' known output the network's exports represent."""
+    shortfall_t: float = 0.0
+    """Demand no mix can meet within the constraints (status ``infeasible: shortfall``);
+    the portfolio is then the best mix of what can be delivered."""
+    binding: list[dict[str, Any]] = field(default_factory=list)
+    """With a shortfall: the constraints that bind, each with ``constraint``, ``detail``
+    and ``added_t``, the tonnes lifting it alone would add (None for the caps)."""
+    mip_gap: float | None = None
+    """With a minimum lot or a most number of suppliers: the relative gap between the mix's
+    objective and the solver's bound on the optimum."""
+
+    @property
+    def delivered_t(self) -> float:
+        """Tonnes the mix delivers: the demand less the shortfall."""
+        return self.demand_t - self.shortfall_t
+
+    def shortfall_lines(self) -> list[str]:
+        """The shortfall and what binds, in words (none when the demand is met)."""
+        if self.shortfall_t <= 0:
+            return []
+        unit = f"t {self.basis}"
+        return [f"shortfall: {self.shortfall_t:,.1f} {unit} of the demand of "
+                f"{self.demand_t:,.1f} {unit} cannot be met; the most any mix can deliver is "
+                f"{self.delivered_t:,.1f} {unit} (the mix above, the least risky at that "
+                "level; shares are of what it delivers)",
+                "binding (lifting each alone, the others kept):",
+                *[f"  - {b['detail']}" for b in self.binding]]
 
     def summary(self) -> str:
         """A few lines for people."""
@@ -271,9 +298,12 @@ class Portfolio:
         mix = ", ".join(f"{names.get(s, s)} {x:.0%}" for s, x in zip(top["supplier"],
                                                                      top["share"], strict=True))
         b, a = self.before, self.after
+        gap = "" if self.mip_gap is None else f" (gap {self.mip_gap:.2g})"
+        delivered = ("" if self.shortfall_t <= 0 else
+                     f", {self.delivered_t:,.0f} t delivered, {self.shortfall_t:,.0f} t short")
         return "\n".join([
             f"{names.get(self.importer, self.importer)}: {self.demand_t:,.0f} t {self.basis} of "
-            f"{self.mineral} ({self.year}), status {self.status}",
+            f"{self.mineral} ({self.year}){delivered}, status {self.status}{gap}",
             f"mix: {mix}",
             f"{RISK_LABELS[self.parameters.get('risk_measure', 'governance')]} "
             f"{b['risk']:.3f} -> {a['risk']:.3f}; concentration (HHI) "
@@ -304,7 +334,9 @@ class Portfolio:
         return {
             "importer": self.importer, "mineral": self.mineral, "year": self.year,
             "stage": self.stage, "basis": self.basis, "demand_t": self.demand_t,
-            "weights": self.weights, "status": self.status, "before": self.before,
+            "weights": self.weights, "status": self.status, "mip_gap": self.mip_gap,
+            "delivered_t": self.delivered_t, "shortfall_t": self.shortfall_t,
+            "binding": self.binding, "before": self.before,
             "after": self.after, "portfolio": records(self.portfolio),
             "parameters": self.parameters, "notes": self.notes,
             "coverage": None if self.coverage is None else self.coverage.to_dict(),
@@ -348,8 +380,15 @@ def _request(importer: str, mineral: str, year: int | None, stage: str | None,
              demand: float | None, max_share: float | None, exclude: Sequence[str] | None,
              require: Mapping[str, float] | None, redirectable: float,
              production_share: float, origin_adjusted: bool = True,
-             risk_measure: str = "odds") -> Request:
+             risk_measure: str = "odds", min_lot_t: float | None = None,
+             max_suppliers: int | None = None) -> Request:
     origin_adjusted = checks.as_bool(origin_adjusted, "origin_adjusted")
+    lot = 0.0 if min_lot_t is None else checks.as_float(min_lot_t, "min_lot_t")
+    if lot <= 0 and min_lot_t is not None:
+        raise InvalidInput(f"min_lot_t must be above 0 t, not {lot:g} (leave it out for "
+                           "no minimum lot)")
+    most = (None if max_suppliers is None
+            else checks.as_int(max_suppliers, "max_suppliers", minimum=1))
     measure = checks.as_name(risk_measure, "risk_measure")
     if measure not in RISK_MEASURES:
         raise InvalidInput(f"unknown risk_measure {measure!r}", suggestions=list(RISK_MEASURES))
@@ -366,6 +405,8 @@ def _request(importer: str, mineral: str, year: int | None, stage: str | None,
         why = (f"{m.importer} imported no {m.net.mineral} in {m.net.year}: give a demand"
                if demand is None else "demand must be above 0 t")
         raise InvalidInput(why)
+    if lot > d:
+        raise InvalidInput(f"min_lot_t {lot:,.1f} t is above the demand of {d:,.1f} t")
     codes = list(f["supplier"])
     index = {c: n for n, c in enumerate(codes)}
 
@@ -409,14 +450,14 @@ def _request(importer: str, mineral: str, year: int | None, stage: str | None,
     inputs = Sourcing(
         suppliers=np.array(codes), risk=risk, price=price,
         cap_t=cap, demand_t=d, max_share=share_cap, required_t=required, excluded=excluded,
-        reference_price=reference)
-    blocked = infeasible(inputs, f"t {m.net.basis}")
+        reference_price=reference, min_lot_t=lot, max_suppliers=most)
+    blocked = contradiction(inputs, f"t {m.net.basis}")
     if blocked is not None:
         raise InvalidInput(f"no supplier mix meets the request: {blocked}")
     china = index.get(CHINA)
     return Request(m, inputs, today, china, f["china_origin_share"].to_numpy(float), {
         "redirectable": r, "production_share": ps, "max_share": share_cap,
-        "risk_measure": measure,
+        "risk_measure": measure, "min_lot_t": lot or None, "max_suppliers": most,
         "exclude": [codes[j] for j in np.flatnonzero(excluded)],
         "bans_in_force": banned,
         "require": {codes[j]: float(required[j]) for j in np.flatnonzero(required)},
@@ -453,9 +494,19 @@ def optimise(importer: str, mineral: str, year: int | None = None, stage: str | 
              require: Mapping[str, float] | None = None, redirectable: float = REDIRECTABLE,
              production_share: float = 0.0,
              weights: Mapping[str, float] | Weights | None = None,
-             origin_adjusted: bool = True, risk_measure: str = "odds") -> Portfolio:
+             origin_adjusted: bool = True, risk_measure: str = "odds",
+             min_lot_t: float | None = None, max_suppliers: int | None = None,
+             time_limit_s: float = TIME_LIMIT_S, mip_gap: float = MIP_GAP) -> Portfolio:
     """The supplier mix that minimises a weighted sum of governance risk, concentration and
     cost, within what each supplier could ship.
+
+    When no mix meets the demand (the caps, the share cap, the exclusions, the minimum lot
+    or the most number of suppliers leave too little), the answer is the mix that delivers
+    the most, the least risky at that level, with status ``infeasible: shortfall``,
+    ``shortfall_t`` and the ``binding`` constraints: each is measured by solving again with
+    it alone lifted (the tonnes it would add), so that it holds with a minimum lot or a
+    most number of suppliers too, where a linear programme's duals do not exist. The
+    added tonnes do not add up: constraints can bind together.
 
     Parameters
     ----------
@@ -467,7 +518,7 @@ def optimise(importer: str, mineral: str, year: int | None = None, stage: str | 
     demand : float, optional
         Tonnes on the mineral's basis (default: the importer's current imports).
     max_share : float, optional
-        Largest share any one supplier may have.
+        Largest share of the demand any one supplier may have.
     exclude : str or list of str, optional
         Suppliers left out.
     require : dict, optional
@@ -489,56 +540,206 @@ def optimise(importer: str, mineral: str, year: int | None = None, stage: str | 
         ``odds`` (default): a supplier's risk is its yearly odds of a new export restriction
         of the mineral (:func:`critmin.hazards`); ``governance``: its governance risk (WGI
         political stability, the GeoPolRisk input).
+    min_lot_t : float, optional
+        Least tonnes a supplier in the mix ships: each gets 0 or at least this (a required
+        partner at least the larger of its required tonnes and the lot).
+    max_suppliers : int, optional
+        Most suppliers in the mix. With either, the programme is mixed-integer
+        (:mod:`critmin.optimiser.mip`).
+    time_limit_s : float
+        Seconds each mixed-integer solve may take (default 30); past it the best mix found
+        is returned with status ``time limit: best mix found (gap …)``, or
+        :class:`critmin.SolverError` is raised when none was found.
+    mip_gap : float
+        Relative gap to the optimum at which a mixed-integer solve stops (default 1e-6).
 
     Returns
     -------
     Portfolio
-        ``portfolio`` per supplier, ``before`` / ``after`` metrics, ``status``.
+        ``portfolio`` per supplier, ``before`` / ``after`` metrics, ``status``,
+        ``shortfall_t`` and ``binding`` (with a shortfall), ``mip_gap``.
+
+    Raises
+    ------
+    InvalidInput
+        A request that contradicts itself (a required partner excluded or above its cap,
+        required volumes above the demand, a minimum lot above the demand, …).
+    SolverError
+        HiGHS failed, or stopped at its time limit before finding any mix.
 
     Examples
     --------
     >>> p = critmin.optimise("IND", "lithium", 2023, max_share=0.4)
     >>> bool(p.portfolio["share"].max() <= 0.4 + 1e-9)
     True
+    >>> lots = critmin.optimise("IND", "lithium", 2023, min_lot_t=50, max_suppliers=4)
+    >>> bool((lots.portfolio.query("tonnes > 0")["tonnes"] >= 50 - 1e-6).all())
+    True
+    >>> short = critmin.optimise("IND", "lithium", 2023, demand=5e5, exclude="CHN")
+    >>> short.status, short.shortfall_t > 0
+    ('infeasible: shortfall', True)
     """
     w = parse_weights(weights)
+    limit = checks.as_float(time_limit_s, "time_limit_s")
+    if limit <= 0:
+        raise InvalidInput(f"time_limit_s must be above 0 s, not {limit:g}")
+    gap = checks.as_float(mip_gap, "mip_gap", 0.0, 0.5)
     req = _request(importer, mineral, year, stage, demand, max_share,
                    checks.as_names(exclude, "exclude"), require, redirectable, production_share,
-                   origin_adjusted, risk_measure)
+                   origin_adjusted, risk_measure, min_lot_t, max_suppliers)
+    m = req.market
+    unit = f"t {m.net.basis}"
     inp = req.inputs
-    solution = solve(build_model(inp, w))
-    if not solution.optimal:
-        raise InvalidInput(f"the solver found no optimal mix ({solution.status})")
+    reach = _most(inp, limit)
+    most = min(float(reach.objective), 1.0)
+    shortfall, binding = 0.0, []
+    if most < 1.0 - 1e-9:
+        delivered = most * inp.demand_t
+        if delivered <= 1e-9 * inp.demand_t:
+            raise InvalidInput(f"no supplier mix delivers anything: {_nothing(inp, unit)}")
+        shortfall = inp.demand_t - delivered
+        binding = _binding(req, most, limit, unit)
+        # the best mix of what can be delivered: the same programme with the delivered
+        # tonnes as demand and the share cap in tonnes of the original demand
+        inp = replace(inp, cap_t=np.minimum(inp.cap_t, inp.max_share * inp.demand_t),
+                      demand_t=delivered * (1 - 1e-9), max_share=1.0)
+    model = build_model(inp, w)
+    if shortfall > 0 and not model.mixed_integer:
+        # every supplier ships all it may: the one mix that delivers the most (the QP over
+        # a single point only trips the solver)
+        shares = model.upper / model.upper.sum()
+        solution = Solution(shares, float(mix_metrics(inp, shares, w, None)["objective"]),
+                            "Optimal", optimal=True)
+    else:
+        solution = solve(model, limit, gap)
+    if not solution.usable:
+        raise SolverError(f"the solver found no mix ({solution.status})",
+                          details={"status": solution.status})
     today_share = req.today / req.today.sum() if req.today.sum() > 0 else req.today
     frame = pd.DataFrame(read_result(inp, solution.shares))
+    frame["cap_t"] = req.inputs.cap_t
     frame["today_t"] = req.today
     frame["today_share"] = today_share
     frame["risk"] = inp.risk
     frame["price_usd_per_kg"] = inp.price
-    frame["surplus_t"] = req.market.frame["surplus_t"].to_numpy(float)
+    frame["surplus_t"] = m.frame["surplus_t"].to_numpy(float)
     keep = (frame["tonnes"] > 1e-9 * inp.demand_t) | (frame["today_t"] > 0)
     frame = frame[keep].sort_values("tonnes", ascending=False)
-    m = req.market
     chosen = frame.loc[frame["tonnes"] > 1e-9 * inp.demand_t, "supplier"].astype(str)
     cover = of_suppliers(m.net, list(chosen)).require(f"a supplier mix for {m.importer}")
-    notes = [*m.net.notes, cap_note(m, inp.cap_t, req.parameters["redirectable"])]
+    notes = [*m.net.notes, cap_note(m, req.inputs.cap_t, req.parameters["redirectable"])]
     if solution.status.startswith("fallback"):
         notes.append(f"the QP solver failed; the mix is the exact optimum from the optimality "
                      f"(KKT) conditions instead ({solution.status})")
+    if solution.gap is not None:
+        notes.append(_integer_note(inp, solution, unit))
     for supplier, event in req.parameters["bans_in_force"].items():
         notes.append(f"{supplier} excluded: its export ban to {m.importer} ({event}) is in force "
                      f"in {m.net.year}")
-    if inp.demand_t != m.imports_t:
-        notes.append(f"demand {inp.demand_t:,.1f} t against imports of {m.imports_t:,.1f} t "
-                     "today: 'before' describes today's mix")
+    if req.inputs.demand_t != m.imports_t:
+        notes.append(f"demand {req.inputs.demand_t:,.1f} t against imports of "
+                     f"{m.imports_t:,.1f} t today: 'before' describes today's mix")
+    status = solution.status.lower()
+    if shortfall > 0:
+        status = "infeasible: shortfall" + ("" if status == "optimal" else f"; {status}")
+        if not reach.optimal:  # the most deliverable is the best found, not proven
+            status += f"; deliverable {reach.status.lower()}"
     return Portfolio(
         importer=m.importer, mineral=m.net.mineral, year=m.net.year, stage=m.net.stage,
-        basis=m.net.basis, demand_t=inp.demand_t, weights=vars(w).copy(),
+        basis=m.net.basis, demand_t=req.inputs.demand_t, weights=vars(w).copy(),
         portfolio=schema.select("portfolio", frame.reset_index(drop=True)),
         before=mix_metrics(inp, today_share, w, req.china, req.china_origin),
         after=mix_metrics(inp, solution.shares, w, req.china, req.china_origin),
-        status=solution.status.lower(), parameters=req.parameters, notes=notes,
-        coverage=cover)
+        status=status, parameters={**req.parameters, "time_limit_s": limit, "mip_gap": gap},
+        notes=notes, coverage=cover, shortfall_t=shortfall, binding=binding,
+        mip_gap=solution.gap)
+
+
+def _deliverable(inp: Sourcing, time_limit_s: float) -> float:
+    """The largest share of the demand any mix can deliver (1 when it can all be met)."""
+    return min(float(_most(inp, time_limit_s).objective), 1.0)
+
+
+def _most(inp: Sourcing, time_limit_s: float) -> Solution:
+    """The mix that delivers the most of the demand (:func:`deliverable`), or SolverError."""
+    most = deliverable(build_model(inp, Weights()), time_limit_s)
+    if not most.usable:
+        raise SolverError(f"the solver could not find how much can be delivered "
+                          f"({most.status})", details={"status": most.status})
+    return most
+
+
+def _nothing(inp: Sourcing, unit: str) -> str:
+    """Why nothing at all can be delivered (a minimum lot above every supplier's cap)."""
+    eligible = (inp.cap_t > 0) if inp.excluded is None else (~inp.excluded & (inp.cap_t > 0))
+    largest = float(np.minimum(inp.cap_t, inp.max_share * inp.demand_t)[eligible].max())
+    return (f"the minimum lot of {inp.min_lot_t:,.1f} {unit} is above what any supplier can "
+            f"ship (at most {largest:,.1f} {unit}): lower the minimum lot")
+
+
+def _binding(req: Request, most: float, time_limit_s: float, unit: str) -> list[dict[str, Any]]:
+    """The constraints behind a shortfall: the caps (what the eligible suppliers could ship
+    in all), then each other constraint that, lifted alone, would deliver more, with the
+    tonnes it would add (by solving again without it)."""
+    inp, p = req.inputs, req.parameters
+    d = inp.demand_t
+    codes = list(inp.suppliers)
+    excluded = np.zeros(len(codes), dtype=bool) if inp.excluded is None else inp.excluded
+    eligible = ~excluded & (inp.cap_t > 0)
+    within = np.minimum(inp.cap_t, inp.max_share * d)[eligible].sum()
+    caps = (f"caps of the {int(eligible.sum())} eligible suppliers: "
+            f"{inp.cap_t[eligible].sum():,.1f} {unit} in total")
+    if inp.max_share < 1:
+        caps += f", {within:,.1f} {unit} within the share cap"
+    caps += (f" (today's shipments plus {p['redirectable']:.0%} of other exports and "
+             f"{p['production_share']:.0%} of production, within each supplier's surplus)")
+    out: list[dict[str, Any]] = [{"constraint": "caps", "detail": caps, "added_t": None}]
+    lifted: list[tuple[str, str, Sourcing]] = []
+    if inp.max_share < 1:
+        lifted.append(("max_share", f"max share {inp.max_share:.0%} per supplier "
+                       f"({inp.max_share * d:,.1f} {unit} each)", replace(inp, max_share=1.0)))
+    bans = p["bans_in_force"]
+    for code in p["exclude"]:
+        j = codes.index(code)
+        if inp.cap_t[j] <= 0:
+            continue
+        back = excluded.copy()
+        back[j] = False
+        why = (f"{code} excluded by its export ban ({bans[code]})" if code in bans
+               else f"{code} excluded")
+        lifted.append((f"exclude:{code}", why, replace(inp, excluded=back)))
+    if inp.max_suppliers is not None:
+        lifted.append(("max_suppliers", f"max suppliers {inp.max_suppliers}",
+                       replace(inp, max_suppliers=None)))
+    if inp.min_lot_t > 0:
+        lifted.append(("min_lot_t", f"minimum lot {inp.min_lot_t:,.1f} {unit}",
+                       replace(inp, min_lot_t=0.0)))
+    for name, detail, relaxed in lifted:
+        added = (_deliverable(relaxed, time_limit_s) - most) * d
+        if added > 1e-9 * d:
+            out.append({"constraint": name, "added_t": added,
+                        "detail": f"{detail}: lifting it would add {_tonnes(added)} {unit}"})
+    return out
+
+
+def _tonnes(x: float) -> str:
+    """Tonnes for a sentence: one decimal, or two significant digits below 0.05 t.
+
+    >>> _tonnes(5014.418), _tonnes(0.000427)
+    ('5,014.4', '0.00043')
+    """
+    return f"{x:,.1f}" if x >= 0.05 else f"{x:.2g}"
+
+
+def _integer_note(inp: Sourcing, solution: Solution, unit: str) -> str:
+    """What the mixed-integer solve was asked and achieved."""
+    asked = [f"a minimum lot of {inp.min_lot_t:,.1f} {unit}"] if inp.min_lot_t > 0 else []
+    if inp.max_suppliers is not None:
+        asked.append(f"at most {inp.max_suppliers} suppliers")
+    return (f"{' and '.join(asked)}: a mixed-integer programme (HiGHS, the concentration term "
+            "by outer approximation), "
+            f"{'solved' if solution.optimal else 'stopped'} with a relative gap of "
+            f"{solution.gap or 0.0:.2g} to the optimum")
 
 
 @dataclass
@@ -562,7 +763,9 @@ def frontier(importer: str, mineral: str, year: int | None = None, stage: str | 
              max_share: float | None = None, exclude: Sequence[str] | str | None = None,
              require: Mapping[str, float] | None = None, redirectable: float = REDIRECTABLE,
              production_share: float = 0.0, origin_adjusted: bool = True,
-             risk_measure: str = "odds") -> Frontier:
+             risk_measure: str = "odds", min_lot_t: float | None = None,
+             max_suppliers: int | None = None, time_limit_s: float = TIME_LIMIT_S,
+             mip_gap: float = MIP_GAP) -> Frontier:
     """The risk-cost frontier: optimal mixes as the weight moves from governance risk
     (``cost`` 0) to cost (``risk`` 0), with ``concentration`` fixed.
 
@@ -576,6 +779,9 @@ def frontier(importer: str, mineral: str, year: int | None = None, stage: str | 
         Weight of concentration, the same at every point (default 1).
     demand, max_share, exclude, require, redirectable, production_share, origin_adjusted
         As in :func:`optimise`.
+    risk_measure, min_lot_t, max_suppliers, time_limit_s, mip_gap
+        As in :func:`optimise`; a demand that no mix can meet is refused here (the
+        frontier of a shortfall is not drawn: :func:`optimise` gives its best mix).
 
     Returns
     -------
@@ -592,13 +798,28 @@ def frontier(importer: str, mineral: str, year: int | None = None, stage: str | 
     """
     n = checks.as_int(points, "points", minimum=2, maximum=200)
     c = checks.as_float(concentration, "concentration", 0.0)
+    limit = checks.as_float(time_limit_s, "time_limit_s")
+    if limit <= 0:
+        raise InvalidInput(f"time_limit_s must be above 0 s, not {limit:g}")
+    gap = checks.as_float(mip_gap, "mip_gap", 0.0, 0.5)
     req = _request(importer, mineral, year, stage, demand, max_share,
                    checks.as_names(exclude, "exclude"), require, redirectable, production_share,
-                   origin_adjusted, risk_measure)
+                   origin_adjusted, risk_measure, min_lot_t, max_suppliers)
+    unit = f"t {req.market.net.basis}"
+    most = _deliverable(req.inputs, limit)
+    if most < 1.0 - 1e-9:
+        why = infeasible(req.inputs, unit) or (
+            f"the most any mix can deliver is {most * req.inputs.demand_t:,.1f} {unit}, below "
+            f"the demand of {req.inputs.demand_t:,.1f} {unit}")
+        raise InvalidInput(f"no supplier mix meets the request: {why} (the optimiser gives "
+                           "the best mix and the shortfall)")
     rows = []
     for alpha in np.linspace(0.0, 1.0, n):
         w = Weights(risk=1.0 - alpha, concentration=c, cost=alpha)
-        solution = solve(build_model(req.inputs, w))
+        solution = solve(build_model(req.inputs, w), limit, gap)
+        if not solution.usable:
+            raise SolverError(f"the solver found no mix at cost weight {alpha:.2f} "
+                              f"({solution.status})", details={"status": solution.status})
         metrics = mix_metrics(req.inputs, solution.shares, w, req.china, req.china_origin)
         rows.append({"cost_weight": alpha, "risk_weight": 1.0 - alpha, **metrics,
                      "suppliers": int((solution.shares > 0.005).sum()),

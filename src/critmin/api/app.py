@@ -589,7 +589,10 @@ def _errors(app: FastAPI) -> None:
         problems = [{"where": ".".join(str(p) for p in e.get("loc", ())), "problem": e.get("msg"),
                      "type": e.get("type")} for e in exc.errors()]
         first = problems[0] if problems else {"where": "request", "problem": "invalid"}
-        return error(422, "invalid_input", f"{first['where']}: {first['problem']}",
+        given = exc.errors()[0].get("input") if problems else None
+        shown = (f" (got {given!r})" if isinstance(given, int | float | str)
+                 and len(repr(given)) <= 60 else "")
+        return error(422, "invalid_input", f"{first['where']}: {first['problem']}{shown}",
                      {"errors": problems})
 
     @app.exception_handler(HTTPException)
@@ -822,9 +825,9 @@ def _optimised(params: dict[str, Any], frontier_points: int | None, figures: boo
     from critmin.sourcing import frontier
     from critmin.sourcing import optimise as run
 
-    out = _with_figure(run(**params), (lambda r: fig.portfolio_figure(r, names()))
-                       if figures else None)
-    if frontier_points:
+    result = run(**params)
+    out = _with_figure(result, (lambda r: fig.portfolio_figure(r, names())) if figures else None)
+    if frontier_points and result.shortfall_t <= 0:  # a shortfall's answer is its best mix
         line = frontier(**{k: v for k, v in params.items() if k != "weights"},
                         points=frontier_points)
         out["frontier"] = line.to_dict()

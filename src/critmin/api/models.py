@@ -117,6 +117,15 @@ class OptimiseBody(Common):
     risk_measure: Literal["odds", "governance"] = Field(
         "odds", description="A supplier's risk: yearly odds of a new export restriction "
         "(odds) or governance risk (governance).")
+    min_lot_t: float | None = Field(
+        None, gt=0, le=1e10, description="Least tonnes a supplier in the mix ships (0 or at "
+        "least this; a mixed-integer programme).")
+    max_suppliers: int | None = Field(None, ge=1, le=1000,
+                                      description="Most suppliers in the mix.")
+    time_limit_s: float = Field(30.0, gt=0, le=60,
+                                description="Seconds each mixed-integer solve may take.")
+    mip_gap: float = Field(1e-6, ge=0, le=0.5, description="Relative gap to the optimum at "
+                           "which a mixed-integer solve stops.")
     frontier_points: int = Field(0, ge=0, le=MAX_POINTS,
                                  description="Also the risk-cost frontier with this many points.")
 

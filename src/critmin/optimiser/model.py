@@ -7,6 +7,10 @@ with g_j the supplier's governance risk (0-1), p_j its export unit value and p̄
 value of today's mix (so the cost term is 1 for today's prices), upper_j = min(cap_j / D,
 max_share) (0 for an excluded supplier) and lower_j = required_j / D. Shares keep the
 programme well scaled whatever the tonnage; the Hessian is 2·w_concentration·I.
+
+A minimum lot L (tonnes) and a most number of suppliers k make it a mixed-integer
+programme: each supplier is in the mix or not (y_j ∈ {0, 1}), with L/D · y_j ≤ s_j ≤
+upper_j · y_j and Σ y_j ≤ k (:mod:`critmin.optimiser.mip`).
 """
 
 from __future__ import annotations
@@ -44,16 +48,31 @@ class Sourcing:
     """True for suppliers left out."""
     reference_price: float = 1.0
     """p̄: the unit value the cost term is measured against (today's mix)."""
+    min_lot_t: float = 0.0
+    """Least tonnes a supplier in the mix ships (0: any amount)."""
+    max_suppliers: int | None = None
+    """Most suppliers in the mix (None: any number)."""
 
 
 @dataclass(frozen=True)
 class Model:
-    """The quadratic programme: minimise c·s + ½ s·diag(h)·s, Σ s = 1, lower ≤ s ≤ upper."""
+    """The quadratic programme: minimise c·s + ½ s·diag(h)·s, Σ s = 1, lower ≤ s ≤ upper;
+    with ``lot`` > 0 or ``max_count`` set, each s_j is 0 or in [lot, upper_j] and at most
+    ``max_count`` are above 0."""
 
     linear: np.ndarray
     hessian_diagonal: np.ndarray
     lower: np.ndarray
     upper: np.ndarray
+    lot: float = 0.0
+    """Least share of a supplier in the mix (its minimum lot over the demand)."""
+    max_count: int | None = None
+    """Most suppliers in the mix."""
+
+    @property
+    def mixed_integer(self) -> bool:
+        """Whether the programme has a minimum lot or a most number of suppliers."""
+        return self.lot > 0 or self.max_count is not None
 
 
 def bounds(inp: Sourcing) -> tuple[np.ndarray, np.ndarray]:
@@ -79,11 +98,13 @@ def build_model(inp: Sourcing, weights: Weights) -> Model:
     cost = inp.price / inp.reference_price if inp.reference_price > 0 else inp.price
     linear = weights.risk * inp.risk + weights.cost * np.nan_to_num(cost, nan=0.0)
     hessian = np.full(len(inp.suppliers), 2.0 * weights.concentration)
-    return Model(linear, hessian, lower, upper)
+    return Model(linear, hessian, lower, upper, inp.min_lot_t / inp.demand_t, inp.max_suppliers)
 
 
-def infeasible(inp: Sourcing, unit: str = "t") -> str | None:
-    """Why no mix can meet the request (naming the binding constraint), or None."""
+def contradiction(inp: Sourcing, unit: str = "t") -> str | None:
+    """Why the request contradicts itself whatever the supply (a required partner that may
+    not or cannot ship its volume, required volumes above the demand, more required
+    partners than suppliers allowed), or None. Unlike a shortfall, no mix answers it."""
     lower, upper = bounds(inp)
     d = inp.demand_t
     names = inp.suppliers
@@ -98,6 +119,28 @@ def infeasible(inp: Sourcing, unit: str = "t") -> str | None:
     if lower.sum() > 1 + 1e-9:
         return (f"the required volumes add up to {lower.sum() * d:,.1f} {unit}, above the "
                 f"demand of {d:,.1f} {unit}")
+    short = np.flatnonzero((lower > 0) & (upper < inp.min_lot_t / d - 1e-12))
+    if len(short):
+        j = short[0]
+        return (f"{names[j]} is required but can ship at most {upper[j] * d:,.1f} {unit}, "
+                f"below the minimum lot of {inp.min_lot_t:,.1f} {unit}: lower the minimum lot")
+    needed = int(np.sum(lower > 0))
+    if inp.max_suppliers is not None and needed > inp.max_suppliers:
+        return (f"{needed} partners are required but the mix may have at most "
+                f"{inp.max_suppliers} suppliers: raise the most number of suppliers")
+    return None
+
+
+def infeasible(inp: Sourcing, unit: str = "t") -> str | None:
+    """Why no mix can meet the request (naming the binding constraint), or None; with a
+    minimum lot or a most number of suppliers only the reasons that hold without them
+    (whether the demand can then be met is a mixed-integer question:
+    :func:`critmin.optimiser.mip.deliverable`)."""
+    said = contradiction(inp, unit)
+    if said is not None:
+        return said
+    _, upper = bounds(inp)
+    d = inp.demand_t
     if upper.sum() < 1 - 1e-9:
         total = upper.sum() * d
         caps = np.minimum(inp.cap_t, np.inf)

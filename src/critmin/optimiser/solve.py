@@ -20,12 +20,25 @@ from critmin.optimiser.model import Model
 
 @dataclass(frozen=True)
 class Solution:
-    """Shares per supplier, the objective value and HiGHS's status."""
+    """Shares per supplier, the objective value and HiGHS's status.
+
+    ``optimal``: proven optimal (for a mixed-integer programme, within the gap asked for).
+    ``incumbent``: not proven optimal, but a mix that keeps every constraint (a
+    mixed-integer programme stopped at its time limit); ``gap`` then bounds how far from
+    the optimum it may be, relative to its objective.
+    """
 
     shares: np.ndarray
     objective: float
     status: str
     optimal: bool
+    gap: float | None = None
+    incumbent: bool = False
+
+    @property
+    def usable(self) -> bool:
+        """Whether the shares are a mix that keeps every constraint."""
+        return self.optimal or self.incumbent
 
 
 @contextlib.contextmanager
@@ -58,8 +71,11 @@ ITERATION_LIMIT = 10_000
 """QP iterations HiGHS may take (a few dozen suffice here); a guard against cycling."""
 
 
-def solve(model: Model) -> Solution:
-    """The optimal shares of ``model``.
+def solve(model: Model, time_limit_s: float | None = None, mip_gap: float | None = None
+          ) -> Solution:
+    """The optimal shares of ``model``; with a minimum lot or a most number of suppliers,
+    of the mixed-integer programme (:func:`critmin.optimiser.mip.solve_mixed`, which takes
+    ``time_limit_s`` and ``mip_gap``).
 
     The objective is conditioned before HiGHS sees it: the smallest linear cost is taken off
     every supplier (the shares add up to 1, so the optimum does not move) and the whole is
@@ -75,6 +91,11 @@ def solve(model: Model) -> Solution:
     >>> solve(tiny).shares.round(6).tolist()
     [0.5, 0.5]
     """
+    if model.mixed_integer:
+        from critmin.optimiser.mip import MIP_GAP, TIME_LIMIT_S, solve_mixed
+
+        return solve_mixed(model, TIME_LIMIT_S if time_limit_s is None else time_limit_s,
+                           MIP_GAP if mip_gap is None else mip_gap)
     hs = _highspy()
     n = len(model.linear)
     shift = float(model.linear.min()) if n else 0.0

@@ -696,6 +696,8 @@ async function optimisePage(_arg, params) {
     field("Cost weight", input("cost", "0", { type: "number", min: 0, step: 0.1 })),
     field("Max share (share or %)", shareInput("max_share", params.get("max_share") || "", { placeholder: "none" })),
     field("Exclude", input("exclude", "", { size: 10, placeholder: "e.g. CHN" })),
+    field("Min lot (t)", input("min_lot_t", "", { type: "number", min: 0, step: "any", placeholder: "none" })),
+    field("Max suppliers", input("max_suppliers", "", { type: "number", min: 1, step: 1, placeholder: "any" })),
     field("Year", input("year", params.get("year") || "", { type: "number", min: YEARS.first, max: YEARS.last, placeholder: "latest" })),
     field("Origin-adjusted", el("input", { type: "checkbox", name: "origin_adjusted", checked: true })),
   ], async (v) => {
@@ -705,15 +707,19 @@ async function optimisePage(_arg, params) {
       const body = {
         importer: v.importer, mineral: v.mineral, year: v.year ?? null, max_share: v.max_share ?? null,
         exclude: list(v.exclude).length ? list(v.exclude) : null, origin_adjusted: v.origin_adjusted,
+        min_lot_t: v.min_lot_t || null, max_suppliers: v.max_suppliers ?? null,
         weights: { risk: v.risk, concentration: v.concentration, cost: v.cost }, frontier_points: 15,
       };
       const d = await api("/optimise?figures=true", body);
       const metrics = Object.keys(d.before).map((k) => ({ metric: k, today: d.before[k], optimised: d.after[k] }));
       const cands = await api(`/suppliers?importer=${encodeURIComponent(v.importer)}&mineral=${encodeURIComponent(v.mineral)}` + (v.year ? `&year=${v.year}` : ""));
+      const short = d.shortfall_t > 0 ? el("div", { class: "notes" },
+        el("strong", {}, `Shortfall: ${Math.round(d.shortfall_t).toLocaleString()} t of ${Math.round(d.demand_t).toLocaleString()} t cannot be met; the mix below delivers the most (${Math.round(d.delivered_t).toLocaleString()} t). Binding, each lifted alone:`),
+        el("ul", {}, d.binding.map((b) => el("li", {}, b.detail)))) : null;
       put(out,
-        el("div", { class: "summary" }, d.summary),
-        el("div", { class: "grid" }, figureBox(d.figure, "The optimised mix against today's, shares of demand."),
-          figureBox(d.frontier_figure, "Each point: the best mix for a weight between governance risk and cost. Concentration keeps its weight, so a point that looks dominated here buys a lower HHI.")),
+        el("div", { class: "summary" }, d.summary), short,
+        el("div", { class: "grid" }, figureBox(d.figure, d.shortfall_t > 0 ? "The best deliverable mix against today's, shares of what it delivers." : "The optimised mix against today's, shares of demand."),
+          d.frontier_figure ? figureBox(d.frontier_figure, "Each point: the best mix for a weight between governance risk and cost. Concentration keeps its weight, so a point that looks dominated here buys a lower HHI.") : null),
         notesBox(d.notes),
         el("h2", {}, "Today and optimised"), table(metrics, ["metric", "today", "optimised"], { cells: BY_METRIC }),
         el("h2", {}, "Portfolio"), table(d.portfolio),
