@@ -46,6 +46,7 @@ MODULE_TIERS = {
     "test_spark.py": "spark",
     "test_validation_usgs.py": "bundled",
     "test_answers.py": "bundled",
+    "test_lcia.py": "bundled",
     "test_value_chain.py": "bundled",
     "test_whatif.py": "bundled",
     "test_hazards.py": "bundled",
@@ -60,6 +61,8 @@ MODULE_TIERS = {
     "reports.py": "bundled",
     "app.py": "bundled",
     "coverage.py": "bundled",
+    "lcia.py": "bundled",
+    "goods.py": "bundled",
 }
 """Tier of every test of a module (test files, and doctests by source file name)."""
 
@@ -79,6 +82,7 @@ TEST_TIERS = {
     "test_dead_ends.py": {"test_cli_": "cli", "test_bundled_": "bundled"},
     "test_montecarlo_memory.py": {"test_bundled_": "bundled"},
     "test_server_safety.py": {"test_server_": "concurrency", "test_imports_": "concurrency"},
+    "test_embodied.py": {"test_bundled_": "bundled", "test_release_": "bundled"},
 }
 """Tiers of single tests within a module, by test-name prefix."""
 

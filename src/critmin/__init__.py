@@ -57,6 +57,8 @@ _EXPORTS = {
     "Backtest": "critmin.whatif.backtest",
     "agreements": "critmin.whatif.registries",
     "network": "critmin.trade_network",
+    "embodied": "critmin.goods",
+    "characterisation_factors": "critmin.lcia",
     "Restriction": "critmin.whatif.restrictions",
     "Pact": "critmin.whatif.pacts",
     "SupplyAtRisk": "critmin.whatif.at_risk",
@@ -77,7 +79,9 @@ __all__ = sorted(_EXPORTS)
 if TYPE_CHECKING:
     from critmin.build import build_snapshot
     from critmin.errors import Ambiguous, CritminError, DataError, InvalidInput, NotFound
+    from critmin.goods import embodied
     from critmin.ingest import ImportReport, import_baci, import_source, reset_imports
+    from critmin.lcia import characterisation_factors
     from critmin.profiles import CountryProfile, MineralProfile, mineral, profile
     from critmin.query import (
         countries,
