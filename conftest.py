@@ -51,6 +51,7 @@ MODULE_TIERS = {
     "test_lcia.py": "bundled",
     "test_value_chain.py": "bundled",
     "test_whatif.py": "bundled",
+    "test_terminal_views.py": "bundled",
     "test_hazards.py": "bundled",
     "test_saved_scenarios.py": "bundled",
     "test_saved_scenarios_api.py": "bundled",

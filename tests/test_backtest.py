@@ -116,7 +116,7 @@ def test_a_targeted_measure_predicts_the_targets_share_of_the_cut() -> None:
     assert row["predicted_change"] == pytest.approx(-0.5 * 0.4)
     assert row["targets_observed_change"] == pytest.approx(30 / 40 - 1)
     assert row["targets_predicted_change"] == -0.5
-    assert "the cut on the 40.0% of exports that went to B in 2020" in row["note"]
+    assert "the cut on the 40.0 % of exports that went to B in 2020" in row["note"]
     predicted = importers.set_index("importer")["predicted_change"]
     assert predicted["A"] == 0.0 and predicted["B"] == -0.5
 

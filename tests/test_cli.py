@@ -124,10 +124,12 @@ def test_risk_json(cli) -> None:
     assert isinstance(rows, list) and len(rows) == 1
     row = rows[0]
     assert set(row) >= RISK_KEYS
-    assert list(row)[: len(RISK_KEYS)] == [
-        "year", "country", "mineral", "hhi", "wta", "score", "cf", "price_usd_per_kg",
-        "imports_t", "production_t", "import_reliance", "top_supplier", "top_supplier_share",
-        "china_share", "flags"]
+    # identity, reliance, China's share, top supplier, score, then the rest (schema.order)
+    assert list(row)[:8] == ["year", "country", "mineral", "import_reliance", "answer",
+                             "china_share", "top_supplier", "score"]
+    from critmin import schema
+
+    assert list(row) == schema.order("cube", list(row))
     assert (row["year"], row["country"], row["mineral"]) == (2021, "IND", "lithium")
     assert isinstance(row["flags"], list)
     assert row["imports_t"] == pytest.approx(3142.941)

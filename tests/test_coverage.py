@@ -31,7 +31,7 @@ def test_coverage_is_exports_over_known_output() -> None:
     world = measure(SMALL, SMALL.production)
     assert world.suppliers == ("A", "B", "C")
     assert world.share == pytest.approx(40 / 250)
-    assert "16.0% of the known output of A, B, C (40 of 250 t; output unknown for B)" in (
+    assert "16.0 % of the known output of A, B, C (40.0 of 250 t; output unknown for B)" in (
         world.line())
 
 
@@ -49,8 +49,8 @@ def test_below_the_minimum_a_result_is_refused_with_the_figures() -> None:
     assert MIN_COVERAGE == 0.01
     low = Coverage(("AUS",), 341.0, 204_200.0, ())
     assert low.status == "below threshold"
-    with pytest.raises(InvalidInput, match=r"exports of AUS are 0\.2% of its known output "
-                       r"\(341 of 204,200 t\), under the 1% minimum") as caught:
+    with pytest.raises(InvalidInput, match=r"exports of AUS are 0\.2 % of its known output "
+                       r"\(341 of 204,200 t\), under the 1\.0 % minimum") as caught:
         low.require("an export restriction by Australia")
     assert caught.value.details["share"] == pytest.approx(341 / 204_200)
     edge = Coverage(("X",), 1.0, 100.0, ())
@@ -100,9 +100,9 @@ def test_bundled_every_result_carries_its_coverage() -> None:
 def test_bundled_a_supplier_whose_exports_the_data_lacks_is_refused() -> None:
     # Australia's spodumene concentrate has no rows in 2023: the network shows 0.2 % of its
     # lithium output leaving it
-    with pytest.raises(InvalidInput, match=r"exports of AUS are 0\.2% of its known output"):
+    with pytest.raises(InvalidInput, match=r"exports of AUS are 0\.2 % of its known output"):
         critmin.restrict("AUS", "lithium", 2023)
-    with pytest.raises(InvalidInput, match="under the 1% minimum"):
+    with pytest.raises(InvalidInput, match=r"under the 1\.0 % minimum"):
         critmin.pact("IND", "AUS", "lithium", volume=200, year=2023)
     # a loss of production, or new capacity, does not rest on the recorded exports
     lost = critmin.restrict("AUS", "lithium", 2023, production=True, cascade=False)

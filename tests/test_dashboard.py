@@ -197,7 +197,7 @@ def test_restriction_form(page: tuple[Any, Watch], server: str) -> None:
     _submit(pg, "restrict", {"supplier": "CHN", "mineral": "rare-earths", "cut": "0.5",
                              "year": "2023"})
     summary = pg.locator("#scenario-result .summary").text_content()
-    assert summary.startswith("China withholds 50% of rare-earths exports")
+    assert summary.startswith("China withholds 50.0 % of rare-earths exports")
     pg.wait_for_selector("#scenario-result path.choroplethlocation", timeout=60_000)
     assert pg.locator("#scenario-result path.choroplethlocation").count() > 10
     assert pg.locator("#scenario-result tbody tr").count() > 5

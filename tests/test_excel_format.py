@@ -43,7 +43,7 @@ def test_a_small_table_is_formatted_by_unit_without_rounding(tmp_path: Path) -> 
     book = openpyxl.load_workbook(out)
     assert book.sheetnames == ["data", "units", "notes"]
     sheet = book["data"]
-    assert _formats(sheet, "china_share") == {"0.0%"}
+    assert _formats(sheet, "china_share") == {"0.0 %"}
     assert _formats(sheet, "imports_t") == {"#,##0"}
     assert _formats(sheet, "value_kusd") == {"#,##0.0"}
     assert _formats(sheet, "hhi") == {"0.000"}
@@ -83,7 +83,7 @@ def test_risk_workbook(cli, tmp_path: Path) -> None:
     assert list(heads)[:3] == ["year", "country", "mineral"]
     assert sheet.freeze_panes == "D2"
     assert sheet.auto_filter.ref == f"A1:{sheet.cell(1, len(heads)).column_letter}{sheet.max_row}"
-    assert _formats(sheet, "top_supplier_share") == {"0.0%"}
+    assert _formats(sheet, "top_supplier_share") == {"0.0 %"}
     assert _formats(sheet, "imports_t") <= {"#,##0", "#,##0.0"}
     assert _formats(sheet, "score") == {"0.000"}
     assert _formats(sheet, "year") == {"General"}
@@ -106,7 +106,7 @@ def test_profile_workbook(cli, tmp_path: Path) -> None:
         sheet = book[name]
         assert sheet.freeze_panes is not None and sheet.auto_filter.ref.startswith("A1:")
         assert all(c.font.b for c in sheet[1])
-    assert _formats(book["suppliers"], "share") == {"0.0%"}
+    assert _formats(book["suppliers"], "share") == {"0.0 %"}
     assert _formats(book["suppliers"], "value_kusd") <= {"#,##0", "#,##0.0"}
     assert book["data"].freeze_panes == "B2" and len(book["data"]._charts) == 1
     frame = pd.read_excel(out, sheet_name="suppliers")

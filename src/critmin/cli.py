@@ -11,7 +11,6 @@ import contextlib
 import errno
 import io
 import json
-import math
 import os
 import sys
 from dataclasses import dataclass
@@ -66,9 +65,33 @@ def _console(stderr: bool = True, width: int | None = None) -> Console:
     return Console(stderr=stderr, markup=False, highlight=False, emoji=False, width=width)
 
 
+NOTE_INDENT = "  "
+"""Indent of a message's continuation lines when it is wrapped to the terminal."""
+GLUE = "\ue000"
+"""Stands for the space between a figure and its unit while a message is wrapped."""
+
+
+def wrapped(text: str, width: int) -> str:
+    """``text`` wrapped at word boundaries to ``width`` columns, each line's continuation
+    indented (a long word or address stays whole on its own line)."""
+    import re
+    import textwrap
+
+    glued = re.sub(r"(\d) (?=t\b|%|USD\b)", "\\1" + GLUE, text)  # a figure keeps its unit
+    return "\n".join(
+        textwrap.fill(line, width=width, subsequent_indent=NOTE_INDENT,
+                      break_long_words=False, break_on_hyphens=False) if line else line
+        for line in glued.split("\n")).replace(GLUE, " ")
+
+
 def say(text: str) -> None:
-    """A message on stderr, printed as plain text (never read as markup)."""
-    _console().print(text, soft_wrap=True)
+    """A message on stderr, printed as plain text (never read as markup); on a terminal
+    wrapped at word boundaries with a hanging indent, in a log one line per message."""
+    console = _console()
+    if console.is_terminal:
+        console.print(wrapped(text, console.width), soft_wrap=True)
+    else:
+        console.print(text, soft_wrap=True)
 
 
 @dataclass
@@ -121,91 +144,183 @@ class Output:
 
 def emit(frame: pd.DataFrame, opts: Output, default: list[str], title: str | None = None,
          payload: Any = None, sheets: dict[str, pd.DataFrame] | None = None,
-         notes: list[str] | None = None) -> None:
-    """Show or write a table as the user asked."""
-    from critmin import present
+         notes: list[str] | None = None, fold: list[str] | None = None,
+         keep: pd.Series | None = None) -> None:
+    """Show or write a table as the user asked. Columns come in the order of their meaning
+    (:func:`critmin.schema.order`) unless ``--columns`` names them; in the terminal view, rows
+    below :data:`critmin.present.SHOWN_FLOOR` of every ``fold`` measure's total are folded
+    into one "others" row (``keep``: rows never folded) unless ``--all``."""
+    from critmin import present, schema
 
+    table_name = frame.attrs.get("table")
+    ordered = not opts.columns
     if opts.out is not None:
         cols = opts.pick(frame, list(frame.columns)) if opts.columns else list(frame.columns)
         path = present.write(opts.out, frame[cols], sheets=sheets, notes=notes or [],
-                             payload=payload, force=opts.force)
+                             payload=payload, force=opts.force, order=ordered)
         say(f"wrote {path}")
         return
     fmt = opts.fmt
     if fmt == "json":
         body = payload if payload is not None else present.records(
-            frame[opts.pick(frame, list(frame.columns))] if opts.columns else frame)
+            frame[opts.pick(frame, list(frame.columns))] if opts.columns else frame,
+            order=ordered)
         sys.stdout.write(json.dumps(body, ensure_ascii=False, indent=2, default=str) + "\n")
         return
     cols = opts.pick(frame, default if fmt is None else list(frame.columns))
+    if ordered:
+        cols = schema.order(table_name, cols)
     rows = frame if opts.limit is None else frame.head(opts.limit)
     if fmt in ("csv", "tsv"):
-        present.flat(rows[cols]).to_csv(sys.stdout, index=False,
-                                        sep="," if fmt == "csv" else "\t")
+        present.flat(rows[cols], order=False).to_csv(sys.stdout, index=False,
+                                                      sep="," if fmt == "csv" else "\t")
         return
+    folded = False
+    if fold and not opts.show_all:
+        before = len(rows)
+        rows = present.fold(rows, fold, keep=keep)
+        folded = len(rows) < before
     show = rows if opts.show_all or opts.limit is not None else rows.head(TERMINAL_ROWS)
+    if folded and len(show) < len(rows):  # the others row stays in view, last
+        import pandas as pd
+
+        show = pd.concat([show.iloc[:-1], rows.iloc[[-1]]])
+        show.attrs = dict(rows.attrs)
     table(show[cols], title)
     hidden = len(rows) - len(show)
     if hidden > 0:
         say(f"{hidden:,} more rows; use --all, --limit or --out")
 
 
-SHARE_UNITS = {"share"}
-TEXT_WIDTH = 20
-"""Text cells longer than this are abbreviated (…) in the terminal view."""
+MIN_TEXT = 12
+"""Narrowest a text column is abbreviated to (…) before columns are left out."""
+MIN_ANSWER = 24
+"""Narrowest the answer of a row (a text column of priority 1 after the first) is cut to.
+The first column, which names the row, is never cut."""
 
 
 def _fmt(unit: str, value: Any) -> str:
+    from critmin import numbers
     from critmin.present import as_list
 
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
     value = as_list(value)
     if isinstance(value, list):
         return ", ".join(map(str, value))
-    if isinstance(value, bool):
-        return "yes" if value else ""
-    if isinstance(value, float):
-        if unit in SHARE_UNITS:
-            return f"{value * 100:.1f}%"
-        if abs(value) >= 1000:
-            return f"{value:,.0f}"
-        return f"{value:.4g}"
-    return str(value)
+    return numbers.fmt(value, unit)
 
 
-def table(frame: pd.DataFrame, title: str | None = None) -> None:
-    """A Rich table fitted to the terminal: numbers never wrap; the least important columns
-    are left out when they do not fit (and said so)."""
+DETAIL_PRIORITY = 4
+"""Columns of this priority or more (details) are shown only when the text columns before
+them fit whole; the more important ones as soon as every column fits abbreviated."""
+HEAD_WIDTH = 6
+"""A number column's heading is broken at underscores into lines at least this wide…"""
+HEAD_LINES = 3
+"""…and into at most this many lines."""
+
+
+def _heading(name: str, unit: str, values: int | None) -> str:
+    """A column's heading with its unit below; a number column's long name is broken after
+    its underscores so that the heading is no wider than its figures need."""
+    tail = [f"[{unit}]"] if unit else []
+    if values is None:
+        return "\n".join([name, *tail])
+    pieces: list[str] = []
+    for part in name.split("_"):  # a short part (the t of qty_t) stays with the one before
+        if pieces and len(part) <= 2:
+            pieces[-1] += part + "_"
+        else:
+            pieces.append(part + "_")
+    pieces[-1] = pieces[-1][:-1]
+    target = max([values, HEAD_WIDTH, *(len(p) for p in pieces), *(len(t) for t in tail)])
+    while True:
+        lines = [""]
+        for piece in pieces:
+            if lines[-1] and len(lines[-1]) + len(piece) > target:
+                lines.append("")
+            lines[-1] += piece
+        if len(lines) <= HEAD_LINES:
+            return "\n".join([*lines, *tail])
+        target += 1
+
+
+def _fit(need: dict[str, int], least: dict[str, int], room: int) -> dict[str, int]:
+    """Widths of text columns sharing ``room`` characters: each gets its ``least``, and the
+    slack goes to the columns short of their ``need`` in proportion to what they lack."""
+    width = dict(least)
+    short = {c: need[c] - least[c] for c in need if need[c] > least[c]}
+    slack = room - sum(least.values())
+    if slack <= 0 or not short:
+        return width
+    if sum(short.values()) <= slack:
+        return {c: max(need[c], least[c]) for c in need}
+    total = sum(short.values())
+    extra = {c: slack * lack // total for c, lack in short.items()}
+    left = slack - sum(extra.values())
+    for c in sorted(short, key=lambda c: short[c] - extra[c], reverse=True)[:left]:
+        extra[c] += 1
+    return {c: least[c] + extra.get(c, 0) for c in need}
+
+
+def table(frame: pd.DataFrame, title: str | None = None, console: Console | None = None
+          ) -> None:
+    """A Rich table fitted to the terminal. Numbers never wrap. Columns without a value are
+    left out first, then the least important ones (by the schema's priority) until the rest
+    fit; the width left is shared by the text columns, abbreviated (…) only as far as
+    needed."""
     from rich.table import Table
     from rich.text import Text
 
-    from critmin import schema
+    from critmin import numbers, schema
 
-    console = _console(stderr=False)
+    console = console or _console(stderr=False)
     units = frame.attrs.get("units", {})
     rank = schema.priorities(frame.attrs["table"]) if "table" in frame.attrs else {}
-    cells = {c: [_fmt(units.get(c, ""), v) for v in frame[c]] for c in frame.columns}
-    heads = {c: f"{c}\n[{units[c]}]" if units.get(c) else c for c in frame.columns}
+    row_units = (frame["unit"].fillna("").astype(str).tolist() if "unit" in frame.columns
+                 else None)
+
+    def unit_of(col: str, n: int) -> str:
+        if units.get(col) or row_units is None:
+            return str(units.get(col, ""))
+        return row_units[n]
+
+    cells = {c: [_fmt(unit_of(c, n), v) for n, v in enumerate(frame[c])]
+             for c in frame.columns}
     numeric = {c: frame[c].dtype.kind in "fiu" for c in frame.columns}
-    width = {c: max([len(line) for line in heads[c].split("\n")]
-                    + [len(v) for v in cells[c]]) for c in frame.columns}
-    for c in frame.columns:  # long text is abbreviated before any column is left out
-        if not numeric[c]:  # the key text (an answer) keeps twice the room
-            room = TEXT_WIDTH * (2 if rank.get(c) == 1 and c != frame.columns[0] else 1)
-            width[c] = min(width[c], max(room, len(c)))
-    cols = list(frame.columns)
+    heads = {c: _heading(str(c), str(units.get(c, "")),
+                         max([0] + [len(v) for v in cells[c]]) if numeric[c] else None)
+             for c in frame.columns}
+    head_width = {c: max(len(line) for line in heads[c].split("\n")) for c in frame.columns}
+    need = {c: max([head_width[c]] + [len(v) for v in cells[c]]) for c in frame.columns}
+    least = dict(need)
+    for c in list(frame.columns)[1:]:  # the first column names the row: never cut
+        if not numeric[c]:
+            floor = MIN_ANSWER if rank.get(c) == 1 else MIN_TEXT
+            least[c] = max(head_width[c], min(need[c], floor))
+    empty = [c for c in frame.columns
+             if len(frame) and all(v in ("", numbers.MISSING) for v in cells[c])]
+    cols = [c for c in frame.columns if c not in empty]
     dropped: list[str] = []
 
-    def total(names: list[str]) -> int:
-        return sum(width[c] + 3 for c in names) + 1
+    def total(names: list[str], widths: dict[str, int]) -> int:
+        return sum(widths[c] + 3 for c in names) + 1
 
-    while total(cols) > console.width and len(cols) > 1:
-        worst = max(cols, key=lambda c: (rank.get(c, schema.DEFAULT_PRIORITY), cols.index(c)))
-        if rank.get(worst, schema.DEFAULT_PRIORITY) <= 1:
+    def fits(names: list[str], worst: str) -> bool:
+        """Whether ``names`` fit; a detail column only if the text before it is whole."""
+        ranked = schema.order(frame.attrs.get("table"), names)
+        whole = (set(ranked[:ranked.index(worst)])
+                 if rank.get(worst, schema.DEFAULT_PRIORITY) >= DETAIL_PRIORITY else set())
+        return total(names, {c: need[c] if c in whole else least[c] for c in names}
+                     ) <= console.width
+
+    while len(cols) > 1:
+        worst = schema.order(frame.attrs.get("table"), cols)[-1]
+        if fits(cols, worst) or rank.get(worst, schema.DEFAULT_PRIORITY) <= 1:
             break
         cols.remove(worst)
         dropped.append(worst)
+    texts = [c for c in cols if not numeric[c]]
+    room = console.width - total([c for c in cols if numeric[c]], need) - 3 * len(texts)
+    width = {**need, **_fit({c: need[c] for c in texts}, {c: least[c] for c in texts}, room)}
     out = Table(title=Text(title) if title else None, header_style="bold")
     for col in cols:
         out.add_column(Text(heads[col]), justify="right" if numeric[col] else "left",
@@ -214,6 +329,8 @@ def table(frame: pd.DataFrame, title: str | None = None) -> None:
     for n in range(len(frame)):
         out.add_row(*[Text(cells[c][n]) for c in cols])
     console.print(out)
+    if empty:
+        say(f"no values in: {', '.join(empty)}")
     if dropped:
         say(f"columns left out to fit the terminal: {', '.join(dropped)} "
             "(use --columns, --out or a wider terminal)")
@@ -430,10 +547,11 @@ def minerals_cmd(
 
 # -- metrics -------------------------------------------------------------------------------
 
-PROFILE_VIEW = ["mineral", "answer", "reliance_status", "top_suppliers", "china_share",
-                "production_t", "imports_basis_t", "exports_basis_t", "score", "flags"]
-STAGE_VIEW = ["mineral", "stage", "production_t", "imports_basis_t", "exports_basis_t",
-              "import_reliance", "top_supplier", "china_share", "china_share_value", "coverage"]
+PROFILE_VIEW = ["mineral", "answer", "china_share", "top_suppliers", "score", "production_t",
+                "imports_basis_t", "exports_basis_t", "reliance_status", "flags"]
+STAGE_VIEW = ["mineral", "stage", "import_reliance", "china_share", "top_supplier",
+              "production_t", "imports_basis_t", "exports_basis_t", "china_share_value",
+              "coverage"]
 
 
 @app.command("profile")
@@ -526,6 +644,8 @@ def risk_cmd(
         cols = opts.pick(store_frame_stub(output), schema.public_columns(output))
         first = [c for c in query.RISK_VIEW if c in cols] if not opts.columns else cols
         cols = first + [c for c in cols if c not in first]
+        if not opts.columns:
+            cols = schema.order(output, cols)
         with _console().status("computing the cube") as spinner:
             path = source.file(lambda m: spinner.update(m))
         fmt = present.output_format(opts.out) if opts.out is not None else opts.fmt
@@ -595,9 +715,11 @@ def _save_scenario(kind: str, path: Path | None, params: dict[str, Any]) -> None
     say(f"saved the scenario to {path}")
 
 
-SCENARIO_VIEW = ["country", "supply_t", "loss_share_first_order", "loss_share", "loss_t",
-                 "passed_on_t", "rerouted_t", "retained_t", "withheld_share", "first_round",
+SCENARIO_VIEW = ["country", "loss_share", "supply_t", "loss_share_first_order", "loss_t",
+                 "passed_on_t", "rerouted_t", "withheld_share", "retained_t", "first_round",
                  "note"]
+SCENARIO_FOLD = ["loss_t", "first_order_loss_t", "passed_on_t", "retained_t"]
+"""A restriction's rows folded into "others" in the terminal when small in all of these."""
 
 
 def _say_all(lines: list[str]) -> None:
@@ -627,7 +749,7 @@ def restrict_cmd(
 ) -> None:
     """What a supplier's export restriction does to every country's supply: the first-order
     loss, then the cascade as hit countries pass part of their loss on."""
-    from critmin.whatif.restrictions import restrict
+    from critmin.whatif.restrictions import UNATTRIBUTED, restrict
 
     opts = Output(as_json, as_csv, out, columns, limit, show_all, force)
     with _console().status("running the scenario"):
@@ -642,12 +764,14 @@ def restrict_cmd(
     sheets = {"countries": result.countries,
               **{b.mineral: b.countries for b in result.by_products}}
     emit(result.countries, opts, SCENARIO_VIEW, f"{result.mineral}, {result.year}",
-         payload=result.to_dict(), sheets=sheets, notes=result.notes)
+         payload=result.to_dict(), sheets=sheets, notes=result.notes, fold=SCENARIO_FOLD,
+         keep=result.countries["country"].eq(UNATTRIBUTED))
     if opts.fmt in (None, "tsv") and opts.out is None:
         _say_all([result.summary(), *[f"• {n}" for n in result.notes]])
         for item in result.by_products:
             if opts.fmt is None:
-                emit(item.countries, opts, SCENARIO_VIEW, f"{item.mineral} (by-product)")
+                emit(item.countries, opts, SCENARIO_VIEW, f"{item.mineral} (by-product)",
+                     fold=SCENARIO_FOLD, keep=item.countries["country"].eq(UNATTRIBUTED))
             _say_all([item.summary(), *[f"• {n}" for n in item.notes]])
 
 
@@ -892,7 +1016,7 @@ def supply_at_risk_cmd(
                                   "es95_share", "p_loss_over_10", "note"],
          f"{result.mineral} annual supply at risk, {result.year}", payload=result.to_dict(),
          sheets={"countries": result.countries, "suppliers": result.suppliers},
-         notes=result.notes)
+         notes=result.notes, fold=["supply_t", "expected_loss_t"])
     if opts.fmt in (None, "tsv") and opts.out is None:
         _say_all([result.summary(), *[f"• {n}" for n in result.notes]])
 
@@ -1014,7 +1138,7 @@ def suppliers_cmd(
         frame = suppliers(importer, mineral, year, stage, redirectable, production_share)
     emit(frame, opts, ["rank", "supplier", "independent_t", "cap_t", "production_t",
                        "governance_risk", "china_origin_share", "reason"],
-         f"{importer}: candidate suppliers of {mineral}")
+         f"{importer}: candidate suppliers of {mineral}", fold=["cap_t", "production_t"])
 
 
 @app.command("optimise")
@@ -1035,8 +1159,8 @@ def optimise_cmd(
 ) -> None:
     """The supplier mix that minimises restriction risk, concentration and cost within what
     each supplier could ship (a quadratic programme solved with HiGHS; with --min-lot or
-    --max-suppliers a mixed-integer one). The terminal view leaves out suppliers below 0.1 %
-    both of the mix and of today's imports, and counts them (--all shows them).
+    --max-suppliers a mixed-integer one). The terminal view folds suppliers below 0.1 %
+    both of the mix and of today's imports into one "others" row (--all shows them).
 
     When no mix can meet the demand, the answer is the mix that delivers the most (the least
     risky at that level), status "infeasible: shortfall", the shortfall in tonnes and the

@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from critmin import cache
+from critmin import cache, numbers
 from critmin.errors import InvalidInput
 from critmin.scenarios.network import Network
 from critmin.store import get_store
@@ -105,9 +105,9 @@ class Coverage:
         named = ", ".join(self.unknown[:SHOWN])
         more = f" and {len(self.unknown) - SHOWN} more" if len(self.unknown) > SHOWN else ""
         rest = f"; output unknown for {named}{more}" if self.unknown else ""
-        return (f"coverage: the network's exports are {self.share:.1%} of the known "
-                f"{self.measured} of {who} ({self.exports_t:,.0f} of {self.output_t:,.0f} t"
-                f"{rest})")
+        return (f"coverage: the network's exports are {numbers.share(self.share)} of the "
+                f"known {self.measured} of {who} ({numbers.fmt(self.exports_t, 't')} of "
+                f"{numbers.tonnes(self.output_t)}{rest})")
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready form (a result's ``coverage`` field)."""
@@ -121,7 +121,7 @@ class Coverage:
 
         >>> Coverage(("A",), 4.0, 1_000.0, ()).require("a restriction")
         Traceback (most recent call last):
-        critmin.errors.InvalidInput: cannot analyse a restriction: the trade network's exports of A are 0.4% of its known output (4 of 1,000 t), under the 1% minimum (its exports go under codes the data lacks, or it uses its output at home); choose another stage or year, or import fuller trade data
+        critmin.errors.InvalidInput: cannot analyse a restriction: the trade network's exports of A are 0.4 % of its known output (4.0 of 1,000 t), under the 1.0 % minimum (its exports go under codes the data lacks, or it uses its output at home); choose another stage or year, or import fuller trade data
         """
         share = self.share
         # against a production-stage stand-in the output is only a bound on what the stage
@@ -131,12 +131,13 @@ class Coverage:
         if share is not None and share < MIN_COVERAGE and not bound_only:
             who = ", ".join(s for s in self.suppliers if s not in self.unknown)
             raise InvalidInput(
-                f"cannot analyse {what}: the trade network's exports of {who} are {share:.1%} "
-                f"of {'its' if ',' not in who else 'their'} known {self.measured} "
-                f"({self.exports_t:,.0f} of {self.output_t:,.0f} t), under the "
-                f"{MIN_COVERAGE:.0%} minimum (its exports go under codes the data lacks, or "
-                "it uses its output at home); choose another stage or year, or import fuller "
-                "trade data", details=self.to_dict())
+                f"cannot analyse {what}: the trade network's exports of {who} are "
+                f"{numbers.share(share)} of {'its' if ',' not in who else 'their'} known "
+                f"{self.measured} ({numbers.fmt(self.exports_t, 't')} of "
+                f"{numbers.tonnes(self.output_t)}), under the {numbers.share(MIN_COVERAGE)} "
+                "minimum (its exports go under codes the data lacks, or it uses its output at "
+                "home); choose another stage or year, or import fuller trade data",
+                details=self.to_dict())
         return self
 
 

@@ -21,7 +21,7 @@ from typing import Any, TextIO
 
 import pandas as pd
 
-from critmin import files
+from critmin import files, numbers
 from critmin.errors import InvalidInput, nearest
 
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".json": "json", ".jsonl": "jsonl",
@@ -47,9 +47,26 @@ def flat_text(value: Any) -> Any:
     return ";".join(map(str, value)) if isinstance(value, list) else value
 
 
-def flat(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with list cells joined by ';' (for CSV, TSV and Excel)."""
-    out = frame.copy()
+def ordered(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its columns in the order of their meaning for its table
+    (``attrs["table"]``; :func:`critmin.schema.order`), every column kept."""
+    from critmin import schema
+
+    table = frame.attrs.get("table")
+    if table is None:
+        return frame
+    cols = schema.order(table, map(str, frame.columns))
+    if cols == list(map(str, frame.columns)):
+        return frame
+    out = frame[cols]
+    out.attrs = dict(frame.attrs)
+    return out
+
+
+def flat(frame: pd.DataFrame, order: bool = True) -> pd.DataFrame:
+    """``frame`` with list cells joined by ';' (for CSV, TSV and Excel), its columns in the
+    order of their meaning (``order``)."""
+    out = (ordered(frame) if order else frame).copy()
     for col in [c for c in out.columns if pd.api.types.is_object_dtype(out[c])]:
         out[col] = out[col].map(flat_text)
     return out
@@ -61,10 +78,10 @@ def _json_value(value: Any) -> Any:
     return value
 
 
-def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+def records(frame: pd.DataFrame, order: bool = True) -> list[dict[str, Any]]:
     """JSON-ready rows at full float precision: NaN as None, list-text columns and list
-    cells as lists."""
-    out = frame.copy()
+    cells as lists; fields in the order of their meaning (``order``)."""
+    out = (ordered(frame) if order else frame).copy()
     for col in [c for c in LIST_TEXT_COLUMNS if c in out.columns]:
         out[col] = out[col].fillna("").astype(str).map(lambda s: [f for f in s.split(";") if f])
     for col in [c for c in out.columns if pd.api.types.is_object_dtype(out[c])]:
@@ -72,6 +89,54 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     out = out.astype(object).where(out.notna(), None)
     rows = out.to_dict(orient="records")
     return [{str(k): _json_value(v) for k, v in row.items()} for row in rows]
+
+
+SHOWN_FLOOR = 0.001
+"""Terminal views fold rows below this share of the total of every measure of the table
+(a restriction's losses, a candidate's tonnes, a supplier's share of the mix…) into one
+"others" row (:func:`fold`); ``--all`` and every file or JSON output keep each row."""
+
+
+def fold(frame: pd.DataFrame, measures: Sequence[str], floor: float = SHOWN_FLOOR,
+         keep: pd.Series | None = None) -> pd.DataFrame:
+    """``frame`` with the rows below ``floor`` of the total of every one of ``measures``
+    folded into one last row, ``others (N rows)`` in the first text column, holding the
+    sum of each tonnes column (other cells empty). Rows where ``keep`` is true stay; fewer
+    than two small rows are left as they are.
+
+    >>> f = pd.DataFrame({"country": ["A", "B", "C"], "loss_t": [1000.0, 0.2, 0.3]})
+    >>> f.attrs["units"] = {"loss_t": "t (basis)"}
+    >>> fold(f, ["loss_t"]).to_dict("list")
+    {'country': ['A', 'others (2 rows)'], 'loss_t': [1000.0, 0.5]}
+    """
+    measured = [m for m in measures if m in frame.columns]
+    if not measured or len(frame) < 2:
+        return frame
+    values = frame[measured].astype(float).abs().fillna(0.0)
+    small = (values < floor * values.sum()).all(axis=1)
+    if keep is not None:
+        small &= ~keep.reindex(frame.index, fill_value=False).astype(bool)
+    if int(small.sum()) < 2:
+        return frame
+    units = frame.attrs.get("units", {})
+    label = next((c for c in frame.columns if frame[c].dtype.kind not in "fiucmMb"), None)
+    rest = frame[small]
+    row: dict[str, Any] = {}
+    for col in frame.columns:
+        if col == label:
+            row[col] = f"others ({len(rest):,} rows)"
+        elif col in measured or numbers.is_tonnes(str(units.get(col, ""))):
+            row[col] = float(rest[col].astype(float).sum(min_count=1))
+        else:
+            row[col] = math.nan if frame[col].dtype.kind in "fiu" else None
+    out = pd.concat([frame[~small], pd.DataFrame([row])], ignore_index=True)
+    for col in frame.columns:  # numbers stay numbers, integers integers (the others row empty)
+        if frame[col].dtype.kind in "iu" or str(frame[col].dtype).startswith("Int"):
+            out[col] = out[col].astype("Int64")
+        elif frame[col].dtype.kind == "f":
+            out[col] = out[col].astype(float)
+    out.attrs = dict(frame.attrs)
+    return out
 
 
 def output_format(out: Path) -> str:
@@ -142,11 +207,12 @@ EXCEL_CHART_ROWS = 15
 
 def excel_number_format(unit: str, values: pd.Series) -> str | None:
     """The Excel number format of a numeric column of ``unit`` (None: Excel's own).
-    Only the display changes: cells keep the full value.
+    Only the display changes: cells keep the full value; the rules are
+    :func:`critmin.numbers.excel_format`'s, the terminal's.
 
     >>> import pandas as pd
     >>> excel_number_format("share", pd.Series([0.5]))
-    '0.0%'
+    '0.0 %'
     >>> excel_number_format("t (basis)", pd.Series([73.98300000000002, 12000.0]))
     '#,##0'
     >>> excel_number_format("kUSD", pd.Series([0.4, 2.5]))
@@ -156,21 +222,7 @@ def excel_number_format(unit: str, values: pd.Series) -> str | None:
     >>> excel_number_format("t basis per t product", pd.Series([0.05])) is None
     True
     """
-    unit = unit.strip().lower()
-    if unit == "share":
-        return "0.0%"
-    if unit == "0-1" or unit.startswith("index"):
-        return "0.000"
-    if unit in ("count", "years", "per year") and values.dtype.kind in "iu":
-        return "#,##0"
-    if unit.startswith("usd/"):  # prices
-        return "#,##0.00"
-    if " per " in unit or "/" in unit:  # ratios (content and impact factors): Excel's own
-        return None
-    if unit.startswith("t (") or unit in ("t", "usd", "kusd", "count", "years", "per year"):
-        size = values.abs().median()
-        return "#,##0" if pd.isna(size) or size >= 100 else "#,##0.0"
-    return None
+    return numbers.excel_format(unit, values)
 
 
 def _identity_columns(frame: pd.DataFrame) -> int:
@@ -187,8 +239,8 @@ def _shown_width(value: Any, number_format: str | None) -> int:
     if isinstance(value, float) and not math.isfinite(value):
         return 0
     if isinstance(value, int | float) and not isinstance(value, bool):
-        if number_format == "0.0%":
-            return len(f"{value * 100:.1f}%")
+        if number_format is not None and number_format.endswith("%"):
+            return len(numbers.share(value))
         decimals = {"#,##0": 0, "#,##0.0": 1, "#,##0.00": 2, "0.000": 3}.get(number_format or "")
         return len(f"{value:,.{decimals}f}") if decimals is not None else len(f"{value:.6g}")
     return len(str(value)) if value is not None else 0
@@ -359,7 +411,7 @@ def _notes_sheet(sheet: Any, notes: Sequence[str], units: list[dict[str, str]]) 
 
 
 def _excel(sheets: Mapping[str, pd.DataFrame], path: Path, notes: Sequence[str],
-           chart_all: bool = False) -> None:
+           chart_all: bool = False, order: bool = True) -> None:
     """A formatted workbook: one sheet per table (number formats by unit over the full
     values, fitted widths, bold frozen header, autofilter, a chart of the first sheet's
     main measure, or of every sheet's with ``chart_all``), the units, and the notes with
@@ -377,7 +429,8 @@ def _excel(sheets: Mapping[str, pd.DataFrame], path: Path, notes: Sequence[str],
              for s, f in sheets.items() for c, u in f.attrs.get("units", {}).items()]
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         for i, (name, frame) in enumerate(sheets.items()):
-            flat(frame).to_excel(writer, sheet_name=name[:31], index=False)
+            frame = ordered(frame) if order else frame
+            flat(frame, order=False).to_excel(writer, sheet_name=name[:31], index=False)
             sheet = writer.sheets[name[:31]]
             frame_units = frame.attrs.get("units", {})
             formats = _format_sheet(sheet, frame, frame_units)
@@ -391,32 +444,36 @@ def _excel(sheets: Mapping[str, pd.DataFrame], path: Path, notes: Sequence[str],
 
 
 def write(out: Path, frame: pd.DataFrame, *, sheets: Mapping[str, pd.DataFrame] | None = None,
-          notes: Sequence[str] = (), payload: Any = None, force: bool = False) -> Path:
+          notes: Sequence[str] = (), payload: Any = None, force: bool = False,
+          order: bool = True) -> Path:
     """Write a result to ``out`` in the format of its extension, atomically.
 
     ``frame`` is the main table (CSV, Parquet, JSON Lines, the first Excel sheet);
     ``sheets`` all tables of a multi-table result (Excel sheets); ``payload`` the whole
     result as JSON (for .json; default: the frame's records). An existing file is replaced
-    only with ``force``.
+    only with ``force``. Columns come in the order of their meaning (``order``; False keeps
+    the frame's, e.g. the order the user named them in).
     """
     import json
 
     out = check_destination(out, force=force)
     fmt = output_format(out)
+    if order:
+        frame = ordered(frame)
     with files.atomic_write(out) as tmp:
         if fmt == "parquet":
             frame.to_parquet(tmp, index=False, compression="zstd")
         elif fmt == "csv":
-            flat(frame).to_csv(tmp, index=False)
+            flat(frame, order=False).to_csv(tmp, index=False)
         elif fmt == "jsonl":
             with tmp.open("w", encoding="utf-8") as fh:
-                for row in records(frame):
+                for row in records(frame, order=False):
                     fh.write(json.dumps(row, ensure_ascii=False) + "\n")
         elif fmt == "json":
-            body = records(frame) if payload is None else payload
+            body = records(frame, order=False) if payload is None else payload
             tmp.write_text(json.dumps(body, ensure_ascii=False, indent=2) + "\n", "utf-8")
         else:
-            _excel(sheets or {"data": frame}, tmp, notes)
+            _excel(sheets or {"data": frame}, tmp, notes, order=order)
     return out
 
 

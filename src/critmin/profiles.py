@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from critmin import cache, checks, resolve, schema
+from critmin import cache, checks, numbers, resolve, schema
 from critmin.errors import InvalidInput, nearest
 from critmin.present import records
 from critmin.store import Store, get_store
@@ -79,9 +79,10 @@ def _top_suppliers(partners: pd.DataFrame, top: int, names: pd.Series,
 
 
 def _listed(suppliers: pd.DataFrame) -> pd.Series:
-    """mineral -> "CHN 92%, JPN 4%" from ranked supplier rows."""
+    """mineral -> "CHN 92 %, JPN 4 %" from ranked supplier rows (whole per cents, spaced as
+    every share critmin prints: :data:`critmin.numbers.PERCENT`)."""
     label = (suppliers["supplier"] + " "
-             + (suppliers["share"] * 100).round(0).astype(int).astype(str) + "%")
+             + (suppliers["share"] * 100).round(0).astype(int).astype(str) + numbers.PERCENT)
     return label.groupby(suppliers["mineral"]).agg(", ".join)
 
 

@@ -31,6 +31,8 @@ from importlib import resources
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     import pandas as pd
     import pyarrow as pa
 
@@ -161,6 +163,23 @@ def units(table: str) -> dict[str, str]:
 def priorities(table: str) -> dict[str, int]:
     """Column -> display priority (1 = always shown, larger = dropped first)."""
     return {c.name: c.priority for c in table_columns(table)}
+
+
+def order(table: str | None, names: Iterable[str]) -> list[str]:
+    """``names`` in the order of their meaning for ``table``: by declared priority (identity,
+    then reliance or the answer, China's share, the top supplier, the risk score, then the
+    details), the declared order within a priority; names the table does not declare keep
+    their order, last. The terminal, JSON, CSV and Excel outputs all use this order.
+
+    >>> order("scenario", ["note", "loss_t", "country", "loss_share", "extra"])
+    ['country', 'loss_share', 'loss_t', 'note', 'extra']
+    """
+    names = list(names)
+    declared = columns().get(table or "", ())
+    rank = {c.name: (c.priority, i) for i, c in enumerate(declared)}
+    last = (max((c.priority for c in declared), default=0) + 1, len(declared))
+    ranked = sorted(enumerate(names), key=lambda item: (*rank.get(item[1], last), item[0]))
+    return [name for _, name in ranked]
 
 
 def key(table: str) -> list[str]:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from critmin import checks, resolve, schema
+from critmin import checks, numbers, present, resolve, schema
 from critmin.coverage import Coverage, of_suppliers
 from critmin.errors import InvalidInput, SolverError, nearest
 from critmin.event_rules import in_force_in
@@ -221,13 +221,14 @@ def _reasons(f: pd.DataFrame, m: Market) -> list[str]:
     values = f[columns].to_numpy(float)
     for supplier, (made, sold, to_importer, cap, origin, risk, change) in zip(
             f["supplier"], values, strict=True):
-        text = f"produces {made:,.0f} {unit}" if made > 0 else "produces none"
-        parts = [f"{text}; exports {sold:,.0f} ({to_importer:,.0f} to {importer}); could "
-                 f"ship {cap:,.0f}"]
+        text = f"produces {numbers.tonnes(made, unit)}" if made > 0 else "produces none"
+        parts = [f"{text}; exports {numbers.tonnes(sold)} ({numbers.tonnes(to_importer)} to "
+                 f"{importer}); could ship {numbers.tonnes(cap)}"]
         if supplier == CHINA:
             parts.append("China itself")
         elif sold > 0 and made < 0.1 * sold:
-            parts.append("a re-exporter" + (f": {origin:.0%} of its supply comes from China"
+            parts.append("a re-exporter" + (f": {numbers.share(origin)} of its supply comes "
+                                            "from China"
                                             if np.isfinite(origin) and origin > 0 else ""))
         parts.append(f"governance risk {risk:.2f}")
         if change < -0.005:
@@ -238,9 +239,9 @@ def _reasons(f: pd.DataFrame, m: Market) -> list[str]:
 
 # -- the optimiser ---------------------------------------------------------------------------
 
-SHOWN_FLOOR = 0.001
-"""Suppliers below this share both of the optimised mix and of today's imports are left out
-of the printed mix and counted in one line (:meth:`Portfolio.shown`); the portfolio table, the
+SHOWN_FLOOR = present.SHOWN_FLOOR
+"""Suppliers below this share both of the optimised mix and of today's imports are folded
+into one "others" row of the printed mix (:meth:`Portfolio.shown`); the portfolio table, the
 totals and the metrics keep them."""
 
 
@@ -295,39 +296,43 @@ class Portfolio:
         """A few lines for people."""
         names = resolve.country_names()
         top = self.portfolio[self.portfolio["tonnes"] > 0.005 * self.demand_t].head(6)
-        mix = ", ".join(f"{names.get(s, s)} {x:.0%}" for s, x in zip(top["supplier"],
-                                                                     top["share"], strict=True))
+        share, number = numbers.share, numbers.number
+        mix = ", ".join(f"{names.get(s, s)} {share(x)}" for s, x in zip(top["supplier"],
+                                                                        top["share"], strict=True))
         b, a = self.before, self.after
         gap = "" if self.mip_gap is None else f" (gap {self.mip_gap:.2g})"
         delivered = ("" if self.shortfall_t <= 0 else
                      f", {self.delivered_t:,.0f} t delivered, {self.shortfall_t:,.0f} t short")
         return "\n".join([
-            f"{names.get(self.importer, self.importer)}: {self.demand_t:,.0f} t {self.basis} of "
-            f"{self.mineral} ({self.year}){delivered}, status {self.status}{gap}",
+            f"{names.get(self.importer, self.importer)}: {numbers.tonnes(self.demand_t)} "
+            f"{self.basis} of {self.mineral} ({self.year}){delivered}, status {self.status}{gap}",
             f"mix: {mix}",
             f"{RISK_LABELS[self.parameters.get('risk_measure', 'governance')]} "
-            f"{b['risk']:.3f} -> {a['risk']:.3f}; concentration (HHI) "
-            f"{b['hhi']:.3f} -> {a['hhi']:.3f}; unit cost {b['unit_cost_usd_per_kg']:.2f} -> "
-            f"{a['unit_cost_usd_per_kg']:.2f} USD/kg; China's share {b['china_share']:.1%} -> "
-            f"{a['china_share']:.1%} (with what re-exporters buy from China "
-            f"{b['china_origin_share']:.1%} -> {a['china_origin_share']:.1%})",
+            f"{number(b['risk'])} -> {number(a['risk'])}; concentration (HHI) "
+            f"{number(b['hhi'])} -> {number(a['hhi'])}; unit cost "
+            f"{b['unit_cost_usd_per_kg']:.2f} -> {a['unit_cost_usd_per_kg']:.2f} USD/kg; "
+            f"China's share {share(b['china_share'])} -> {share(a['china_share'])} (with what "
+            f"re-exporters buy from China {share(b['china_origin_share'])} -> "
+            f"{share(a['china_origin_share'])})",
             *([] if self.coverage is None else [self.coverage.line("the mix's suppliers")]),
         ])
 
     def shown(self, floor: float = SHOWN_FLOOR) -> tuple[pd.DataFrame, str | None]:
-        """The portfolio rows worth printing, and a line counting the suppliers below
-        ``floor`` both of the optimised mix and of today's imports (None when there are
-        none)."""
+        """The portfolio as printed, the suppliers below ``floor`` both of the optimised mix
+        and of today's imports folded into one "others" row (:func:`present.fold`), and a
+        line saying so (None when there are none)."""
         p = self.portfolio
-        small = (p["share"] < floor) & (p["today_share"].fillna(0.0) < floor)
-        if not small.any():
+        shown = present.fold(p, ["tonnes", "today_t"], floor)
+        if len(shown) == len(p):
             return p, None
-        rest = p[small]
-        return p[~small].reset_index(drop=True), (
-            f"{len(rest)} more suppliers below {floor:.1%} each of the mix and of today's "
-            "imports: "
-            f"{rest['tonnes'].sum():,.4g} t together ({rest['share'].sum():.2%} of demand), "
-            f"{rest['today_t'].sum():,.4g} t today (every row: --all, --json, --csv or --out)")
+        small = len(p) - len(shown) + 1
+        rest = shown.iloc[-1]
+        return shown, (
+            f"others: {small} suppliers below {numbers.share(floor)} each of the mix and of "
+            f"today's imports, {numbers.tonnes(rest['tonnes'])} together "
+            f"({numbers.share(rest['tonnes'] / self.demand_t)} of demand), "
+            f"{numbers.tonnes(rest['today_t'])} today (every row: --all, --json, --csv or "
+            "--out)")
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready form (the ``--json`` output)."""

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from critmin import checks, resolve, schema
+from critmin import checks, numbers, resolve, schema
 from critmin.coverage import Coverage, of_suppliers
 from critmin.errors import InvalidInput
 from critmin.event_rules import in_force_in
@@ -76,7 +76,8 @@ class SupplyAtRisk:
         names = resolve.country_names()
         top = self.countries.dropna(subset=["expected_loss_share"]).head(5)
         worst = "; ".join(
-            f"{names.get(c, c)} {e:.1%} expected a year, {v:.0%} at the 95th percentile"
+            f"{names.get(c, c)} {numbers.share(e)} expected a year, {numbers.share(v)} at the "
+            "95th percentile"
             for c, e, v in zip(top["country"], top["expected_loss_share"], top["var95_share"],
                                strict=True))
         return (f"{self.mineral} ({self.year}), annual loss, {self.draws:,} draws, "
@@ -242,7 +243,7 @@ def supply_at_risk(mineral: str, year: int | None = None, stage: str | None = No
         [frame["supply_t"] <= 0, risk.capped_share > 0],
         ["no positive supply (exports exceed production plus imports)",
          pd.Series(risk.capped_share).map(
-             lambda s: f"a re-exporter: in {s:.1%} of draws it would lose more than its "
+             lambda s: f"a re-exporter: in {numbers.share(s)} of draws it would lose more than its "
              "supply; capped at its supply")],
         default="")
     if wanted is None:
@@ -250,8 +251,9 @@ def supply_at_risk(mineral: str, year: int | None = None, stage: str | None = No
     frame = frame.sort_values("expected_loss_share", ascending=False, na_position="last")
     notes = [
         *net.notes,
-        f"disruption: a ban with probability {shape.ban_share:.0%}, otherwise a cut drawn "
-        f"uniformly in [{shape.low:.0%}, {shape.high:.0%}] (the events catalog)",
+        f"disruption: a ban with probability {numbers.share(shape.ban_share)}, otherwise a cut "
+        f"drawn uniformly in [{numbers.share(shape.low)}, {numbers.share(shape.high)}] (the "
+        "events catalog)",
         ("odds: yearly odds of a new restriction from the restrictions counted in the "
          "events registry (critmin hazards); a restriction in force continues with the "
          "probability its duration distribution gives; losses are annual"

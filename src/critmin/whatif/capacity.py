@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from critmin import cache, catalog, checks, resolve, schema
+from critmin import cache, catalog, checks, numbers, resolve, schema
 from critmin.errors import InvalidInput, NotFound, nearest
 from critmin.scenarios import surplus as calc
 from critmin.store import get_store
@@ -117,24 +117,28 @@ def describe(country: str, row: Mapping[str, float], net: MineralNetwork) -> str
     where = (f"the {net.stage} stage" if net.stage != HEADLINE
              else "the mineral's production stage")
     name = label_of([country])
+
+    def t(value: float) -> str:
+        return numbers.tonnes(value, unit)
+
     if np.isnan(row["output_t"]):
         if np.isnan(row["surplus_t"]):
             return (f"{name}'s output at {where} is not reported (withheld, not zero), so its "
                     f"own exports cannot be told from re-exports: at most its net exports "
-                    f"({row['exports_t']:,.1f} out - {row['imports_t']:,.1f} in) and its "
-                    f"production of the mineral, {row['bound_t']:,.1f} {unit}")
-        return (f"{name} is a net importer at {where} ({row['imports_t']:,.1f} {unit} in, "
-                f"{row['exports_t']:,.1f} out; output not reported): no exportable surplus")
+                    f"({t(row['exports_t'])} out - {t(row['imports_t'])} in) and its "
+                    f"production of the mineral, {t(row['bound_t'])}")
+        return (f"{name} is a net importer at {where} ({t(row['imports_t'])} in, "
+                f"{t(row['exports_t'])} out; output not reported): no exportable surplus")
     if np.isnan(row["own_use_t"]):
-        text = (f"{name}: output {row['output_t']:,.1f} {unit} at {where}, whose own trade "
+        text = (f"{name}: output {t(row['output_t'])} at {where}, whose own trade "
                 "is not in the data (own use not known): surplus = its exports up to its output, "
-                f"{row['surplus_t']:,.1f} {unit}")
+                f"{t(row['surplus_t'])}")
     else:
-        text = (f"{name}: output {row['output_t']:,.1f} {unit} at {where} - own use "
-                f"{row['own_use_t']:,.1f} (output + imports - exports) = surplus "
-                f"{row['surplus_t']:,.1f} {unit}")
+        text = (f"{name}: output {t(row['output_t'])} at {where} - own use "
+                f"{t(row['own_use_t'])} (output + imports - exports) = surplus "
+                f"{t(row['surplus_t'])}")
     if row["re_exports_t"] > 0.05:
-        text += (f"; {row['re_exports_t']:,.1f} {unit} of its exports are beyond its output "
+        text += (f"; {t(row['re_exports_t'])} of its exports are beyond its output "
                  "(re-exports, excluded)")
     return text
 

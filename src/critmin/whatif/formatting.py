@@ -6,15 +6,18 @@ from typing import Any
 
 import numpy as np
 
+from critmin import numbers
+
 
 def format_tonnes(value: float) -> str:
-    """Tonnes with thousands separators; two significant digits below 100."""
-    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2g}"
+    """Tonnes without their unit, by :mod:`critmin.numbers`' rules (thousands separators,
+    never scientific notation, ``<0.01`` below a hundredth)."""
+    return numbers.fmt(value, "t")
 
 
 def format_share(value: float | None) -> str:
-    """A share as a percentage with one decimal; a dash for none."""
-    return "–" if value is None or not np.isfinite(value) else f"{value:.1%}"
+    """A share as per cent with one decimal (``85.8 %``); a dash for none."""
+    return numbers.share(value)
 
 
 def json_float(value: float) -> float | None:

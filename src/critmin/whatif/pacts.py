@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from critmin import cache, checks, resolve, schema
+from critmin import cache, checks, numbers, resolve, schema
 from critmin.coverage import Coverage, of_suppliers
 from critmin.errors import InvalidInput
 from critmin.scenarios import cascade as engine
@@ -90,8 +90,9 @@ class Pact:
             f"{b} supplies {a} {format_tonnes(self.delivered_t)} t {self.basis} of "
             f"{self.mineral} a year ({self.mode}; {self.year} trade)",
             f"{a}'s loss if {who} cut{'s' if len(self.against['suppliers']) == 1 else ''} "
-            f"{self.against['cut']:.0%} of exports: {format_share(self.exposure_before)} of supply "
-            f"today, {format_share(self.exposure_after)} with the agreement",
+            f"{format_share(self.against['cut'])} of exports: "
+            f"{format_share(self.exposure_before)} of supply today, "
+            f"{format_share(self.exposure_after)} with the agreement",
             f"China's share of {a}'s imports: {format_share(self.before['china_share'])} -> "
             f"{format_share(self.after['china_share'])}",
             self.verdict(),
@@ -318,17 +319,19 @@ def _feasibility(net: MineralNetwork, b: str, deal: pact_mod.Agreement, mode: st
     surplus = balance["surplus_t"]
     warnings = []
     if mode == "redirect" and v > x_others + 1e-9:
-        warnings.append(f"{name} exports only {x_others:,.1f} {unit} to other customers in "
-                        f"{net.year}; it can redirect at most that ({v:,.1f} {unit} asked): "
-                        f"'after' ships {deal.delivered_t:,.1f} {unit}")
+        warnings.append(f"{name} exports only {numbers.tonnes(x_others, unit)} to other "
+                        f"customers in {net.year}; it can redirect at most that "
+                        f"({numbers.tonnes(v, unit)} asked): 'after' ships "
+                        f"{numbers.tonnes(deal.delivered_t, unit)}")
     if np.isnan(surplus):
         surplus = balance["bound_t"]
-        warnings.append(f"{made_of}: {v:,.1f} {unit} "
+        warnings.append(f"{made_of}: {numbers.tonnes(v, unit)} "
                         + ("is within that bound only if its exports are its own material"
                            if v <= surplus + 1e-9 else "is beyond it"))
     elif v > surplus + 1e-9:
-        warnings.append(f"the volume ({v:,.1f} {unit}) is beyond {name}'s exportable surplus "
-                        f"of {surplus:,.1f} {unit} in {net.year} (output minus own use; "
+        warnings.append(f"the volume ({numbers.tonnes(v, unit)}) is beyond {name}'s "
+                        f"exportable surplus of {numbers.tonnes(surplus, unit)} in {net.year} "
+                        "(output minus own use; "
                         "re-exports are not capacity)")
     within = bool(v <= surplus + 1e-9)
     feasible = within and (mode == "new" or v <= x_others + 1e-9)
@@ -336,8 +339,9 @@ def _feasibility(net: MineralNetwork, b: str, deal: pact_mod.Agreement, mode: st
         feasible = _new_capacity(net, b, v, within, delivery, warnings)
     re_exports = balance["re_exports_t"]
     if re_exports > 0.5 * deal.supplier_exports_t > 0:
-        warnings.append(f"{name} exports {deal.supplier_exports_t:,.1f} {unit}, of which "
-                        f"{re_exports:,.1f} beyond its own output: what it ships is mostly "
+        warnings.append(f"{name} exports {numbers.tonnes(deal.supplier_exports_t, unit)}, of "
+                        f"which {numbers.tonnes(re_exports, unit)} beyond its own output: what it "
+                        "ships is mostly "
                         "other countries' material (a transit hub)")
     return warnings, feasible
 
@@ -352,18 +356,20 @@ def _new_capacity(net: MineralNetwork, b: str, v: float, within: bool,
         known = cap.projects(b, net.mineral, None if net.stage == HEADLINE else net.stage)
         listed = "; ".join(cap.project_label(r, unit) for r in known.to_dict("records"))  # type: ignore[arg-type]  # column names are str
         warnings.append(
-            f"'new' adds {v:,.1f} {unit} of capacity with no capacity path: nothing says when "
+            f"'new' adds {numbers.tonnes(v, unit)} of capacity with no capacity path: nothing "
+            "says when "
             f"{name} could deliver it; give capacity, start and ramp, or a project. Documented "
             f"projects in {name}{where}: {listed or 'none'}")
         return within
     year = delivery["deliverable_from"]
     if year is None:
         warnings.append(
-            f"the capacity path ({delivery['source']}) never lets {name} export {v:,.1f} "
-            f"{unit}: at full capacity, after its own use (new capacity first replaces its net "
-            f"imports), it could export {delivery['full_capacity_deliverable_t']:,.1f} {unit}")
+            f"the capacity path ({delivery['source']}) never lets {name} export "
+            f"{numbers.tonnes(v, unit)}: at full capacity, after its own use (new capacity first "
+            "replaces its net imports), it could export "
+            f"{numbers.tonnes(delivery['full_capacity_deliverable_t'], unit)}")
         return False
-    delivery["note"] = (f"{name} could deliver {v:,.1f} {unit} a year from {year} "
+    delivery["note"] = (f"{name} could deliver {numbers.tonnes(v, unit)} a year from {year} "
                         f"({delivery['source']}); the 'after' figures put that capacity on "
                         "today's trade")
     return True

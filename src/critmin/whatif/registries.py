@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from critmin import checks, resolve, schema
+from critmin import checks, numbers, resolve, schema
 from critmin.errors import InvalidInput, NotFound, nearest
 from critmin.event_rules import in_force_in, never_in_force
 from critmin.store import get_store
@@ -143,20 +143,23 @@ def event_cut(info: dict[str, Any], year: int, cut: Any, as_announced: bool = Fa
 
         seen = observed_cut(str(row.name), info["mineral"], info.get("stage"))
         if seen is not None:
-            claimed = (f"{documented:.0%} ({row['cut_basis']})" if np.isfinite(documented)
-                       else f"none documented (a {kind} stands for {defaults.get(kind, 1):.0%})")
-            notes.insert(at, f"cut {seen[0]:.0%}: the annual change observed in trade, "
+            claimed = (f"{numbers.share(documented)} ({row['cut_basis']})"
+                       if np.isfinite(documented) else
+                       f"none documented (a {kind} stands for "
+                       f"{numbers.share(defaults.get(kind, 1))})")
+            notes.insert(at, f"cut {numbers.share(seen[0])}: the annual change observed in trade, "
                          f"{seen[1]}; the event's documented cut is {claimed}: give cut to "
                          "run that magnitude instead")
             return seen[0]
     if np.isfinite(documented):
-        notes.insert(at, f"cut {documented:.0%}: {row['cut_basis']} (no annual change "
+        notes.insert(at, f"cut {numbers.share(documented)}: {row['cut_basis']} (no annual change "
                      "observed in the bundled trade on both sides of the measure)")
         return documented
     if kind in defaults:
         notes.insert(1 if why else 0,
                      f"no cut documented for this event: a {kind} stands for "
-                     f"{defaults[kind]:.0%}, the median of the catalog's documented {kind} cuts")
+                     f"{numbers.share(defaults[kind])}, the median of the catalog's documented "
+                     f"{kind} cuts")
         return defaults[kind]
     raise InvalidInput(f"event {row.name} ({kind}) documents no cut and the catalog has no "
                        "default for its kind; give one with cut")

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from critmin import checks, resolve, schema
+from critmin import checks, numbers, resolve, schema
 from critmin.coverage import Coverage, of_suppliers
 from critmin.errors import InvalidInput
 from critmin.present import records
@@ -74,41 +74,46 @@ class Restriction:
         who = label_of(self.suppliers)
         where = "" if self.targets is None else f" to {label_of(self.targets)}"
         stage = "headline stages" if self.stage == HEADLINE else f"{self.stage} stage"
+        t, pct = numbers.tonnes, numbers.share
+        shock = t(self.balance["initial_shock_t"], f"t {self.basis}")
         if self.host is not None:
-            head = (f"{self.mineral} recovered from {self.host}: "
-                    f"{self.balance['initial_shock_t']:,.1f} t {self.basis} of production lost")
+            head = f"{self.mineral} recovered from {self.host}: {shock} of production lost"
         elif self.shock == "production":
             one = len(self.suppliers) == 1
-            head = (f"{who} lose{'s' if one else ''} {self.cut:.0%} of "
+            head = (f"{who} lose{'s' if one else ''} {pct(self.cut)} of "
                     f"{'its' if one else 'their'} {self.mineral} production ({stage}, "
-                    f"{self.year}): "
-                    f"{self.balance['initial_shock_t']:,.0f} t {self.basis}")
+                    f"{self.year}): {shock}")
         else:
-            head = (f"{who} withhold{'s' if len(self.suppliers) == 1 else ''} {self.cut:.0%} of "
-                    f"{self.mineral} exports{where} ({stage}, {self.year}): "
-                    f"{self.balance['initial_shock_t']:,.0f} t {self.basis} withheld")
+            head = (f"{who} withhold{'s' if len(self.suppliers) == 1 else ''} {pct(self.cut)} "
+                    f"of {self.mineral} exports{where} ({stage}, {self.year}): {shock} withheld")
         hit = self.countries.dropna(subset=["loss_share"])
         hit = hit[(hit["loss_t"] > 0) & (hit["country"] != UNATTRIBUTED)]
         hit = hit.sort_values("loss_t", ascending=False).head(5)
         names = resolve.country_names()
         worst = "; ".join(
-            f"{names.get(c, c)} {s:.0%} of supply ({f:.0%} first order)"
+            f"{names.get(c, c)} {pct(s)} of supply ({pct(f)} first order)"
             for c, s, f in zip(hit["country"], hit["loss_share"], hit["loss_share_first_order"],
                                strict=True))
         lines = [head, f"largest losses: {worst}" if worst else "no country loses supply"]
+        over = hit[hit["loss_share_first_order"] > 1]
+        if len(over):
+            lines.append(above_supply_note(
+                {str(names.get(c, c)): float(f) for c, f in zip(
+                    over["country"], over["loss_share_first_order"], strict=True)},
+                who, "first-order loss"))
         b = self.balance
         lines.append(f"cascade: {self.rounds} round(s){'' if self.converged else ', not converged'}; "
-                     f"consumption loss {b['lost_t']:,.0f} t, from stocks "
-                     f"{b['stock_drawn_t']:,.0f} t, substituted {b['rerouted_t']:,.0f} t"
-                     + (f", unattributed {b['unattributed_t']:,.0f} t"
+                     f"consumption loss {t(b['lost_t'])}, from stocks "
+                     f"{t(b['stock_drawn_t'])}, substituted {t(b['rerouted_t'])}"
+                     + (f", unattributed {t(b['unattributed_t'])}"
                         if b.get("unattributed_t", 0.0) >= 0.5 else "")
-                     + f"; passed on {b['passed_on_t']:,.0f} t (not counted as loss)")
+                     + f"; passed on {t(b['passed_on_t'])} (not counted as loss)")
         if b.get("retained_t", 0.0) > 0:
             covered = b.get("covered_by_withheld_t", 0.0)
             s = "s" if len(self.suppliers) == 1 else ""
-            lines.append(f"{who} keep{s} {b['retained_t']:,.0f} t of what "
+            lines.append(f"{who} keep{s} {t(b['retained_t'])} of what "
                          f"{'it' if s else 'they'} withhold{s}"
-                         + (f" ({covered:,.0f} t more cover the loss the cascade brings back)"
+                         + (f" ({t(covered)} more cover the loss the cascade brings back)"
                             if covered >= 0.5 else ""))
         if self.coverage is not None:
             lines.append(self.coverage.line(who))
@@ -126,6 +131,23 @@ class Restriction:
             "units": self.countries.attrs.get("units", {}), "notes": self.notes,
             "event": self.event, "by_products": [b.to_dict() for b in self.by_products],
         }
+
+
+def above_supply_note(shares: Mapping[str, float], who: str, what: str) -> str:
+    """Why a loss exceeds 100 % of a country's supply: supply is net of exports
+    (P + M - X), so a country that exports again part of what it imports or produces can
+    receive more from the restricting suppliers than it keeps. ``shares``: country -> loss
+    share.
+
+    >>> above_supply_note({"South Korea": 1.111}, "China", "first-order loss")[:60]
+    'first-order loss above 100 % of supply (South Korea 111.1 %)'
+    """
+    listed = ", ".join(f"{name} {numbers.share(x)}" for name, x in shares.items())
+    one = len(shares) == 1
+    return (f"{what} above 100 % of supply ({listed}): what {who} ships "
+            f"{'it' if one else 'each of them'} exceeds its net supply (production + imports "
+            f"- exports), because {'it' if one else 'each'} exports again part of what it "
+            "imports or produces; the cascade passes the excess on to its customers")
 
 
 def cascade_params(cascade: bool, stock_buffer: Any, spare_capacity: Any, absorb: Any
