@@ -101,7 +101,7 @@ def fold(frame: pd.DataFrame, measures: Sequence[str], floor: float = SHOWN_FLOO
          keep: pd.Series | None = None) -> pd.DataFrame:
     """``frame`` with the rows below ``floor`` of the total of every one of ``measures``
     folded into one last row, ``others (N rows)`` in the first text column, holding the
-    sum of each tonnes column (other cells empty). Rows where ``keep`` is true stay; fewer
+    sum of each tonnes column whose values share a sign (other cells empty). Rows where ``keep`` is true stay; fewer
     than two small rows are left as they are.
 
     >>> f = pd.DataFrame({"country": ["A", "B", "C"], "loss_t": [1000.0, 0.2, 0.3]})
@@ -126,7 +126,11 @@ def fold(frame: pd.DataFrame, measures: Sequence[str], floor: float = SHOWN_FLOO
         if col == label:
             row[col] = f"others ({len(rest):,} rows)"
         elif col in measured or numbers.is_tonnes(str(units.get(col, ""))):
-            row[col] = float(rest[col].astype(float).sum(min_count=1))
+            # a sum of tonnes of one sign (a net exporter's negative supply is not added to
+            # an importer's: such a column is left empty on the others row)
+            values = rest[col].astype(float)
+            mixed = bool((values < 0).any() and (values > 0).any())
+            row[col] = math.nan if mixed else float(values.sum(min_count=1))
         else:
             row[col] = math.nan if frame[col].dtype.kind in "fiu" else None
     out = pd.concat([frame[~small], pd.DataFrame([row])], ignore_index=True)
