@@ -129,15 +129,18 @@ def test_page_renders(page: tuple[Any, Watch], server: str, route: str, shown: s
 def test_world_map_draws_countries_and_follows_controls(page: tuple[Any, Watch],
                                                        server: str) -> None:
     pg, watch = page
-    open_page(pg, f"{server}/#/world?mineral=lithium&year=2022")
+    open_page(pg, f"{server}/#/world?mineral=lithium&metric=import_reliance&year=2022")
     pg.wait_for_selector("#world-map path.choroplethlocation", timeout=60_000)
     assert pg.locator("#world-map path.choroplethlocation").count() > 80
-    assert map_title(pg) == "Import reliance: lithium, 2022"
+    # the title's two lines: measure and unit, then mineral, stage and year
+    assert map_title(pg) == ("Import reliance (net imports / apparent supply):"
+                             "lithium, primary-supply stages, 2022")
 
     pg.select_option("select[name=mineral]", "cobalt")
     pg.wait_for_function("document.querySelector('#world-map .gtitle')?.textContent"
                          ".includes('cobalt')", timeout=60_000)
-    assert map_title(pg) == "Import reliance: cobalt, 2022"
+    assert map_title(pg) == ("Import reliance (net imports / apparent supply):"
+                             "cobalt, primary-supply stages, 2022")
 
     pg.select_option("select[name=metric]", "china_share")
     pg.wait_for_function("document.querySelector('#world-map .gtitle')?.textContent"
@@ -146,7 +149,8 @@ def test_world_map_draws_countries_and_follows_controls(page: tuple[Any, Watch],
                         "s.dispatchEvent(new Event('change')); }")
     pg.wait_for_function("document.querySelector('#world-map .gtitle')?.textContent"
                          ".endsWith('2015')", timeout=60_000)
-    assert map_title(pg) == "China's share of imports: cobalt, 2015"
+    assert map_title(pg) == ("China's share of imports (share of import tonnes):"
+                             "cobalt, primary-supply stages, 2015")
     assert "year=2015" in pg.url and "mineral=cobalt" in pg.url
     settled(watch)
 
@@ -175,6 +179,18 @@ def test_mineral_page_has_sankey_and_flow_map(page: tuple[Any, Watch], server: s
     pg.wait_for_selector(".sankey", timeout=60_000)
     assert pg.locator(".sankey .sankey-node").count() > 3
     assert pg.locator(".geo .trace.scattergeo").count() > 3  # one line per flow
+    assert pg.locator("h2", has_text="Value chain").count() == 1
+    settled(watch)
+
+
+def test_world_page_opens_on_china_share_of_rare_earths(page: tuple[Any, Watch],
+                                                       server: str) -> None:
+    pg, watch = page
+    open_page(pg, f"{server}/#/world")
+    pg.wait_for_selector("#world-map path.choroplethlocation", timeout=60_000)
+    assert map_title(pg).startswith("China's share of imports (share of import tonnes):"
+                                    "rare-earths, primary-supply stages")
+    assert pg.locator("#world-map .legendtext", has_text="China itself (no share)").count() == 1
     settled(watch)
 
 

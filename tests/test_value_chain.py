@@ -1,5 +1,8 @@
 """The value chain on the bundled data: stages, allocation, plausibility, honest statuses,
-critical-mineral lists, entrepôts and groups."""
+critical-mineral lists, entrepôts and groups; and the value chain as flows between stages
+and countries (:mod:`critmin.metrics.value_chain`): a hand-computed chain on a tiny
+constructed case, its balances, and the rare-earth and lithium chains as a specialist
+reads them."""
 
 from __future__ import annotations
 
@@ -8,9 +11,10 @@ import pandas as pd
 import pytest
 
 import critmin
-from critmin import schema
+from critmin import figures, schema
 from critmin.inputs import read_cube_inputs
 from critmin.metrics import cube as cube_mod
+from critmin.metrics import value_chain as vc
 from critmin.store import get_store
 
 
@@ -185,3 +189,138 @@ def test_bad_list_stage_and_sort_exit_2(cli, args: list[str], text: str) -> None
     res = cli(*args)
     assert res.code == 2 and text in res.stderr
     assert len(res.stderr.strip().splitlines()) == 1
+
+
+# -- the value chain as flows between stages and countries ------------------------------
+
+def frame(rows: list[tuple[str, float]]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["country", "qty_t"])
+
+
+def trade(rows: list[tuple[str, str, float]]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["exporter", "importer", "qty_t"])
+
+
+@pytest.fixture
+def chain() -> pd.DataFrame:
+    # Australia and Myanmar mine without processing; China mines 50 and processes 150;
+    # Malaysia processes 20 with no mine. Myanmar ships 15 t as a compound to China
+    # (feedstock: it processes nothing); Malaysia exports 25 t, 5 t more than it makes
+    mine = frame([("AUS", 100.0), ("CHN", 50.0), ("MMR", 20.0)])
+    processing = frame([("CHN", 150.0), ("MYS", 20.0)])
+    processed = trade([("CHN", "JPN", 30.0), ("MMR", "CHN", 15.0), ("MYS", "JPN", 25.0)])
+    products = trade([("JPN", "USA", 10.0), ("CHN", "DEU", 5.0)])
+    return vc.chain_table(mine, processing, processed, products)
+
+
+def flows_from(chain: pd.DataFrame, stage: str) -> dict[tuple[str, str], float]:
+    part = chain[chain["from_stage"] == stage]
+    return {(f, t): round(float(q), 9) for f, t, q in
+            zip(part["from_country"], part["to_country"], part["qty_t"], strict=True)}
+
+
+def test_hand_computed_chain(chain: pd.DataFrame) -> None:
+    assert list(chain.columns) == vc.COLUMNS
+    # China processes its own 50 t first; Myanmar's compound exports trace 15 t of its
+    # ore to China; the rest (Australia 100, Myanmar 5) is pooled and fills China's
+    # remaining 85 t and Malaysia's 20 t
+    assert flows_from(chain, "mine") == {("CHN", "CHN"): 50.0, ("MMR", "CHN"): 15.0,
+                                    ("AUS", "world"): 100.0, ("MMR", "world"): 5.0}
+    assert flows_from(chain, "concentrate") == {("world", "CHN"): 85.0, ("world", "MYS"): 20.0}
+    # Malaysia's 25 t of exports against 20 t of output: 20 t from it, 5 t beyond output;
+    # China keeps 150 - 30 = 120 t; the Myanmar compound is not counted twice
+    assert flows_from(chain, "processing") == {("CHN", "JPN"): 30.0, ("MYS", "JPN"): 20.0,
+                                          ("beyond output", "JPN"): 5.0,
+                                          ("CHN", "CHN"): 120.0}
+    assert flows_from(chain, "use") == {("JPN", "USA"): 10.0, ("CHN", "DEU"): 5.0}
+    nodes = vc.node_totals(chain).set_index(["stage", "country"])["qty_t"].round(9)
+    assert nodes.to_dict() == {
+        ("mine", "AUS"): 100.0, ("mine", "CHN"): 50.0, ("mine", "MMR"): 20.0,
+        ("concentrate", "world"): 105.0,
+        ("processing", "CHN"): 150.0, ("processing", "MYS"): 20.0,
+        ("processing", "beyond output"): 5.0,
+        ("use", "CHN"): 120.0, ("use", "JPN"): 55.0,
+        ("product imports", "USA"): 10.0, ("product imports", "DEU"): 5.0}
+
+
+def balanced(chain: pd.DataFrame) -> None:
+    """No node sends more than it receives, but the nodes where flow enters the chain
+    (mine output, and the balancing nodes that say so); up to the slivers the table drops
+    (links below a millionth of mine output)."""
+    nodes = vc.node_totals(chain)
+    sources = nodes["stage"].eq("mine") | nodes["country"].isin([vc.BEYOND, vc.UNTRACED])
+    slack = 1e-5 * nodes.loc[nodes["stage"] == "mine", "qty_t"].sum()
+    inner = nodes[~sources]
+    assert (inner["outflow"] <= inner["inflow"] + slack).all(), inner
+
+
+def test_chain_balances_and_mine_output_is_kept(chain: pd.DataFrame) -> None:
+    balanced(chain)
+    out = chain[chain["from_stage"] == "mine"].groupby("from_country")["qty_t"].sum()
+    assert out.to_dict() == {"AUS": 100.0, "CHN": 50.0, "MMR": 20.0}
+
+
+def test_gaps_are_named_not_hidden() -> None:
+    # mine output above processing: the rest goes to "not processed"; no product trade
+    mine = frame([("AUS", 100.0)])
+    t = vc.chain_table(mine, frame([("CHN", 60.0)]), trade([]))
+    assert flows_from(t, "concentrate") == {("world", "CHN"): 60.0, ("world", "not processed"): 40.0}
+    missing = t[t["qty_t"].isna()]
+    assert missing[["to_stage", "to_country"]].values.tolist() == [["product imports",
+                                                                     "no data"]]
+    # processing above mine output: the difference comes from "not traced"
+    t = vc.chain_table(mine, frame([("CHN", 130.0)]), trade([]))
+    assert flows_from(t, "mine")[("not traced", "world")] == 30.0
+    # no processing source: the mine output flows to "processing: no data"
+    t = vc.chain_table(mine, None, trade([("AUS", "CHN", 10.0)]))
+    assert flows_from(t, "mine") == {("AUS", "no data"): 100.0}
+    assert flows_from(t, "processing") == {("AUS", "CHN"): 10.0}
+
+
+def test_top_groups_the_rest_and_keeps_china(chain: pd.DataFrame) -> None:
+    mine = frame([("AUS", 100.0), ("USA", 60.0), ("CHN", 5.0), ("BRA", 3.0)])
+    t = vc.chain_table(mine, frame([("CHN", 168.0)]), trade([]), top=1)
+    out = t[t["from_stage"] == "mine"].groupby("from_country")["qty_t"].sum()
+    assert out.to_dict() == {"AUS": 100.0, "CHN": 5.0, "Other": 63.0}
+
+
+def test_figure_columns_and_china_colour(chain: pd.DataFrame) -> None:
+    fig = figures.sankey_figure(chain, "test", {"CHN": "China"}, "REO")
+    node = fig.data[0].node
+    assert len(set(node.x)) >= 3
+    china = [c for label, c in zip(node.label, node.color, strict=True)
+             if label.startswith("China ·")]
+    assert len(china) == 3 and set(china) == {figures.CHINA_COLOUR}
+    assert "China · 150 t" in node.label
+    # links take the colour of their source, see-through
+    link = fig.data[0].link
+    first = list(link.source).index(list(node.label).index("China · 50 t"))
+    assert link.color[first].startswith("rgba(192,57,43,")
+    # values carry the basis on hover
+    assert fig.data[0].valuesuffix == " t REO"
+
+
+@pytest.mark.parametrize("mineral", ["rare-earths", "lithium"])
+def test_real_chains_read_as_expected(mineral: str) -> None:
+    from critmin import query
+
+    chain = query.value_chain(mineral, 2023)
+    balanced(chain)
+    nodes = vc.node_totals(chain)
+    named = nodes[~nodes["country"].isin(vc.SPECIAL)]
+    largest = named.groupby("stage").first()["country"]
+    assert largest["processing"] == "CHN"
+    assert largest["mine"] == ("CHN" if mineral == "rare-earths" else "AUS")
+    processing = named[named["stage"] == "processing"].set_index("country")["qty_t"]
+    if mineral == "rare-earths":  # China separates most of the world's rare earths
+        processors = nodes[(nodes["stage"] == "processing")
+                           & ~nodes["country"].isin([vc.BEYOND, vc.UNMATCHED])]
+        assert processing["CHN"] > 0.8 * processors["qty_t"].sum()
+    else:  # Australian spodumene is refined abroad: it leaves through the ore pool
+        mined = chain[(chain["from_stage"] == "mine") & (chain["from_country"] == "AUS")]
+        assert mined.set_index("to_stage")["qty_t"]["concentrate"] > 0.9 * 204_200
+    fig = figures.sankey_figure(chain, mineral, None, "t")
+    assert len(set(fig.data[0].node.x)) >= 3
+    colours = dict(zip(fig.data[0].node.label, fig.data[0].node.color, strict=True))
+    assert {c for label, c in colours.items() if label.startswith("CHN ·")} == {
+        figures.CHINA_COLOUR}

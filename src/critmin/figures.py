@@ -11,6 +11,7 @@ reports. Each takes a result object or a table of the Python API and returns a
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -74,32 +75,104 @@ def _named(codes: pd.Series, names: Mapping[str, str] | None) -> list[str]:
     return [f"{names.get(str(c), c)} ({c})" for c in codes]
 
 
+GEO: dict[str, Any] = {
+    "projection": {"type": "natural earth", "rotation": {"lon": 0}},
+    "showframe": False, "showcoastlines": False, "showcountries": True,
+    "countrycolor": "#cccccc", "showland": True, "landcolor": "#f2f2f2",
+    "lonaxis": {"range": [-180, 180]}, "lataxis": {"range": [-58, 84]}}
+"""Every map: the whole world centred on the Greenwich meridian (the Atlantic in the middle,
+no country cut at the edge but those on the antimeridian), Antarctica left out."""
+
+SELF_COLOUR = "#8c8c8c"
+"""China on a map of China's share: the supplier itself, which has no share of its own."""
+
+STAGE_WORDS = {"headline": "primary-supply stages"}
+"""How a map title names a stage (others by their own name and "stage")."""
+
+
+def _stage_words(stage: str) -> str:
+    return STAGE_WORDS.get(stage, f"{stage} stage")
+
+
+def _blank_note(frame: pd.DataFrame, metric: str, names: Mapping[str, str] | None,
+                most: int = 5) -> str:
+    """Which producers the map leaves blank and why: the largest producers with no figure,
+    grouped by the reason the data gives."""
+    if "production_t" not in frame.columns:
+        return ""
+    blank = frame[frame[metric].isna() & (frame["production_t"].fillna(0) > 0)]
+    if metric in ("china_share", "china_share_origin"):
+        blank = blank[blank["country"].astype(str) != "CHN"]
+    if blank.empty:
+        return ""
+    if metric in ("china_share", "china_share_origin", "top_supplier_share"):
+        why = pd.Series("no imports in the trade data", index=blank.index)
+    else:
+        status = (blank["reliance_status"].astype(str) if "reliance_status" in blank
+                  else pd.Series("no figure", index=blank.index))
+        reason = blank["reason"].astype(str) if "reason" in blank else status
+        codes = reason.str.extract(r"(\d{6}(?:, \d{6})*) ha(?:s|ve) no rows")[0]
+        why = status.where(codes.isna(), "no reliance: the principal trade code(s) "
+                           + codes.fillna("") + " have no rows in the year's data")
+    parts = []
+    ordered = blank.assign(why=why).sort_values("production_t", ascending=False)
+    for text, group in ordered.groupby("why", sort=False):
+        who = [names.get(str(c), str(c)) if names else str(c) for c in group["country"]]
+        more = "…" if len(who) > most else ""
+        parts.append(f"{', '.join(who[:most])}{more} ({text})")
+    return "Blank producers: " + "; ".join(parts)
+
+
 def world_map(frame: pd.DataFrame, metric: str, mineral: str, year: int,
               stage: str = "headline", names: Mapping[str, str] | None = None) -> Any:
     """A choropleth of one metric per country (ISO3 in ``country``), for one mineral and year.
 
-    Countries without a figure (withheld, no trade) are left blank: the map shows only what
-    the data carries.
+    Countries without a figure (withheld, no trade) are left blank, and the largest
+    producers among them are named under the map with the reason. On a map of China's
+    share, China is drawn apart in a neutral grey: a supplier has no share of its own
+    imports from itself.
+
+    >>> frame = pd.DataFrame({"country": ["CHN", "DEU"], "china_share": [0.0, 0.4]})
+    >>> fig = world_map(frame, "china_share", "rare-earths", 2023)
+    >>> list(fig.data[0].locations), fig.data[1].name
+    (['DEU'], 'China itself (no share)')
     """
     go = _go()
     title, meaning, fmt = MAP_METRICS[metric]
+    china_map = metric in ("china_share", "china_share_origin")
     data = frame.loc[frame[metric].notna(), ["country", metric]]
+    if china_map:
+        data = data[data["country"].astype(str) != "CHN"]
     scale = [0.0, 1.0] if fmt.endswith("%") else [None, None]
-    fig = go.Figure(go.Choropleth(
+    traces = [go.Choropleth(
         locations=data["country"].astype(str).tolist(), z=data[metric].astype(float).tolist(),
         locationmode="ISO-3", colorscale="YlOrRd", zmin=scale[0], zmax=scale[1],
         text=_named(data["country"], names), marker_line_color="#ffffff",
-        marker_line_width=0.4,
-        colorbar={"title": {"text": title.split("'")[0][:18]}, "tickformat": fmt},
-        hovertemplate=f"%{{text}}<br>{title}: %{{z:{fmt}}}<extra></extra>"))
-    stage_text = "" if stage == "headline" else f", {stage} stage"
-    _layout(fig, f"{title}: {mineral}, {year}{stage_text}",
-            geo={"showframe": False, "showcoastlines": False, "projection_type": "natural earth",
-                 "showcountries": True, "countrycolor": "#cccccc", "showland": True,
-                 "landcolor": "#f2f2f2"},
-            annotations=[{"text": f"{meaning}; blank: no figure (see the country's reasons)",
-                          "showarrow": False, "x": 0, "y": -0.02, "xref": "paper",
-                          "yref": "paper", "font": {"size": 11, "color": "#666"}}])
+        marker_line_width=0.4, name=title, showlegend=False,
+        colorbar={"title": {"text": title, "side": "top"}, "tickformat": fmt,
+                  "orientation": "h", "x": 0.5, "xanchor": "center", "y": 0, "yanchor": "top",
+                  "len": 0.5, "thickness": 12},
+        hovertemplate=f"%{{text}}<br>{title}: %{{z:{fmt}}}<extra></extra>")]
+    if china_map and (frame["country"].astype(str) == "CHN").any():
+        traces.append(go.Choropleth(
+            locations=["CHN"], z=[0.0], locationmode="ISO-3", showscale=False,
+            colorscale=[[0, SELF_COLOUR], [1, SELF_COLOUR]], name="China itself (no share)",
+            showlegend=True, marker_line_color="#ffffff", marker_line_width=0.4,
+            text=_named(pd.Series(["CHN"]), names),
+            hovertemplate="%{text}: the supplier itself, no share<extra></extra>"))
+    fig = go.Figure(traces)
+    notes = [f"{title}: {meaning}. Blank: no figure (the country table gives the reason)."]
+    blank = _blank_note(frame, metric, names)
+    if blank:
+        notes.append(blank)
+    _layout(fig, f"{title} ({meaning}):<br>{mineral}, {_stage_words(stage)}, {year}",
+            geo=GEO, height=560,
+            legend={"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"},
+            annotations=[{"text": "<br>".join(_wrapped(n, 64) for n in notes),
+                          "showarrow": False, "x": 0, "y": -0.17, "xref": "paper",
+                          "yref": "paper", "xanchor": "left", "yanchor": "top",
+                          "align": "left", "font": {"size": 11, "color": "#555"}}],
+            margin={"l": 10, "r": 10, "t": 95, "b": 90 + 15 * len(notes)})
     return fig
 
 
@@ -232,68 +305,298 @@ def producers_figure(profile: MineralProfile, top: int = 12) -> Any:
                    height=max(300, 24 * len(p) + 100))
 
 
-def sankey_figure(flows: pd.DataFrame, title: str, names: Mapping[str, str] | None = None,
-                  top: int = 25) -> Any:
-    """Mine → refined stage → importers: the largest bilateral flows per stage
-    (``exporter``, ``importer``, ``stage``, ``qty_basis_t``), one column per stage."""
+CHINA_COLOUR = "#c0392b"
+"""China's colour wherever a figure singles it out (value chain, flow maps); the dashboard
+reads it from the figures it is sent."""
+COUNTRY_PALETTE = ("#4c78a8", "#f58518", "#54a24b", "#b279a2", "#9d755d", "#72b7b2")
+"""Colours of the few largest countries other than China in a value chain."""
+REST_COLOUR = "#8d9db6"
+"""Grey-blue: every other country."""
+NODE_COLOUR = "#c7c7c7"
+"""Grey: nodes that are not one country (Other, the ore pool, balances, no data)."""
+
+
+def _rgba(colour: str, alpha: float) -> str:
+    code = colour.lstrip("#")
+    red, green, blue = (int(code[i:i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({red},{green},{blue},{alpha})"
+
+
+def _tonnes(qty: float) -> str:
+    """Tonnes in a few characters: 1.2 Mt, 363 kt, 4.5 kt, 850 t."""
+    if qty >= 1e6:
+        return f"{qty / 1e6:.1f} Mt"
+    if qty >= 1e4:
+        return f"{qty / 1e3:,.0f} kt"
+    if qty >= 1e3:
+        return f"{qty / 1e3:.1f} kt"
+    return f"{qty:,.0f} t"
+
+
+def sankey_figure(chain: pd.DataFrame, title: str, names: Mapping[str, str] | None = None,
+                  basis: str = "") -> Any:
+    """A mineral's value chain (:func:`critmin.query.value_chain`): mine output → ore
+    traded → processing → use of the processed forms → imports of products, one column per
+    stage, nodes by country with China in :data:`CHINA_COLOUR`, links in the colour of
+    their source, tonnes of the basis on every node and link. A stage the data cannot fill
+    is named under the figure with the reason."""
+    from critmin.metrics import value_chain as vc
+
     go = _go()
-    f = flows[flows["qty_basis_t"] > 0].sort_values("qty_basis_t", ascending=False).head(top)
-    labels: list[str] = []
-    index: dict[tuple[str, str], int] = {}
+    nodes = vc.node_totals(chain)
+    nodes = nodes[nodes["qty_t"] > 0].reset_index(drop=True)
+    special = {vc.WORLD: "ore and concentrate traded", vc.BEYOND: "exports beyond output",
+               vc.UNMATCHED: "not processed in the year", vc.UNTRACED: "source not traced",
+               vc.OTHER: "Other", vc.NO_DATA: "no data"}
+    countries = nodes[~nodes["country"].isin(vc.SPECIAL)]
+    ranked = countries[countries["country"] != vc.CHINA].groupby("country")["qty_t"].max()
+    palette = dict(zip(ranked.sort_values(ascending=False).index, COUNTRY_PALETTE,
+                       strict=False))
 
-    def node(code: str, column: str) -> int:
-        key = (code, column)
-        if key not in index:
-            index[key] = len(labels)
-            labels.append(f"{names.get(code, code) if names else code} ({column})")
-        return index[key]
+    def colour(country: str) -> str:
+        if country == vc.CHINA:
+            return CHINA_COLOUR
+        if country in vc.SPECIAL:
+            return NODE_COLOUR
+        return str(palette.get(country, REST_COLOUR))
 
-    src = [node(str(e), f"{s} exporter") for e, s in zip(f["exporter"], f["stage"], strict=True)]
-    dst = [node(str(i), "importer") for i in f["importer"]]
+    def label(stage: str, country: str) -> str:
+        if country in special:
+            return f"{stage}: no data" if country == vc.NO_DATA else special[country]
+        return names.get(country, country) if names else country
+
+    # a fixed column per stage, nodes stacked largest first and the rest at the bottom
+    stages = [s for s in vc.STAGE_ORDER if s in set(nodes["stage"])]
+    column = {s: i / max(len(stages) - 1, 1) for i, s in enumerate(stages)}
+    nodes["rest"] = nodes["country"].isin(vc.SPECIAL)
+    nodes = nodes.sort_values(["stage", "rest", "qty_t"], ascending=[True, True, False],
+                              key=lambda c: c.map(stages.index) if c.name == "stage" else c)
+    nodes = nodes.reset_index(drop=True)
+    totals = nodes.groupby("stage")["qty_t"].sum()
+    most = int(nodes.groupby("stage").size().max())
+    missing = chain[chain["qty_t"].isna()]
+    notes = [f"{vc.STAGE_TITLES[s]}: no data ({why})"
+             for s, why in zip(missing["to_stage"], missing["source"], strict=True)]
+    notes += [f"processing: no data ({why.split('processing: ')[-1]})"
+              for why in chain.loc[chain["to_country"] == vc.NO_DATA, "source"].dropna()
+              .drop_duplicates() if "processing: " in why]
+    height = max(620, 30 * most + 320)
+    margin = {"l": 10, "r": 10, "t": 80, "b": 20 + 16 * len(notes)}
+    # nodes placed by hand, at plotly's own scale (its padding between nodes is the same
+    # gap): about 26 px between small nodes, so that their labels do not overlap
+    room = height - margin["t"] - margin["b"]
+    pad = min(26.0, 0.45 * room / max(most - 1, 1))
+    gap = pad / room
+    counts = nodes.groupby("stage").size()
+    per_tonne = float(((1 - gap * (counts - 1)) / totals).min())  # as d3-sankey scales
+    within = nodes.groupby("stage").cumcount()
+    before = nodes.groupby("stage")["qty_t"].cumsum() - nodes["qty_t"]
+    y = ((before + nodes["qty_t"] / 2) * per_tonne + within * gap).clip(0.001, 0.999)
+    x = nodes["stage"].map(column).clip(0.001, 0.999)
+    index = {(s, c): i for i, (s, c) in enumerate(zip(nodes["stage"], nodes["country"],
+                                                       strict=True))}
+    links = chain.dropna(subset=["qty_t"])
+    links = links[links["qty_t"] > 0]
+    src = [index[k] for k in zip(links["from_stage"], links["from_country"], strict=True)]
+    dst = [index[k] for k in zip(links["to_stage"], links["to_country"], strict=True)]
+    unit = f"t {basis}".strip()
     fig = go.Figure(go.Sankey(
-        node={"label": labels, "pad": 12, "thickness": 14},
-        link={"source": src, "target": dst, "value": f["qty_basis_t"].astype(float).tolist(),
-              "hovertemplate": "%{source.label} → %{target.label}: %{value:,.0f} t"
-                               "<extra></extra>"}))
-    return _layout(fig, title, height=520)
+        arrangement="snap", valueformat=",.0f", valuesuffix=f" {unit}",
+        node={"label": [f"{label(s, c)} · {_tonnes(q)}" for s, c, q in
+                        zip(nodes["stage"], nodes["country"], nodes["qty_t"], strict=True)],
+              "color": [colour(c) for c in nodes["country"]],
+              "customdata": [vc.STAGE_TITLES[s] for s in nodes["stage"]],
+              "hovertemplate": "%{label}<br>%{customdata}<br>%{value}<extra></extra>",
+              "x": x.round(4).tolist(), "y": y.round(4).tolist(), "pad": pad, "thickness": 14,
+              "line": {"width": 0.5, "color": "#ffffff"}},
+        link={"source": src, "target": dst, "value": links["qty_t"].astype(float).tolist(),
+              "color": [_rgba(colour(c), 0.4) for c in links["from_country"]],
+              "customdata": links["source"].astype(str).tolist(),
+              "hovertemplate": "%{source.label} → %{target.label}<br>%{value}<br>"
+                               "%{customdata}<extra></extra>"}))
+    heads = [{"text": f"<b>{vc.STAGE_HEADS[s]}</b>", "x": column[s], "y": 1.0,
+              "xref": "paper", "yref": "paper", "yanchor": "bottom", "showarrow": False,
+              "xanchor": "left" if column[s] == 0 else "right" if column[s] == 1 else "center",
+              "font": {"size": 11}} for s in stages]
+    under = [{"text": "<br>".join(_wrapped(n, 110) for n in notes), "x": 0, "y": -0.02,
+              "xref": "paper", "yref": "paper", "yanchor": "top", "showarrow": False,
+              "align": "left", "xanchor": "left", "font": {"size": 11, "color": "#666"}}
+             ] if notes else []
+    return _layout(fig, title, height=height, annotations=heads + under, margin=margin)
 
 
-def flow_map(flows: pd.DataFrame, title: str, top: int = 20) -> Any:
-    """The largest bilateral flows as lines between country centroids, width by tonnes."""
+EXTRA_CENTROIDS: dict[str, tuple[float, float]] = {
+    "SGP": (103.82, 1.35), "HKG": (114.17, 22.32), "MAC": (113.55, 22.16),
+    "BHR": (50.56, 26.07), "MLT": (14.38, 35.94), "MUS": (57.55, -20.35)}
+"""Lon/lat of traders too small for the 1:110m map the dashboard draws (their capitals)."""
+
+
+def centroids() -> dict[str, tuple[float, float]]:
+    """ISO3 -> (lon, lat) of each country's centroid, from the vendored world map (the
+    points plotly itself places country markers on) and :data:`EXTRA_CENTROIDS`."""
+    return dict(_centroid_table())
+
+
+@functools.lru_cache(maxsize=1)
+def _centroid_table() -> tuple[tuple[str, tuple[float, float]], ...]:
+    import json
+    from importlib import resources
+
+    path = resources.files("critmin") / "web/static/vendor/topojson/world_110m.json"
+    shapes = json.loads(path.read_text(encoding="utf-8"))["objects"]["countries"]
+    found = {str(g["id"]): (float(g["properties"]["ct"][0]), float(g["properties"]["ct"][1]))
+             for g in shapes["geometries"] if g.get("id") and "ct" in g.get("properties", {})}
+    return tuple({**EXTRA_CENTROIDS, **found}.items())
+
+
+def arc(start: tuple[float, float], end: tuple[float, float], points: int = 32
+        ) -> tuple[list[float], list[float]]:
+    """Lon and lat of a flow's line from ``start`` to ``end`` (lon, lat): the great circle
+    where it stays on a map centred on the Greenwich meridian; where the great circle would
+    cross the antimeridian (and leave the map at one edge to come back at the other), a
+    curve bent towards the pole the other way round instead, so that no line runs off the
+    map.
+
+    >>> lon, lat = arc((-70.0, -30.0), (105.0, 35.0))
+    >>> max(abs(a - b) for a, b in zip(lon, lon[1:])) < 180
+    True
+    """
+    lon1, lat1, lon2, lat2 = np.radians([start[0], start[1], end[0], end[1]])
+    a = np.array([np.cos(lat1) * np.cos(lon1), np.cos(lat1) * np.sin(lon1), np.sin(lat1)])
+    b = np.array([np.cos(lat2) * np.cos(lon2), np.cos(lat2) * np.sin(lon2), np.sin(lat2)])
+    angle = float(np.arccos(np.clip(a @ b, -1.0, 1.0)))
+    t = np.linspace(0.0, 1.0, points)
+    if angle < 1e-9:
+        return [start[0]] * points, [start[1]] * points
+    xyz = (np.sin((1 - t[:, None]) * angle) * a + np.sin(t[:, None] * angle) * b) / np.sin(
+        angle)
+    lon = np.degrees(np.arctan2(xyz[:, 1], xyz[:, 0]))
+    lat = np.degrees(np.arcsin(np.clip(xyz[:, 2], -1.0, 1.0)))
+    if np.abs(np.diff(lon)).max() > 180:
+        span = abs(end[0] - start[0])
+        lon = start[0] + t * (end[0] - start[0])
+        middle = (start[1] + end[1]) / 2
+        bend = min(25.0, 0.12 * span) * (1 if middle >= 0 else -1)
+        lat = start[1] + t * (end[1] - start[1]) + bend * np.sin(np.pi * t)
+    return [float(x) for x in lon], [float(y) for y in lat]
+
+
+def _apart(points: pd.DataFrame, most: int, wide: float = 15.0, high: float = 6.0
+           ) -> list[bool]:
+    """Which points get a label: the largest first, each only where its label would not
+    overlap one already placed (a box ``wide`` by ``high`` degrees, the size of a
+    three-letter code on a world map a few hundred pixels wide; longitude shrunk by the
+    cosine of the latitude, about as the projection does)."""
+    placed: list[tuple[float, float]] = []
+    keep = []
+    for lon, lat in zip(points["lon"], points["lat"], strict=True):
+        near = any(abs((lon - x) * np.cos(np.radians((lat + y) / 2))) < wide
+                   and abs(lat - y) < high for x, y in placed)
+        ok = not near and len(placed) < most
+        if ok:
+            placed.append((lon, lat))
+        keep.append(ok)
+    return keep
+
+
+def _round_tonnes(qty: float) -> float:
+    """``qty`` to two significant figures, for a legend."""
+    if qty <= 0:
+        return 0.0
+    digits = int(np.floor(np.log10(qty))) - 1
+    return float(round(qty, -digits))
+
+
+def flow_map(flows: pd.DataFrame, title: str, top: int = 20,
+             names: Mapping[str, str] | None = None, basis: str = "") -> Any:
+    """The largest bilateral flows (``exporter``, ``importer``, ``qty_basis_t``) as great
+    circles between country centroids, width by tonnes with three sample widths in the
+    legend, flows from China in :data:`CHINA_COLOUR`. The largest ends are labelled, a
+    label only where no larger one sits close by.
+
+    >>> flows = pd.DataFrame({"exporter": ["CHN", "AUS"], "importer": ["JPN", "CHN"],
+    ...                       "qty_basis_t": [100.0, 50.0]})
+    >>> [t.name for t in flow_map(flows, "x").data if t.showlegend][:2]
+    ['from China', 'from elsewhere']
+    """
     go = _go()
+    where = centroids()
     f = flows[flows["qty_basis_t"] > 0].sort_values("qty_basis_t", ascending=False).head(top)
+    f = f[f["exporter"].astype(str).isin(where) & f["importer"].astype(str).isin(where)]
     biggest = float(f["qty_basis_t"].max()) if len(f) else 1.0
-    traces = [go.Scattergeo(
-        locations=[str(e), str(i)], locationmode="ISO-3", mode="lines",
-        line={"width": 1 + 7 * float(q) / biggest, "color": "#c0392b"}, opacity=0.6,
-        hoverinfo="text", text=f"{e} → {i}: {q:,.0f} t", showlegend=False)
-        for e, i, q in zip(f["exporter"], f["importer"], f["qty_basis_t"], strict=True)]
-    ends = sorted(set(f["exporter"].astype(str)) | set(f["importer"].astype(str)))
-    traces.append(go.Scattergeo(locations=ends, locationmode="ISO-3", mode="markers+text",
-                                text=ends, textposition="top center", showlegend=False,
-                                marker={"size": 5, "color": "#333"}))
+    unit = f"t {basis}".strip()
+
+    def width(qty: float) -> float:
+        return 1 + 7 * qty / biggest
+
+    def who(code: str) -> str:
+        return names.get(code, code) if names else code
+
+    traces = []
+    for e, i, q in zip(f["exporter"].astype(str), f["importer"].astype(str),
+                       f["qty_basis_t"].astype(float), strict=True):
+        lon, lat = arc(where[e], where[i])
+        traces.append(go.Scattergeo(
+            lon=lon, lat=lat, mode="lines", showlegend=False,
+            line={"width": width(q), "color": CHINA_COLOUR if e == "CHN" else "#3b6ea5"},
+            opacity=0.6, hoverinfo="text", legendgroup="colour",
+            text=f"{who(e)} → {who(i)}: {q:,.0f} {unit}"))
+    ends = pd.concat([f[["exporter", "qty_basis_t"]].set_axis(["country", "qty"], axis=1),
+                      f[["importer", "qty_basis_t"]].set_axis(["country", "qty"], axis=1)])
+    summed = ends.assign(country=ends["country"].astype(str)).groupby("country")["qty"].sum()
+    ends = summed.sort_values(ascending=False).reset_index()
+    ends["lon"] = [where[c][0] for c in ends["country"]]
+    ends["lat"] = [where[c][1] for c in ends["country"]]
+    shown = _apart(ends, most=10)
+    traces.append(go.Scattergeo(
+        lon=ends["lon"].tolist(), lat=ends["lat"].tolist(), mode="markers+text",
+        text=[c if ok else "" for c, ok in zip(ends["country"], shown, strict=True)],
+        hovertext=[f"{who(c)}: {q:,.0f} {unit} in the flows shown"
+                   for c, q in zip(ends["country"], ends["qty"], strict=True)],
+        hoverinfo="text", textposition="top center", textfont={"size": 10},
+        showlegend=False, marker={"size": 5, "color": "#333"}))
+    for name, colour in (("from China", CHINA_COLOUR), ("from elsewhere", "#3b6ea5")):
+        traces.append(go.Scattergeo(lon=[0.0], lat=[0.0], mode="lines", name=name,
+                                    line={"width": 4, "color": colour}, legendgroup="colour",
+                                    showlegend=True, hoverinfo="skip"))
+    for n, qty in enumerate(dict.fromkeys(_round_tonnes(biggest * k) for k in (1, 1 / 3, 1 / 10))):
+        traces.append(go.Scattergeo(
+            lon=[0.0], lat=[0.0], mode="lines", name=f"{qty:,.0f} {unit}",
+            line={"width": width(qty), "color": "#777777"}, showlegend=True,
+            legendgroup="width", hoverinfo="skip",
+            legendgrouptitle={"text": "line width"} if n == 0 else None))
     fig = go.Figure(traces)
-    return _layout(fig, title, geo={"projection_type": "natural earth", "showland": True,
-                                    "landcolor": "#f2f2f2", "showcountries": True,
-                                    "countrycolor": "#dddddd"})
+    return _layout(fig, title, geo=GEO, height=520,
+                   legend={"orientation": "h", "x": 0, "y": -0.02, "yanchor": "top"})
 
 
 def restriction_map(result: Restriction, names: Mapping[str, str] | None = None) -> Any:
-    """Each country's final loss as a share of its supply after a restriction."""
+    """Each country's final loss as a share of its supply after a restriction; the title
+    names the suppliers, the cut, the mineral, the stage, the year and the targets."""
     go = _go()
     c = result.countries.dropna(subset=["loss_share"])
     c = c[c["country"].astype(str).str.len() == 3]
     fig = go.Figure(go.Choropleth(
         locations=c["country"].astype(str).tolist(), z=c["loss_share"].clip(0, 1).tolist(),
         locationmode="ISO-3", colorscale="Reds", zmin=0, zmax=1,
-        text=_named(c["country"], names), colorbar={"tickformat": ".0%"},
+        text=_named(c["country"], names),
+        colorbar={"tickformat": ".0%", "title": {"text": "loss, share<br>of supply",
+                                                  "side": "top"}},
         customdata=c[["loss_t", "loss_share_first_order"]].to_numpy(),
         hovertemplate=("%{text}<br>loss %{z:.1%} of supply (%{customdata[0]:,.0f} t)<br>"
                        "first order %{customdata[1]:.1%}<extra></extra>")))
-    who = ", ".join(result.suppliers)
-    return _layout(fig, f"Loss of {result.mineral} supply if {who} cut {result.cut:.0%} "
-                        f"({result.year})",
-                   geo={"projection_type": "natural earth", "showframe": False})
+
+    def listed(codes: list[str]) -> str:
+        said = [names.get(x, x) if names else x for x in codes]
+        return ", ".join(said) if len(said) <= 3 else f"{', '.join(said[:3])} and " \
+                                                      f"{len(said) - 3} more"
+
+    what = "production" if result.shock == "production" else "exports"
+    to = f" to {listed(result.targets)}" if result.targets else ""
+    return _layout(fig, f"Loss of {result.mineral} supply if {listed(result.suppliers)} "
+                        f"cut{'s' if len(result.suppliers) == 1 else ''} {result.cut:.0%} "
+                        f"of {what}{to} ({_stage_words(result.stage)}, {result.year})",
+                   geo=GEO)
 
 
 def pact_figure(result: Pact) -> Any:

@@ -115,7 +115,7 @@ def world_rows(mineral: str, year: int | None = None, stage: str | None = None
     return rows, slug, year, stage
 
 
-def world_page(mineral: str, metric: str = "import_reliance", year: int | None = None,
+def world_page(mineral: str, metric: str = "china_share", year: int | None = None,
                stage: str | None = None) -> Page:
     """The world map of one metric for a mineral, year and stage, with its table."""
     metric = check_metric(metric)
@@ -190,34 +190,37 @@ def country_page(country: str, year: int | None = None) -> Page:
 
 
 def mineral_page(mineral: str, year: int | None = None) -> Page:
-    """A mineral's producers and concentration over time, its largest flows per stage as a
-    Sankey and a map, and its top exporters."""
+    """A mineral's producers and concentration over time, its value chain as a Sankey, its
+    largest flows as a map, and its top exporters."""
     from critmin import query
     from critmin.profiles import mineral as mineral_profile
 
     m = mineral_profile(mineral, year, top=15)
     n = names()
-    pairs = query.partners(minerals=m.mineral, years=m.year)
-    stages = pairs[pairs["stage"] != "headline"]
-    flows = stages if not stages.empty else pairs
+    chain = query.value_chain(m.mineral, m.year)
     figs = {
         "concentration": figures.concentration_figure(m),
         "producers": figures.producers_figure(m),
-        "sankey": figures.sankey_figure(flows, f"{m.name}: largest flows by stage, {m.year} "
-                                               f"(tonnes {m.basis})", n),
-        "flows": figures.flow_map(m.flows, f"{m.name}: largest bilateral flows, {m.year}"),
+        "sankey": figures.sankey_figure(chain, f"{m.name}: value chain, {m.year} "
+                                               f"(tonnes {m.basis})", n, m.basis),
+        "flows": figures.flow_map(m.flows, f"{m.name}: largest bilateral flows, {m.year} "
+                                           f"(tonnes {m.basis})", names=n),
     }
     explain = {
         "concentration": "HHI = sum of squared country shares of world production (1 = one "
                          "producer); top-3 and China's share at the mine, and for processing "
                          f"{_processing(m.concentration)}.",
         "producers": "Shares of world production in the year.",
-        "sankey": "The largest bilateral flows, exporters grouped by the stage of what "
-                  "they ship (ore, refined, alloy...), to importers.",
+        "sankey": "Mine output by country, processed at home up to the country's processing "
+                  "output; the rest traded as ore (routes traced where trade shows them, "
+                  "else pooled), to processing by country, then trade of the processed "
+                  "forms to their users and of products to their importers, all in tonnes "
+                  f"of {m.basis}. Nodes that are not countries say what the data cannot "
+                  "match; each link's source is in the value-chain table.",
         "flows": "The largest bilateral flows on the mineral's basis; line width by tonnes.",
     }
     tables = {"producers": m.producers, "concentration": m.concentration,
-              "exporters": m.exporters, "flows": m.flows}
+              "exporters": m.exporters, "flows": m.flows, "value_chain": chain}
     reserves = _reserves(m.mineral)
     if not reserves.empty:
         tables["reserves"] = reserves

@@ -552,3 +552,121 @@ def export_table(table: str, out: str | Path, compat: str | None = None,
         source, columns = name, schema.public_columns(name)
     present.stream_cached(source, {}, columns, fmt, out, force=force)
     return out
+
+
+SOURCE_NAMES = {"wmd": "World Mining Data", "bgs-wms": "BGS World Mineral Statistics",
+                "usgs-mcs2025": "USGS MCS 2025", "usgs-mcs2026": "USGS MCS 2026"}
+"""Short names of the production sources, for the value chain's ``source`` column."""
+
+
+def value_chain(mineral: str, year: int | None = None, top: int = 8) -> pd.DataFrame:
+    """A mineral's value chain in one year: mine output by country, processing (refining,
+    separation) by country, trade of the processed forms to their users, and trade of
+    products, in tonnes of the mineral's basis.
+
+    Parameters
+    ----------
+    mineral : str
+        Slug, name or alias.
+    year : int, optional
+        The year; the latest complete year if None.
+    top : int
+        Countries named per stage (China always); the rest are summed as "Other".
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``from_stage``, ``from_country``, ``to_stage``, ``to_country``, ``qty_t`` (tonnes
+        of the basis) and ``source``, one row per link (see
+        :mod:`critmin.metrics.value_chain`); a stage the data cannot fill is one row with
+        ``qty_t`` missing and the reason in ``source``. ``attrs`` hold the mineral, year and
+        basis.
+
+    Examples
+    --------
+    >>> chain = critmin.query.value_chain("rare earths", 2023)
+    >>> made = chain[chain["to_stage"] == "processing"].groupby("to_country")["qty_t"].sum()
+    >>> made.idxmax()
+    'CHN'
+    """
+    from critmin.inputs import read_cube_inputs
+    from critmin.metrics.cube import plain
+    from critmin.metrics.value_chain import chain_table
+    from critmin.years import check_year
+
+    store = get_store()
+    slug = resolve.mineral(checks.as_name(mineral, "mineral"))
+    top = checks.as_int(top, "top", minimum=1, maximum=50)
+    year = check_year(store, year)
+    info = store.table("minerals").set_index("mineral").loc[slug]
+    inp = read_cube_inputs(store, [year], [slug])
+    stage = str(info["production_stage"]) if pd.notna(info["production_stage"]) else "ore"
+    rank = {s: i for i, s in enumerate(schema.STAGES)}
+    made = plain(inp.production)
+    made = made[(made["mineral"] == slug) & (made["year"] == year)]
+
+    def output(at: str) -> tuple[pd.DataFrame, str]:
+        rows = made[made["stage"] == at][["country", "qty_t", "source"]]
+        rest = inp.unlisted
+        if rest is not None and not rest.empty:
+            rest = plain(rest)
+            rest = rest[(rest["mineral"] == slug) & (rest["stage"] == at)
+                        & (rest["year"] == year)]
+            rows = pd.concat([rows, rest.assign(country="Other")[["country", "qty_t"]]],
+                             ignore_index=True)
+        named = sorted({SOURCE_NAMES.get(str(s), str(s)) for s in rows["source"].dropna()})
+        return rows[["country", "qty_t"]], ", ".join(named)
+
+    mine, mine_source = output(stage)
+    words = {"mine": f"{stage} output ({mine_source})" if mine_source else f"{stage} output"}
+    processing: pd.DataFrame | None = None
+    if rank[stage] < rank["refined"]:
+        refined, refined_source = output("refined")
+        published = plain(inp.published) if inp.published is not None else pd.DataFrame()
+        if not published.empty:
+            published = published[(published["mineral"] == slug)
+                                  & (published["year"] == year)]
+        if refined["qty_t"].gt(0).any():
+            processing = refined
+            words["processing"] = f"refinery output ({refined_source})"
+        elif not published.empty:
+            world = float(mine["qty_t"].clip(lower=0).sum())
+            processing = pd.DataFrame({
+                "country": published["country"].replace({"ROW": "Other"}),
+                "qty_t": published["share"].astype(float) * world})
+            first = published.iloc[0]
+            publisher = str(first["source"]).split(",")[0].split("(")[0].strip()
+            words["processing"] = (f"processing output estimated as the published share "
+                                   f"({first['measure']}, {publisher} {first['edition']}) "
+                                   f"x world {stage} output")
+        else:
+            words["no_processing"] = (f"no source gives {slug} refinery output or published "
+                                      f"processing shares by country for {year}")
+    else:
+        words["no_processing"] = (f"{slug} output is reported at the {stage} stage; the "
+                                  "exporters of processed forms stand for processing")
+    pairs = plain(inp.pairs)
+    pairs = pairs[(pairs["mineral"] == slug) & (pairs["year"] == year)]
+    forms = [s for s in ("intermediate", "refined", "alloy") if rank[s] >= rank[stage]]
+    processed = pairs[pairs["stage"].isin(forms)].rename(columns={"qty_basis_t": "_q"})
+    products = pairs[pairs["stage"] == "product"].rename(columns={"qty_basis_t": "_q"})
+    ore = pairs[(pairs["stage"] == stage) & (stage == "ore")].rename(
+        columns={"qty_basis_t": "_q"})
+    words["trade"] = f"BACI trade of {', '.join(forms)} forms ({slug} content)"
+    words["product"] = f"BACI trade of products ({slug} content)"
+    words["ore"] = f"BACI trade of ore and concentrate ({slug} content)"
+    links = store.table("product_minerals")
+    codes = links.loc[(links["mineral"] == slug) & (links["stage"] == "product"), "hs6"]
+    words["no_product"] = (
+        f"no product trade with quantities for {slug} in {year} (codes "
+        f"{', '.join(sorted(map(str, codes)))})" if len(codes)
+        else f"the catalog names no product code for {slug}")
+
+    def flows(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame[["exporter", "importer"]].assign(qty_t=frame["_q"].astype(float))
+
+    table = chain_table(mine, processing, flows(processed), flows(products), words, top,
+                        flows(ore))
+    table.attrs.update({"mineral": slug, "year": year, "basis": str(info["basis"]),
+                        "name": str(info["name"])})
+    return table

@@ -982,7 +982,7 @@ def _page_routes(app: FastAPI, cache: Cache, compute: Slots) -> None:
     @app.get("/api/v1/figures/world", tags=["figures"],
              summary="The world map of a metric for a mineral, year and stage")
     async def world(mineral: Annotated[str, Query(min_length=1, max_length=80)],
-              metric: Annotated[str, Query(max_length=40)] = "import_reliance",
+              metric: Annotated[str, Query(max_length=40)] = "china_share",
               year: Year = None, stage: Annotated[str | None, Query(max_length=20)] = None
               ) -> Response:
         from critmin.pages import world_page

@@ -300,8 +300,8 @@ async function worldPage(_arg, params) {
   put(root, el("h1", {}, "World: who depends on whom"), loading());
   const minerals = await mineralOptions();
   const state = {
-    mineral: params.get("mineral") || "lithium",
-    metric: params.get("metric") || "import_reliance",
+    mineral: params.get("mineral") || "rare-earths",
+    metric: params.get("metric") || "china_share",
     stage: params.get("stage") || "headline",
     year: params.get("year") || "",
   };
@@ -438,6 +438,7 @@ async function mineralPage(arg, params) {
       el("div", {}, el("h2", {}, "Top exporters"), table(t.exporters, null, country))),
     t.reserves ? el("div", {}, el("h2", {}, "Reserves (USGS)"), table(t.reserves, ["country", "qty_t", "year", "source", "note"], country)) : null,
     el("h2", {}, "Largest flows"), table(t.flows, null, country),
+    el("h2", {}, "Value chain (tonnes of the basis)"), table(t.value_chain),
     el("h2", {}, "Concentration over time"), table(t.concentration.slice().reverse()),
     notesBox(page.notes, true),
   );
