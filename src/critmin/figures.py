@@ -188,6 +188,7 @@ def dependence_figure(profile: CountryProfile) -> Any:
         go.Bar(y=labels, x=m["import_reliance"], orientation="h", name="import reliance",
                hovertemplate="%{y}: %{x:.0%} import reliance<extra></extra>"),
         go.Bar(y=labels, x=m["china_share"], orientation="h", name="China's share of imports",
+               marker_color=CHINA_COLOUR,
                hovertemplate="%{y}: %{x:.0%} of imports from China<extra></extra>"),
     ])
     return _layout(fig, f"{profile.name}: dependence per mineral, {profile.year} "
@@ -212,23 +213,42 @@ def stage_figure(stages: pd.DataFrame, title: str) -> Any:
 
 
 def suppliers_figure(suppliers: pd.DataFrame, title: str, top: int = 6) -> Any:
-    """Each mineral's imports split by supplier (shares of tonnes), largest suppliers named
-    and the rest grouped."""
+    """Each mineral's imports split by supplier (shares of tonnes), the ``top`` largest of
+    each mineral named and the rest grouped. A supplier keeps one colour across the minerals
+    (China always :data:`CHINA_COLOUR`; the next largest overall from
+    :data:`COUNTRY_PALETTE`, the others grey-blue), with a legend entry per coloured one."""
     go = _go()
     s = suppliers.sort_values(["mineral", "share"], ascending=[True, False])
     s = s.assign(rank=s.groupby("mineral").cumcount())
     named = s[s["rank"] < top]
     rest = s[s["rank"] >= top].groupby("mineral", as_index=False)["share"].sum()
-    traces = [go.Bar(x=g["mineral"], y=g["share"], text=g["supplier"].astype(str),
-                     textposition="inside", name=f"supplier {n + 1}", showlegend=False,
-                     hovertemplate="%{text}: %{y:.0%} of %{x} imports<extra></extra>")
-              for n, (_, g) in enumerate(named.groupby("rank"))]
+    weight = named.groupby("supplier")["share"].sum().drop("CHN", errors="ignore")
+    palette = dict(zip(weight.sort_values(ascending=False).index.astype(str), COUNTRY_PALETTE,
+                       strict=False))
+    minerals = list(dict.fromkeys(s["mineral"]))
+    order = ["CHN", *palette, *sorted(set(named["supplier"].astype(str)) - {"CHN", *palette})]
+    traces = []
+    for code in order:
+        g = named[named["supplier"].astype(str) == code]
+        if g.empty:
+            continue
+        coloured = code == "CHN" or code in palette
+        traces.append(go.Bar(
+            x=g["mineral"], y=g["share"], name=code, legendgroup=code, showlegend=coloured,
+            marker_color=CHINA_COLOUR if code == "CHN" else palette.get(code, REST_COLOUR),
+            marker_line={"color": "#ffffff", "width": 0.5},
+            text=[code if v >= 0.04 else "" for v in g["share"]], textposition="inside",
+            insidetextanchor="middle", textfont={"size": 10},
+            hovertemplate=f"{code}: %{{y:.1%}} of %{{x}} imports<extra></extra>"))
     if not rest.empty:
         traces.append(go.Bar(x=rest["mineral"], y=rest["share"], name="others",
-                             marker_color="#cccccc", showlegend=False,
-                             hovertemplate="others: %{y:.0%} of %{x} imports<extra></extra>"))
+                             marker_color="#d9d9d9", showlegend=True,
+                             hovertemplate="others: %{y:.1%} of %{x} imports<extra></extra>"))
     fig = go.Figure(traces)
-    return _layout(fig, title, barmode="stack", yaxis={"tickformat": ".0%"})
+    return _layout(fig, title, barmode="stack", yaxis={"tickformat": ".0%"},
+                   xaxis={"categoryorder": "array", "categoryarray": minerals},
+                   uniformtext={"minsize": 8, "mode": "hide"},
+                   legend={"orientation": "h", "y": -0.2, "x": 0})
 
 
 def origin_figure(profile: CountryProfile) -> Any:

@@ -128,9 +128,9 @@ def fold(frame: pd.DataFrame, measures: Sequence[str], floor: float = SHOWN_FLOO
         elif col in measured or numbers.is_tonnes(str(units.get(col, ""))):
             # a sum of tonnes of one sign (a net exporter's negative supply is not added to
             # an importer's: such a column is left empty on the others row)
-            values = rest[col].astype(float)
-            mixed = bool((values < 0).any() and (values > 0).any())
-            row[col] = math.nan if mixed else float(values.sum(min_count=1))
+            tonnes = rest[col].astype(float)
+            mixed = bool((tonnes < 0).any() and (tonnes > 0).any())
+            row[col] = math.nan if mixed else float(tonnes.sum(min_count=1))
         else:
             row[col] = math.nan if frame[col].dtype.kind in "fiu" else None
     out = pd.concat([frame[~small], pd.DataFrame([row])], ignore_index=True)
