@@ -50,6 +50,10 @@ TINY_BASE: dict[str, dict[str, Any]] = {
     "suppliers": {"importer": "IND", "mineral": "lithium", "year": 2022},
     "load_scenario": {"path": str(PACT_FILE)},
     "scenario_from_dict": {"content": "{pact}", "name": "pact"},
+    "companies": {},
+    "company": {"name": "{company}"},
+    "import_purchases": {"files": "{purchases}"},
+    "company_template": {"out": "{tmp}/t.xlsx"},
 }
 """A call of each public function that works on the tiny fixture snapshot."""
 
@@ -70,6 +74,7 @@ BUNDLED_BASE: dict[str, dict[str, Any]] = {
                       "mineral": "rare-earths", "year": 2023, "cut": 0.5},
     "run_scenario": {"path": str(PACT_FILE)},
     "compare_scenarios": {"paths": [str(PACT_FILE)]},
+    "company_optimise": {"name": "{company_a}", "mineral": "nickel", "country": "DEU"},
 }
 """A call of each public function that needs the bundled data's trade to work."""
 
@@ -139,6 +144,20 @@ def _valid(value: Any, tmp_path: Path) -> Any:
         return tmp_path / "out.csv"
     if value == "{tmp}/s.json":
         return tmp_path / "s.json"
+    if value == "{tmp}/t.xlsx":
+        return tmp_path / "t.xlsx"
+    if value in ("{purchases}", "{company}"):
+        path = tmp_path / "purchases.csv"
+        path.write_text("company,period,material,supplier_country,quantity,unit,value\n"
+                        "Acme,2022,lithium,CHN,10,t,1000\n", "utf-8")
+        if value == "{purchases}":
+            return path
+        critmin.import_purchases(path)
+        return "Acme"
+    if value == "{company_a}":
+        critmin.import_purchases(Path(__file__).parent / "data" / "company" / "company_a.xlsx",
+                                 company="Acme")
+        return "Acme"
     if value == "{baci}":
         path = tmp_path / "baci.csv"
         path.write_text("t,i,j,k,v,q\n2022,156,699,283691,10,1\n", "utf-8")

@@ -379,3 +379,20 @@ def test_saved_scenarios_side_by_side(page: tuple[Any, Watch], server: str) -> N
     pg.wait_for_timeout(300)
     assert pg.evaluate("document.documentElement.scrollWidth") <= 390
     settled(watch)
+
+
+def test_company_page_shows_a_companys_supply(page: tuple[Any, Watch], server: str) -> None:
+    import critmin
+
+    pg, watch = page
+    open_page(pg, f"{server}/#/company")
+    assert "No purchase records imported yet" in str(pg.locator("#main").text_content())
+    critmin.import_purchases(Path(__file__).parent / "data" / "company" / "company_a.xlsx",
+                             company="Acme")
+    open_page(pg, f"{server}/#/company/Acme?restrict=CHN")
+    pg.wait_for_selector("#company-result table", timeout=120_000)
+    text = str(pg.locator("#company-result").text_content())
+    assert "cobalt" in text and "idn-ni-ban-2020" in text
+    assert pg.locator("#company-result table").count() == 3
+    assert pg.locator(".error").count() == 0
+    settled(watch)

@@ -333,7 +333,8 @@ def test_purchases_are_bounded_in_tonnes_and_in_their_currency(tmp_path: Path) -
         "material": "lithium", "supplier_country": "CHL",
         "quantity": ["2e13", "2e13", "9e9", "inf", "1"],
         "quantity_unit": ["kg", "lb", "t", "t", "t"],
-        "value": ["", "", "", "", "2e16"], "currency": ["", "", "", "", "IRR"]})
+        "value": ["", "", "", "", "2e16"], "currency": ["", "", "", "", "IRR"],
+        "usd_rate": ["", "", "", "", "0.000024"]})
     path = tmp_path / "purchases.csv"
     rows.to_csv(path, index=False)
     cov = import_source("purchases", [path]).coverage

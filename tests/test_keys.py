@@ -248,13 +248,14 @@ VALID = pd.DataFrame({
     "quantity_unit": ["t", "t", "kg"],
     "value": ["150000", "", "24000"],
     "currency": ["USD", "", "EUR"],
+    "usd_rate": ["", "", "1.08"],
     "notes": ["", "", "cells for pack line 2"],
 })
 
 
 def test_valid_purchases_are_kept_in_the_declared_schema() -> None:
     cov = Coverage("purchases")
-    table = purchases.purchases_table(VALID, KNOWN, cov)
+    table = purchases.purchases_table(VALID, KNOWN, cov, company="Acme")
     assert table.num_rows == 3 and cov.dropped == {}
     assert table.schema.names == [*schema.public_columns("purchases"), "seq"]
     assert table.select(schema.public_columns("purchases")).schema.equals(
@@ -274,7 +275,7 @@ def test_invalid_purchases_are_dropped_by_reason() -> None:
     bad.loc[5, "currency"] = "usd"
     bad.loc[6, "reference"] = ""
     cov = Coverage("purchases")
-    kept = purchases.purchases_table(bad, KNOWN, cov)
+    kept = purchases.purchases_table(bad, KNOWN, cov, company="Acme")
     assert kept.column("reference").to_pylist() == ["PO-7"]
     assert cov.dropped == {
         "malformed period (not YYYY or YYYY-MM)": 1, "missing reference": 1,
@@ -291,7 +292,7 @@ def test_purchases_stage_by_their_key(tmp_path: Path) -> None:
     rows = pd.concat([VALID, VALID.iloc[:1], VALID.iloc[:1].assign(quantity="99")],
                      ignore_index=True)
     staging = Staging(tmp_path, "purchases")
-    staging.add(purchases.purchases_table(rows, KNOWN, Coverage("purchases")))
+    staging.add(purchases.purchases_table(rows, KNOWN, Coverage("purchases"), company="Acme"))
     assert staging.rows == {2023: 1, 2024: 4}
     final = staging.finalize(2024)
     assert final.rows == 2 and final.merged == 0

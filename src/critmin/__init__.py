@@ -67,6 +67,13 @@ _EXPORTS = {
     "suppliers": "critmin.sourcing",
     "Portfolio": "critmin.sourcing",
     "Frontier": "critmin.sourcing",
+    "company": "critmin.company_view",
+    "companies": "critmin.company_view",
+    "import_purchases": "critmin.company_view",
+    "company_template": "critmin.company_view",
+    "company_optimise": "critmin.company_view",
+    "CompanyPortfolio": "critmin.company_view",
+    "CompanyView": "critmin.company_view",
     "CritminError": "critmin.errors",
     "InvalidInput": "critmin.errors",
     "NotFound": "critmin.errors",
@@ -79,6 +86,15 @@ __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
     from critmin.build import build_snapshot
+    from critmin.company_view import (
+        CompanyPortfolio,
+        CompanyView,
+        companies,
+        company,
+        company_optimise,
+        company_template,
+        import_purchases,
+    )
     from critmin.errors import (
         Ambiguous,
         CritminError,

@@ -449,6 +449,115 @@ def import_baci_cmd(
             f"now {change['rows_after']:,}")
 
 
+@import_app.command("purchases")
+def import_purchases_cmd(
+    files: Annotated[list[Path], typer.Argument(metavar="FILE...", help="Purchase records: critmin's template (critmin data template purchases) or geopolrisk-py's 'Company data.xlsx', as .xlsx or .csv.")],
+    company: Annotated[str | None, typer.Option(metavar="NAME", help="The company of files without a company column (default: the file's name).")] = None,
+    append: Annotated[bool, typer.Option("--append", help="Add to the stored records of these companies and years instead of replacing them.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Import a company's purchase records, all or nothing: a row with an unknown material or
+    country, a negative quantity, text in a number or a currency without a rate is listed
+    with its row number, and nothing is stored. Other companies' records are kept."""
+    from critmin.company_view import import_purchases
+
+    report = import_purchases(files, company=company, append=append)
+    if as_json:
+        sys.stdout.write(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n")
+        return
+    cov = report.coverage
+    say(f"read {cov['rows_read']:,} rows, kept {cov['rows_kept']:,} "
+        f"for years {', '.join(map(str, report.years))}")
+    for reason, count in cov["dropped"].items():
+        say(f"  dropped {count:,}: {reason}")
+
+
+template_app = typer.Typer(help="Blank templates to fill in and import.", no_args_is_help=True,
+                           rich_markup_mode=None, context_settings=HELP)
+data_app.add_typer(template_app, name="template")
+
+
+@template_app.command("purchases")
+def template_purchases_cmd(
+    out: Annotated[Path, typer.Option("--out", "-o", metavar="FILE.xlsx", help="Where to write the template.")],
+    force: ForceOpt = False,
+) -> None:
+    """Write critmin's purchase template: an Excel workbook with lists of materials,
+    countries and units to pick from, and a README sheet."""
+    from critmin.company_view import company_template
+    from critmin.errors import InvalidInput
+
+    if out.exists() and not force:
+        raise InvalidInput(f"{out} exists; use --force to replace it")
+    say(f"wrote {company_template(out)}")
+
+
+COMPANY_VIEW = ["year", "mineral", "qty_basis_t", "n_suppliers", "hhi", "top_supplier",
+                "top_supplier_share", "china_share", "china_share_traced", "controlled_share",
+                "score", "cf", "score_compat", "loss_share"]
+
+
+@app.command("company")
+def company_cmd(
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The company, as imported (critmin data import purchases).")],
+    year: Annotated[int | None, typer.Option("--year", "-y", metavar="YEAR", help="One year of its records (default: every year).")] = None,
+    restrict: Annotated[list[str] | None, typer.Option(metavar="COUNTRY", help="A country restricting exports (e.g. CHN): the company inherits its suppliers' losses pro rata.")] = None,
+    cut: Annotated[float, typer.Option(metavar="SHARE", help="Share of exports the restricting country withholds.")] = 1.0,
+    as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None, force: ForceOpt = False,
+    columns: ColumnsOpt = None, limit: LimitOpt = None,
+    show_all: AllOpt = False,
+) -> None:
+    """A company's supply from its purchase records: per material its supplier mix and HHI,
+    China's share (direct and traced), GeoPolRisk, export controls in force and, with
+    --restrict, the loss it would inherit."""
+    from critmin.company_view import company
+
+    opts = Output(as_json, as_csv, out, columns, limit, show_all, force)
+    with _console().status("computing"):
+        view = company(name, year, restrict=restrict or None, cut=cut)
+    view_cols = COMPANY_VIEW if restrict else [c for c in COMPANY_VIEW if c != "loss_share"]
+    emit(view.materials, opts, view_cols, f"{view.company}: purchases by material",
+         payload=view.to_dict(), sheets={"suppliers": view.suppliers,
+                                         "controls": view.controls}, notes=view.notes)
+    if opts.fmt is None and opts.out is None:
+        emit(view.suppliers, opts, list(view.suppliers.columns), "suppliers")
+        if not view.controls.empty:
+            emit(view.controls, opts, ["year", "mineral", "supplier_country", "event",
+                                       "share"], "under an export control in force")
+        for note in view.notes:
+            say(f"• {note}")
+
+
+@app.command("company-optimise")
+def company_optimise_cmd(
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The company, as imported.")],
+    mineral: Annotated[str, typer.Argument(metavar="MINERAL", help="A mineral it buys.")],
+    country: Annotated[str, typer.Option("--country", metavar="COUNTRY", help="The country whose market supplies the company (its suppliers' capacity).")],
+    year: Annotated[int | None, typer.Option("--year", "-y", metavar="YEAR", help="One year of its records (default: the latest it bought the mineral).")] = None,
+    max_share: Annotated[float | None, typer.Option(metavar="F", min=0.0, max=1.0, help="Largest share any one supplier may have.")] = None,
+    exclude: Annotated[list[str] | None, typer.Option("--exclude", metavar="COUNTRY", help="Leave a supplier out (repeatable).")] = None,
+    as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None, force: ForceOpt = False,
+    columns: ColumnsOpt = None, limit: LimitOpt = None, show_all: AllOpt = False,
+) -> None:
+    """A diversified supplier mix for a company's volume of a mineral, within what its
+    country's market could ship (critmin optimise with the company's tonnes as demand)."""
+    from critmin.company_view import company_optimise
+
+    opts = Output(as_json, as_csv, out, columns, limit, show_all, force)
+    with _console().status("optimising"):
+        result = company_optimise(name, mineral, country, year, max_share=max_share,
+                                  exclude=exclude or None)
+    proposal = result.proposal
+    emit(proposal.portfolio, opts, list(proposal.portfolio.columns),
+         f"{result.company}: {result.mineral} portfolio, {result.year}",
+         payload=result.to_dict(), notes=proposal.notes)
+    if opts.fmt in (None, "tsv") and opts.out is None:
+        today = ", ".join(f"{c} {s:.0%}" for c, s in zip(
+            result.today["supplier_country"], result.today["share"], strict=True))
+        _say_all([f"{result.company} today: {today} (HHI {result.today_hhi:.3f})",
+                  proposal.summary(), *[f"• {n}" for n in proposal.notes]])
+
+
 @data_app.command("reset")
 def data_reset(
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,

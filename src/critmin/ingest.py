@@ -85,7 +85,9 @@ def import_source(kind: str, files: Sequence[str | Path] | str | Path, append: b
     kind : str
         A key of :data:`SOURCES` (``"baci"``, ``"purchases"``).
     files : path or list of paths
-        The files (plain or zipped CSV for ``baci``; CSV for ``purchases``).
+        The files (plain or zipped CSV for ``baci``; CSV or Excel, critmin's template or
+        geopolrisk-py's company template, for ``purchases``: see
+        :func:`critmin.import_purchases`).
     append : bool
         Add to the stored rows of the imported years instead of replacing them.
     products : str

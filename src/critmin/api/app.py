@@ -752,6 +752,31 @@ def _profile_routes(app: FastAPI, cache: Cache, downloads: Slots) -> None:
         return await cache.json(("suppliers", importer, mineral, year, stage, redirectable),
                           lambda: _rows(build(importer, mineral, year, stage, redirectable)))
 
+    @app.get("/api/v1/companies", tags=["profiles"],
+             summary="Companies whose purchase records are imported")
+    async def companies() -> Response:
+        from critmin.company_view import companies as names
+
+        return await cache.json(("companies",), lambda: {"companies": names()})
+
+    @app.get("/api/v1/company/{name}", tags=["profiles"],
+             summary="A company's supply from its imported purchase records",
+             description="Per material: supplier mix and HHI, China's share (direct and "
+                         "traced), GeoPolRisk (default and geopolrisk-py's company method), "
+                         "export controls in force; with `restrict` (repeatable), the loss "
+                         "the company inherits from its supplier countries.")
+    async def company(name: Annotated[str, ApiPath(min_length=1, max_length=120)],
+                      year: Annotated[int | None, Query(
+                          ge=1950, le=2100, description="One year; every year if omitted.")
+                      ] = None,
+                      restrict: Repeat = None,
+                      cut: Annotated[float, Query(ge=0, le=1)] = 1.0) -> Response:
+        from critmin.company_view import company as build
+
+        return await cache.json(
+            ("company", name, year, tuple(restrict or ()), cut),
+            lambda: build(name, year, restrict=restrict or None, cut=cut).to_dict())
+
 
 def _with_figure(result: Any, figure: Callable[[Any], Any] | None) -> dict[str, Any]:
     out: dict[str, Any] = result.to_dict()

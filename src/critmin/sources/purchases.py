@@ -1,11 +1,15 @@
-"""A company's own purchase records: CSV files with the declared ``purchases`` columns.
+"""A company's own purchase records, in the declared ``purchases`` columns.
 
-One row per purchase: the period (a year ``2024`` or a month ``2024-03``), the supplier's
-name and the purchase's reference (together its key), the material (a mineral slug or an
-HS-6 product code), the supplier's country and the material's origin, the quantity with its
-mass unit, the value with its currency, and notes. Columns may come in any order (named in
-any case), each once; optional ones (origin, value, currency, notes) may be left out. Rows are validated against the
-declared checks (:mod:`critmin.sources.validate`), and every dropped row is counted.
+One row per purchase: the period (a year ``2024`` or a month ``2024-03``), the buying
+company and the purchase's reference (together its key), the supplier's name, the material
+(a mineral slug or an HS-6 product code), the supplier's country and the material's origin,
+the quantity with its mass unit, the value with its currency (and its rate to the US
+dollar), and notes. Columns may come in any order (named in any case), each once; optional
+ones (supplier name, origin, value, currency, rate, notes) may be left out. Files are read
+by :func:`critmin.sources.purchase_files.purchase_frame` (critmin's template or
+geopolrisk-py's, CSV or Excel, names resolved, wrong rows refused). Rows are validated
+against the declared checks (:mod:`critmin.sources.validate`), and every dropped row is
+counted.
 
 >>> import pandas as pd
 >>> from critmin.sources.coverage import Coverage
@@ -16,13 +20,12 @@ declared checks (:mod:`critmin.sources.validate`), and every dropped row is coun
 ...                      "quantity_unit": ["t", "t"]})
 >>> cov = Coverage("purchases")
 >>> purchases_table(rows, Known(frozenset({"CHL"}), minerals=frozenset({"lithium"})),
-...                 cov).column("period").to_pylist(), cov.dropped
+...                 cov, company="Acme").column("period").to_pylist(), cov.dropped
 (['2024-03'], {'malformed period (not YYYY or YYYY-MM)': 1})
 """
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
@@ -32,12 +35,12 @@ import pyarrow as pa
 
 from critmin import schema
 from critmin.errors import DataError, nearest
-from critmin.files import check_input_file, column_names
 from critmin.sources.coverage import Coverage
+from critmin.sources.purchase_files import purchase_frame
 from critmin.sources.validate import Known, validate
 
 TABLE = "purchases"
-REQUIRED = ("period", "supplier_name", "reference", "material", "supplier_country",
+REQUIRED = ("period", "company", "reference", "material", "supplier_country",
             "quantity", "quantity_unit")
 """Columns every purchase file must have (the others may be left out)."""
 
@@ -45,10 +48,13 @@ RowsRead = Callable[[str, int], None]
 
 
 def purchases_table(frame: pd.DataFrame, known: Known, cov: Coverage,
-                    first_seq: int = 0) -> pa.Table:
+                    first_seq: int = 0, company: str | None = None) -> pa.Table:
     """The valid rows of ``frame`` (text or typed cells) in the declared ``purchases`` schema,
-    plus ``seq`` (each row's position in the input); the others counted in ``cov``."""
+    plus ``seq`` (each row's position in the input); the others counted in ``cov``.
+    ``company`` names the buying company of a frame without a ``company`` column."""
     declared = schema.public_columns(TABLE)
+    if "company" not in frame.columns and company is not None:
+        frame = frame.assign(company=company)
     unknown = [c for c in frame.columns if c not in declared]
     if unknown:
         raise DataError(f"unknown purchase column(s) {unknown}; the columns are {declared}",
@@ -75,21 +81,13 @@ def purchases_table(frame: pd.DataFrame, known: Known, cov: Coverage,
 
 def read_purchases(files: Sequence[Path], known: Known, cov: Coverage,
                    progress: RowsRead | None = None) -> Iterator[pa.Table]:
-    """Validated purchases from CSV files (UTF-8, a header naming the declared columns)."""
+    """Validated purchases from CSV or Excel files in critmin's template or geopolrisk-py's
+    company template (:func:`~critmin.sources.purchase_files.purchase_frame`; the company of
+    a file without a ``company`` column is named after the file). Every file is read and
+    checked before the first batch is given, so one refused row anywhere imports nothing."""
+    frames = [purchase_frame(Path(path)) for path in files]
     seq = 0
-    for path in files:
-        path = check_input_file(Path(path))
-        try:
-            with path.open(newline="", encoding="utf-8-sig") as fh:
-                names = column_names(next(csv.reader(fh), []), path.name)
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError, csv.Error, ValueError) as exc:
-            message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise DataError(f"cannot read {path.name} as a CSV file: {message}") from None
-        if len(frame.columns) != len(names):
-            raise DataError(f"cannot read {path.name} as a CSV file: its header has "
-                            f"{len(names)} columns, read as {len(frame.columns)}")
-        frame.columns = pd.Index(names)
+    for path, frame in zip(files, frames, strict=True):
         yield purchases_table(frame, known, cov, seq)
         seq += len(frame)
         if progress is not None:

@@ -464,7 +464,8 @@ READERS: tuple[SourceReader, ...] = (
         build=_wgi, progress="reading WGI governance"),
     SourceReader(
         "purchases", ("purchases",), (),
-        "a company's purchase records: CSV files with the declared purchases columns",
+        "a company's purchase records: critmin's template or geopolrisk-py's company "
+        "template, CSV or Excel",
         read=purchases.read_purchases),
 )
 """Every source reader, in build order (the catalog first: the others check against it)."""

@@ -736,6 +736,50 @@ async function optimisePage(_arg, params) {
   f.requestSubmit();
 }
 
+async function companyPage(arg, params) {
+  const root = main();
+  const out = el("div", { id: "company-result" });
+  let known = [];
+  try {
+    known = (await api("/companies")).companies;
+  } catch (err) {
+    put(root, errorBox(err));
+    return;
+  }
+  if (!known.length) {
+    put(root, el("h1", {}, "A company's supply"),
+      el("p", {}, "No purchase records imported yet: fill the template (critmin data template purchases --out purchases.xlsx) or geopolrisk-py's company template, then run critmin data import purchases FILE."));
+    return;
+  }
+  const f = form([
+    field("Company", select("name", known.map((c) => [c, c]), arg || known[0])),
+    field("Restricting country", input("restrict", params.get("restrict") || "", { size: 6, placeholder: "e.g. CHN" })),
+    field("Year", input("year", params.get("year") || "", { type: "number", min: YEARS.first, max: YEARS.last, placeholder: "every year" })),
+  ], async (v) => {
+    put(out, loading("Computing…"));
+    setHash(`/company/${encodeURIComponent(v.name)}`, { restrict: v.restrict || "", year: v.year ?? "" });
+    try {
+      const q = new URLSearchParams();
+      if (v.restrict) q.set("restrict", v.restrict);
+      if (v.year) q.set("year", v.year);
+      const d = await api(`/company/${encodeURIComponent(v.name)}?${q}`);
+      const cols = ["year", "mineral", "qty_basis_t", "n_suppliers", "hhi", "top_supplier", "top_supplier_share", "china_share", "china_share_traced", "controlled_share", "score", "cf", "score_compat", "cf_compat"];
+      put(out,
+        el("h2", {}, "By material"), table(d.materials, v.restrict ? [...cols, "loss_t", "loss_share"] : cols),
+        notesBox(d.notes),
+        el("h2", {}, "Suppliers"), table(d.suppliers, ["year", "mineral", "supplier_country", "qty_basis_t", "share", "value_usd"]),
+        el("h2", {}, "Bought under an export control in force"),
+        d.controls.length ? table(d.controls, ["year", "mineral", "supplier_country", "event", "title", "targets", "share"]) : el("p", {}, "None."));
+    } catch (err) {
+      put(out, errorBox(err));
+    }
+  }, "Show", out);
+  put(root, el("h1", {}, "A company's supply"),
+    el("p", {}, "From the company's own purchase records: supplier mix and concentration, China's share bought directly and traced through the suppliers' own imports, GeoPolRisk (critmin's default and geopolrisk-py's company method), export controls in force, and the loss inherited from the supplier countries under a restriction."),
+    f, out);
+  f.requestSubmit();
+}
+
 async function registriesPage() {
   const root = main();
   put(root, el("h1", {}, "Agreements and export controls"), loading());
@@ -780,7 +824,7 @@ async function registriesPage() {
 
 const PAGES = {
   world: worldPage, country: countryPage, mineral: mineralPage, scenarios: scenariosPage,
-  optimise: optimisePage, registries: registriesPage,
+  optimise: optimisePage, registries: registriesPage, company: companyPage,
 };
 
 async function loadNames() {
