@@ -93,6 +93,9 @@ def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[tuple[Any, Wa
 
     pg.on("request", check)
     yield pg, watch
+    # what the page still asked the server (findings load after the page) ends first: the
+    # next test starts on fresh stores
+    pg.wait_for_function("(document.body.dataset.busy || '0') === '0'", timeout=120_000)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     name = re.sub(r"[^\w.-]+", "_", request.node.name).strip("_")
     pg.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
@@ -163,7 +166,11 @@ def test_country_page_explains_and_links(page: tuple[Any, Watch], server: str) -
     notes = pg.locator("details.notes")  # the caveats come last, folded
     assert "What the data cannot show" in notes.locator("summary").text_content()
     assert "Reliance withheld" in notes.text_content()
-    assert pg.locator("main h2").first.text_content() == "Dependence per mineral"
+    # findings first (the briefing pack's sentences), then the charts, then the table
+    pg.wait_for_selector("#findings ol li", timeout=120_000)
+    heads = [h.text_content() for h in pg.locator("main h2").all()]
+    assert heads[:3] == ["Key findings", "The minerals that matter", "Dependence per mineral"]
+    assert "India's highest supply risks in 2023" in pg.locator("#findings").text_content()
     first_row = pg.locator("table").first.locator("tbody tr").first.text_content()
     assert "yes" in first_row  # India's own list comes first
     hrefs = [a.get_attribute("href") for a in pg.locator(".links a").all()]
@@ -341,6 +348,7 @@ def test_phone_width_has_no_sideways_scroll(browser: Any, server: str, route: st
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         name = re.sub(r"[^\w.-]+", "_", route)
         pg.screenshot(path=str(ARTIFACTS / f"phone_{name}.png"), full_page=True)
+        pg.wait_for_function("(document.body.dataset.busy || '0') === '0'", timeout=120_000)
     finally:
         context.close()
 

@@ -156,6 +156,13 @@ def country_page(country: str, year: int | None = None) -> Page:
     known = trend.loc[trend["import_reliance"].notna(), "year"]
     span = f"{known.min()}-{known.max()}" if len(known) else "no year with a figure"
     trend = trend[trend["year"] >= known.min()] if len(known) else trend
+    # minerals imported whole in every year with a figure are one sentence, not flat lines
+    from critmin.brief import FULL
+
+    lowest = trend.dropna(subset=["import_reliance"]).groupby("mineral")["import_reliance"].min()
+    flat = [str(m) for m in watched if m in lowest.index and lowest[m] >= FULL]
+    trend = trend[~trend["mineral"].astype(str).isin(flat)]
+    n_names = {m: m.replace("-", " ") for m in flat}
     figs = {
         "dependence": figures.dependence_figure(p),
         "stages": figures.stage_figure(stages, f"{p.name}: import reliance per stage, {p.year}"),
@@ -182,6 +189,9 @@ def country_page(country: str, year: int | None = None) -> Page:
         "china_trend": "China's share of the import tonnes of the same minerals, from the "
                        "trade data alone, over every year.",
     }
+    if flat:
+        explain["trend"] += (f" Not drawn: {', '.join(n_names.values())}, 100 % imported in "
+                             f"every year with a figure ({span}).")
     tables = {"minerals": p.minerals, "stages": p.stages, "suppliers": p.suppliers.assign(
         supplier_name=p.suppliers["supplier"].astype(str).map(n))}
     return Page("country", p.country, f"{p.name}, {p.year}", p.year, figs, tables,

@@ -1023,6 +1023,22 @@ def _page_routes(app: FastAPI, cache: Cache, compute: Slots) -> None:
         return await cache.json(("country-page", country, year),
                           lambda: country_page(country, year).to_dict())
 
+    @app.get("/api/v1/findings/{country}", tags=["figures"],
+             summary="A country's key findings, in sentences generated from the numbers")
+    async def findings(country: Annotated[str, ApiPath(max_length=80)], year: Year = None
+                       ) -> Response:
+        """The briefing pack's findings (``critmin brief``): the most dependent minerals of
+        the country's own list, China's share and its trend, alternative suppliers and what
+        documented agreements would change, with the minerals they are about."""
+        from critmin.brief import build
+
+        def compute_findings() -> dict[str, Any]:
+            b = build(country, year=year)
+            return {"country": b.country, "name": b.name, "year": b.year,
+                    "minerals": b.minerals, "selection": b.selection, "findings": b.findings}
+
+        return await cache.json(("findings", country, year), compute_findings)
+
     @app.get("/api/v1/figures/mineral/{mineral}", tags=["figures"],
              summary="A mineral's dashboard page: figures, tables and notes")
     async def mineral(mineral: Annotated[str, ApiPath(max_length=80)], year: Year = None) -> Response:

@@ -32,7 +32,24 @@ class ApiError extends Error {
 
 const COMPUTING_TRIES = 120;  // a fresh store's cube takes well under a minute to compute
 
+// requests under way, in the page's data-busy (a test waits for 0 before it moves on)
+let busy = 0;
+
+function busyBy(change) {
+  busy += change;
+  document.body.dataset.busy = String(busy);
+}
+
 async function api(path, body) {
+  busyBy(1);
+  try {
+    return await request(path, body);
+  } finally {
+    busyBy(-1);
+  }
+}
+
+async function request(path, body) {
   const options = body === undefined ? {} : {
     method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body),
   };
@@ -371,8 +388,15 @@ async function countryPage(arg, params) {
   const flags = Object.entries(page.flags || {});
   const f = page.figures;
   const e = page.explanations;
+  const findingsBox = el("section", { class: "findings", id: "findings" },
+    el("h2", {}, "Key findings"), loading("Computing the key findings…"));
+  api(`/findings/${encodeURIComponent(iso)}?${y}`).then((d) => {
+    put(findingsBox, el("h2", {}, "Key findings"), el("ol", {}, d.findings.map((s) => el("li", {}, s))),
+      el("p", { class: "explain" }, d.selection + " The same sentences open the briefing pack (critmin brief)."));
+  }).catch((err) => put(findingsBox, el("h2", {}, "Key findings"), errorBox(err)));
   put(body,
     el("h1", {}, page.title),
+    findingsBox,
     el("p", {}, lists.length ? `Own critical-mineral list${lists.length > 1 ? "s" : ""}: ${lists.join(", ")} — listed first, marked ★.` : "No critical-mineral list of its own in critmin's registry."),
     el("p", { class: "links" },
       el("a", { href: `${API}/report/${iso}?${y}`, target: "_blank" }, "Report (HTML)"),
@@ -380,16 +404,17 @@ async function countryPage(arg, params) {
       el("a", { href: `${API}/profile/${iso}?${y}&format=xlsx` }, "Download Excel"),
       el("a", { href: `${API}/risk?country=${iso}&format=csv` }, "All years (CSV)"),
       el("a", { href: `#/optimise?importer=${iso}` }, "Optimise its sourcing")),
+    el("h2", {}, "The minerals that matter"),
+    el("div", { class: "grid" }, figureBox(f.china_trend, e.china_trend), figureBox(f.trend, e.trend)),
+    el("div", { class: "grid" },
+      figureBox(f.suppliers, e.suppliers), figureBox(f.origin, e.origin)),
+    el("div", { class: "grid" },
+      figureBox(f.dependence, e.dependence), figureBox(f.stages, e.stages)),
     el("h2", {}, "Dependence per mineral"),
     table(profile.minerals, ["mineral", "own_list", "answer", "import_reliance", "reliance_status", "reason", "china_share", "china_share_origin", "top_suppliers", "top_origins", "reserves_t", "score", "flags"],
       { links: { mineral: (m) => `#/mineral/${m}?${y}` } }),
     flags.length ? el("div", { class: "explain" }, el("strong", {}, "Flags: "),
       el("ul", {}, flags.map(([k, v]) => el("li", {}, el("code", {}, k), ": " + v)))) : null,
-    el("div", { class: "grid" },
-      figureBox(f.dependence, e.dependence), figureBox(f.stages, e.stages)),
-    el("div", { class: "grid" },
-      figureBox(f.suppliers, e.suppliers), figureBox(f.origin, e.origin)),
-    el("div", { class: "grid" }, figureBox(f.trend, e.trend), figureBox(f.china_trend, e.china_trend)),
     el("h2", {}, "Per stage"),
     table(profile.stages, ["mineral", "stage", "production_t", "imports_basis_t", "exports_basis_t", "import_reliance", "reliance_status", "reason", "china_share", "top_supplier"]),
     el("h2", {}, "Top suppliers"),
