@@ -226,20 +226,26 @@ def suppliers_figure(suppliers: pd.DataFrame, title: str, top: int = 6) -> Any:
     palette = dict(zip(weight.sort_values(ascending=False).index.astype(str), COUNTRY_PALETTE,
                        strict=False))
     minerals = list(dict.fromkeys(s["mineral"]))
-    order = ["CHN", *palette, *sorted(set(named["supplier"].astype(str)) - {"CHN", *palette})]
+    supplier = named["supplier"].astype(str)
+    coloured = supplier.isin(["CHN", *palette])
+    # one trace per coloured country; the other named suppliers, grey-blue, one trace per
+    # rank (a trace per country would be dozens for a country's whole list)
+    groups = [(code, named[supplier == code]) for code in ["CHN", *palette]]
+    groups += [(None, g) for _, g in named[~coloured].groupby("rank")]
     traces = []
-    for code in order:
-        g = named[named["supplier"].astype(str) == code]
+    for code, g in groups:
         if g.empty:
             continue
-        coloured = code == "CHN" or code in palette
+        codes = g["supplier"].astype(str).tolist()
         traces.append(go.Bar(
-            x=g["mineral"], y=g["share"], name=code, legendgroup=code, showlegend=coloured,
-            marker_color=CHINA_COLOUR if code == "CHN" else palette.get(code, REST_COLOUR),
+            x=g["mineral"], y=g["share"], name=code or "other suppliers",
+            legendgroup=code or "other", showlegend=code is not None,
+            marker_color=CHINA_COLOUR if code == "CHN" else palette.get(code or "", REST_COLOUR),
             marker_line={"color": "#ffffff", "width": 0.5},
-            text=[code if v >= 0.04 else "" for v in g["share"]], textposition="inside",
-            insidetextanchor="middle", textfont={"size": 10},
-            hovertemplate=f"{code}: %{{y:.1%}} of %{{x}} imports<extra></extra>"))
+            text=[c if v >= 0.04 else "" for c, v in zip(codes, g["share"], strict=True)],
+            customdata=codes, textposition="inside", insidetextanchor="middle",
+            textfont={"size": 10},
+            hovertemplate="%{customdata}: %{y:.1%} of %{x} imports<extra></extra>"))
     if not rest.empty:
         traces.append(go.Bar(x=rest["mineral"], y=rest["share"], name="others",
                              marker_color="#d9d9d9", showlegend=True,
