@@ -184,19 +184,36 @@ function notesBox(notes, folded = false) {
 function narrowLayout(layout) {
   const out = { ...layout, margin: { l: 4, r: 4, t: 60, b: 10 } };
   const title = layout.title && layout.title.text;
-  if (title && title.length > 38 && !title.includes("<br>")) {
-    const words = title.split(" ");
-    const lines = [""];
-    for (const w of words) {
-      if ((lines[lines.length - 1] + " " + w).length > 38 && lines[lines.length - 1]) lines.push(w);
-      else lines[lines.length - 1] = (lines[lines.length - 1] + " " + w).trim();
+  if (title && title.replace(/<br>/g, " ").length > 38) {
+    const lines = [];
+    for (const part of title.split("<br>")) {  // each line of the title wrapped at words
+      lines.push("");
+      for (const w of part.trim().split(" ")) {
+        if ((lines[lines.length - 1] + " " + w).length > 38 && lines[lines.length - 1]) lines.push(w);
+        else lines[lines.length - 1] = (lines[lines.length - 1] + " " + w).trim();
+      }
     }
     out.title = { ...layout.title, text: lines.join("<br>"), font: { size: 13 } };
     out.margin.t = 22 + 17 * lines.length;
   }
+  if (Array.isArray(layout.annotations)) {  // notes under a figure wrapped to the phone's width
+    // a map's notes leave the figure (its colour bar goes under the map), to the text below
+    out.annotations = layout.geo ? [] : layout.annotations.map((a) => (typeof a.text === "string" && a.text.length > 50
+      ? { ...a, text: a.text.split("<br>").map((line) => wrapWords(line, 50)).join("<br>") } : a));
+    if (layout.geo) out.margin.b = 60;
+  }
   out.legend = { ...(layout.legend || {}), orientation: "h", y: -0.12, x: 0 };
   if (layout.geo) out.height = Math.max(260, Math.min(420, Math.round(window.innerWidth * 0.75)) + 80);
   return out;
+}
+
+function wrapWords(text, width) {
+  const lines = [""];
+  for (const w of text.split(" ")) {
+    if ((lines[lines.length - 1] + " " + w).length > width && lines[lines.length - 1]) lines.push(w);
+    else lines[lines.length - 1] = (lines[lines.length - 1] + " " + w).trim();
+  }
+  return lines.join("<br>");
 }
 
 function narrowData(data) {
@@ -213,6 +230,15 @@ function figureBox(fig, explain, onClick) {
     const narrow = NARROW();
     const data = narrow ? narrowData(fig.data) : fig.data;
     const layout = narrow ? narrowLayout(fig.layout) : fig.layout;
+    if (narrow && fig.data.some((trace) => trace.type === "sankey")) {
+      // a chain of four labelled columns needs room: it scrolls sideways inside its box
+      box.classList.add("wide-figure");
+      div.style.minWidth = "760px";
+    }
+    if (narrow && fig.layout.geo && Array.isArray(fig.layout.annotations)) {
+      const notes = fig.layout.annotations.map((a) => String(a.text || "").replace(/<br>/g, " ")).filter(Boolean);
+      if (notes.length) box.insertBefore(el("p", { class: "explain" }, notes.join(" ")), div.nextSibling);
+    }
     const config = narrow ? { ...PLOT_CONFIG, displayModeBar: false } : PLOT_CONFIG;
     Plotly.react(div, data, layout, config).then(() => {
       if (onClick) div.on("plotly_click", onClick);
