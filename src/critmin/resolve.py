@@ -343,6 +343,8 @@ def _group_expression(fingerprint: str, text: str) -> GroupExpression | None:
                                "name the group otherwise")
         if not body.strip():
             raise InvalidInput(f"country group {text!r}: give its members after '='")
+        if "," in body and _exact(body.strip()) is None:  # Quad=USA,JPN,IND,AUS lists members
+            body = body.replace(",", "+")
     terms = tuple(_group_terms(body.strip(), text))
     expression = GroupExpression(
         label or "".join(t[0] + t[1] for t in terms)[1:], terms)

@@ -61,7 +61,7 @@ from critmin.api.models import (
     RunSavedBody,
     SupplyAtRiskBody,
 )
-from critmin.errors import Ambiguous, Busy, CritminError, DataError, NotFound
+from critmin.errors import Ambiguous, Busy, CritminError, DataError, InvalidInput, NotFound
 
 log = logging.getLogger("critmin.api")
 
@@ -617,6 +617,44 @@ def _errors(app: FastAPI) -> None:
 
 Repeat = Annotated[list[str] | None, Query(max_length=300)]
 Year = Annotated[int | None, Query(ge=1950, le=2100, description="Latest complete if omitted.")]
+Years = Annotated[list[str] | None, Query(
+    max_length=100, description="Years: 2023, 2019-2024, 2019:2024, 2019,2021,2023 or a mix; "
+    "repeatable. All (risk) or the latest complete year (compare) if omitted.")]
+
+
+def _years(values: list[str] | None) -> list[int] | None:
+    """The years of a ``year`` parameter (each value a year, a range or a list), checked
+    against the data."""
+    if not values:
+        return None
+    from critmin.store import get_store
+    from critmin.years import parse_years
+
+    return parse_years(values, get_store())
+
+
+def _listed(values: list[str]) -> list[str]:
+    """Repeated or comma-separated names; a group named inline (``Quad=USA,JPN``) is one."""
+    return [part.strip() for value in values
+            for part in ([value] if "=" in value else value.split(",")) if part.strip()]
+
+
+def _pivoted(country: list[str] | None, mineral: list[str] | None, years: list[int] | None,
+             by: str, measure: str) -> dict[str, Any]:
+    """Risk rows pivoted (:func:`critmin.views.pivot`), with their series breaks."""
+    from critmin import query
+    from critmin.series import with_breaks
+    from critmin.store import get_store
+    from critmin.views import pivot
+
+    if not country and not mineral:  # the whole cube wide is not one answer: page it instead
+        raise InvalidInput("pivot needs a country or a mineral; without either, page the rows")
+    frame = query.risk(country, mineral, years)
+    if frame["year"].nunique() > 1:
+        frame = with_breaks(frame, get_store())
+    wide = pivot(frame, by, measure)
+    return {**_rows(wide), "pivot": wide.attrs["pivot"],
+            "breaks": [{"row": r, "column": c, "break": t} for r, c, t in wide.attrs["breaks"]]}
 
 
 def _reference_routes(app: FastAPI, cache: Cache) -> None:
@@ -713,17 +751,27 @@ def _profile_routes(app: FastAPI, cache: Cache, downloads: Slots) -> None:
                          "page (limit, offset, total, next); csv, jsonl and parquet stream "
                          "every matching row in the same order.")
     async def risk(country: Repeat = None, mineral: Repeat = None,
-             year: Annotated[list[int] | None, Query(max_length=100)] = None,
+             year: Years = None,
              limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = 1000,
              offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
-             format: Literal["json", "csv", "jsonl", "parquet"] = "json") -> Response:
+             format: Literal["json", "csv", "jsonl", "parquet"] = "json",
+             pivot: Annotated[Literal["year", "country", "mineral"] | None,
+                              Query(description="One column per year, country or mineral "
+                                    "holding `measure` (JSON only).")] = None,
+             measure: Annotated[str, Query(min_length=1, max_length=60)] = "china_share"
+             ) -> Response:
         from critmin import query
 
+        years = _years(year)
+        if pivot is not None:
+            return await cache.json(("risk-pivot", tuple(country or ()), tuple(mineral or ()),
+                                     tuple(years or ()), pivot, measure),
+                                    lambda: _pivoted(country, mineral, years, pivot, measure))
         if format != "json":
             def stream() -> tuple[Path, str]:
                 folder = Path(tempfile.mkdtemp(prefix="critmin-api-"))
                 try:
-                    query.risk_file(folder / f"risk.{format}", format, country, mineral, year)
+                    query.risk_file(folder / f"risk.{format}", format, country, mineral, years)
                 except BaseException:
                     _remove(folder)
                     raise
@@ -732,14 +780,34 @@ def _profile_routes(app: FastAPI, cache: Cache, downloads: Slots) -> None:
             return await _file(downloads, stream)
 
         def make() -> Any:
-            rows, total = query.risk_page(country, mineral, year, limit, offset)
+            rows, total = query.risk_page(country, mineral, years, limit, offset)
             page = _rows(rows)
             following = offset + limit if offset + limit < total else None
             return {**page, "total": total, "limit": limit, "offset": offset,
                     "next": following}
 
         return await cache.json(("risk", tuple(country or ()), tuple(mineral or ()),
-                           tuple(year or ()), limit, offset), make)
+                           tuple(years or ()), limit, offset), make)
+
+    @app.get("/api/v1/compare", tags=["profiles"],
+             summary="Groups side by side: China's share, reliance and top supplier",
+             description="Groups and minerals comma-separated or repeated (groups=G7,BRICS-CHN;"
+                         " a group named inline, Quad=USA,JPN,IND,AUS, is one value). A group "
+                         "is one importer: trade between its members left out.")
+    async def compare(groups: Annotated[list[str], Query(min_length=1, max_length=20)],
+                      minerals: Annotated[list[str], Query(min_length=1, max_length=100)],
+                      year: Years = None) -> Response:
+        from critmin.compare import compare as build
+
+        named, wanted, years = _listed(groups), _listed(minerals), _years(year)
+
+        def make() -> Any:
+            wide = build(named, wanted, years)
+            long = wide.attrs["long"]
+            return {**_rows(wide), "groups": wide.attrs["groups"], "long": _rows(long)}
+
+        return await cache.json(("compare", tuple(named), tuple(wanted), tuple(years or ())),
+                                make)
 
     @app.get("/api/v1/suppliers", tags=["sourcing"],
              summary="Who could supply an importer, ranked by supply independent of China")
