@@ -226,3 +226,14 @@ def test_a_first_order_loss_above_all_supply_is_explained() -> None:
     assert "first-order loss above 100 % of supply" in summary
     assert "net supply (production + imports - exports)" in summary
     assert "exports again" in summary
+
+
+def test_a_pivot_by_year_leaves_out_the_oldest_years_first(terminal) -> None:
+    out, err = terminal(80)("risk", "-c", "IND", "-m", "graphite", "-m", "rare-earths",
+                            "-y", "2015-2024", "--pivot", "year")
+    head = _header(out)
+    assert "2024" in head and "2023" in head and "2015" not in head
+    assert "columns left out to fit the terminal: 2015" in " ".join(err.split())
+    # the values sit right-aligned like every number, the break mark after them
+    row = next(line for line in out.splitlines() if "graphite" in line)
+    assert re.search(r"│\s+\d+\.\d %¦? │", row)

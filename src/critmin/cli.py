@@ -305,7 +305,8 @@ def table(frame: pd.DataFrame, title: str | None = None, console: Console | None
 
     cells = {c: [_fmt(unit_of(c, n), v) for n, v in enumerate(frame[c])]
              for c in frame.columns}
-    numeric = {c: frame[c].dtype.kind in "fiu" for c in frame.columns}
+    pivoted = set(frame.attrs.get("pivot", {}).get("drop_order", []))
+    numeric = {c: frame[c].dtype.kind in "fiu" or c in pivoted for c in frame.columns}
     heads = {c: _heading(str(c), str(units.get(c, "")),
                          max([0] + [len(v) for v in cells[c]]) if numeric[c] else None)
              for c in frame.columns}
@@ -332,8 +333,11 @@ def table(frame: pd.DataFrame, title: str | None = None, console: Console | None
         return total(names, {c: need[c] if c in whole else least[c] for c in names}
                      ) <= console.width
 
+    # a pivot names its value columns: they leave in its order (the oldest year first)
+    values_first = [c for c in frame.attrs.get("pivot", {}).get("drop_order", [])]
     while len(cols) > 1:
-        worst = schema.order(frame.attrs.get("table"), cols)[-1]
+        worst = next((c for c in values_first if c in cols[1:]), None) or schema.order(
+            frame.attrs.get("table"), cols)[-1]
         if fits(cols, worst) or rank.get(worst, schema.DEFAULT_PRIORITY) <= 1:
             break
         cols.remove(worst)

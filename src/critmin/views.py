@@ -96,7 +96,10 @@ def pivot(frame: pd.DataFrame, by: str, measure: str,
     wide.columns.name = None
     unit = frame.attrs.get("units", {}).get(measure, "")
     wide.attrs = {"units": {c: unit for c in order} if unit else {},
-                  "pivot": {"by": by, "measure": measure}, "breaks": []}
+                  "pivot": {"by": by, "measure": measure,
+                            # the terminal leaves out the oldest years first, else the last
+                            "drop_order": order if by == "year" else order[::-1]},
+                  "breaks": []}
     if "series_break" in frame.columns:
         _mark_breaks(frame, wide, rows, by, labels)
     return wide

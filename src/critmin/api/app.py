@@ -653,7 +653,7 @@ def _pivoted(country: list[str] | None, mineral: list[str] | None, years: list[i
     if frame["year"].nunique() > 1:
         frame = with_breaks(frame, get_store())
     wide = pivot(frame, by, measure)
-    return {**_rows(wide), "pivot": wide.attrs["pivot"],
+    return {**_rows(wide), "pivot": {k: wide.attrs["pivot"][k] for k in ("by", "measure")},
             "breaks": [{"row": r, "column": c, "break": t} for r, c, t in wide.attrs["breaks"]]}
 
 
