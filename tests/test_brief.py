@@ -124,11 +124,11 @@ def test_workbook_sheets_formats_and_charts(india: brief.Brief, tmp_path: Path) 
     minerals = book["minerals"]
     header = [c.value for c in minerals[1]]
     china = header.index("china_share") + 1
-    assert minerals.cell(row=2, column=china).number_format == "0.0%"
+    assert minerals.cell(row=2, column=china).number_format == "0.0 %"  # numbers.PERCENT
     assert minerals.freeze_panes is not None and minerals.auto_filter.ref
     suppliers = book["suppliers"]
     share = [c.value for c in suppliers[1]].index("share") + 1
-    assert suppliers.cell(row=2, column=share).number_format == "0.0%"
+    assert suppliers.cell(row=2, column=share).number_format == "0.0 %"
     qty = [c.value for c in suppliers[1]].index("qty_basis_t") + 1
     assert suppliers.cell(row=2, column=qty).number_format.startswith("#,##0")
     for name in ("minerals", "suppliers", "trend_china_share"):

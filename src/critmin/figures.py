@@ -399,7 +399,7 @@ def sankey_figure(chain: pd.DataFrame, title: str, names: Mapping[str, str] | No
                               key=lambda c: c.map(stages.index) if c.name == "stage" else c)
     nodes = nodes.reset_index(drop=True)
     totals = nodes.groupby("stage")["qty_t"].sum()
-    most = int(nodes.groupby("stage").size().max())
+    most = int(nodes.groupby("stage").size().max()) if len(nodes) else 0  # no stage with data
     missing = chain[chain["qty_t"].isna()]
     notes = [f"{vc.STAGE_TITLES[s]}: no data ({why})"
              for s, why in zip(missing["to_stage"], missing["source"], strict=True)]

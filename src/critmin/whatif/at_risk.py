@@ -146,8 +146,11 @@ def probabilities(net: MineralNetwork, given: Mapping[str, float] | None = None,
     active = in_force(net.mineral, net.year)
     if net.stage != "headline":  # a measure on ores does not restrict refined metal
         stages = get_store().table("events").set_index("id")["stage"]
-        active = active[active["id"].map(stages).map(
-            lambda s: len(s) == 0 or net.stage in list(s))]
+        # a boolean mask even when no event is in force (an empty object Series would be
+        # read as a list of columns)
+        at_stage = active["id"].map(stages).map(
+            lambda s: len(s) == 0 or net.stage in list(s)).astype(bool)
+        active = active.loc[at_stage]
     untargeted = active[active["targets"].map(len) == 0]
     by_supplier = untargeted.groupby("supplier")["id"].agg(", ".join)
     hit = pd.Series(countries).isin(by_supplier.index).to_numpy()
