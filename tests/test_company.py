@@ -81,15 +81,19 @@ def reference_lines(name: str) -> pd.DataFrame:
     return metric.purchase_lines(purchase_frame(DATA / name), store.table("product_minerals"))
 
 
-@pytest.mark.parametrize("name", ["company_a.xlsx", "company_b.xlsx"])
-def test_compat_scores_equal_geopolrisk_py_company_method(name: str) -> None:
+@pytest.mark.parametrize(("name", "reference", "groups"), [
+    ("company_a.xlsx", REFERENCE, 2), ("company_b.xlsx", REFERENCE, 2),
+    # geopolrisk-py's own example: the "Test" sheet of its Company data.xlsx, as it is
+    ("geopolrisk_test_sheet.xlsx", DATA / "geopolrisk_py_2.0.1_test_sheet.csv", 1)])
+def test_compat_scores_equal_geopolrisk_py_company_method(name: str, reference: Path,
+                                                          groups: int) -> None:
     store = get_store()
-    expected = pd.read_csv(REFERENCE)
+    expected = pd.read_csv(reference)
     expected = expected[expected["file"] == name]
     got = metric.compat_company(reference_lines(name), store.table("gpr_governance"),
                                 store.table("gpr_production"))
     got = got.set_index(["mineral", "year"])
-    assert len(got) == len(expected) == 2
+    assert len(got) == len(expected) == groups
     for row in expected.itertuples():
         mine = got.loc[(str(row.metal).lower(), row.year)]
         for ours, theirs in [("hhi_production", "hhi"), ("wta", "wta"),
