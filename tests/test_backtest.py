@@ -127,7 +127,7 @@ def test_an_undocumented_cut_takes_its_kinds_default_and_one_never_in_force_none
         off={"status": "suspended", "status_date": "2021-02-27", "cut": 0.9}))
     got = rows[rows["stage"] == "all"].set_index("event")
     assert got.loc["lic", "predicted_change"] == -0.6
-    assert "no cut documented: a licence stands for 60%" in got.loc["lic", "note"]
+    assert "no cut documented: a licence stands for 60.0 %" in got.loc["lic", "note"]
     assert got.loc["off", "predicted_change"] == 0.0
     assert "suspended on 2021-02-27, before it took effect" in got.loc["off", "note"]
 

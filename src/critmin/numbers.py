@@ -10,8 +10,8 @@ scripts (CSV, TSV, JSON, Parquet) keep the raw numbers.
   notation: ``0.0123``, ``0.320``, ``12,346``; whole numbers stay whole (``3``).
 - In sentences a figure carries its unit: ``965 t``, ``85.8 %``.
 
->>> share(0.858), share(4e-06), share(None)
-('85.8 %', '<0.1 %', '–')
+>>> share(0.858), share(4e-06), share(None), change(0.123), change(-0.05)
+('85.8 %', '<0.1 %', '–', '+12.3 %', '-5.0 %')
 >>> tonnes(12345.6), tonnes(96.46), tonnes(0.4237), tonnes(4e-06), tonnes(0.0)
 ('12,346 t', '96.5 t', '0.42 t', '<0.01 t', '0 t')
 >>> fmt(4e-06, "t (basis)"), fmt(0.858, "share"), fmt(0.0001234, "0-1"), fmt(2023, "")
@@ -80,6 +80,14 @@ def share(value: Any) -> str:
     text = f"{pct:,.{SHARE_DECIMALS}f}"
     return (text[1:] if text.startswith("-") and float(text.replace(",", "")) == 0
             else text) + PERCENT
+
+
+def change(value: Any) -> str:
+    """A change as a signed share: ``0.123`` -> ``+12.3 %``, ``-0.05`` -> ``-5.0 %``."""
+    text = share(value)
+    if text == MISSING or text.startswith(("-", "<", ">")) or float(value) == 0:
+        return text
+    return "+" + text
 
 
 def _tonnes(value: float) -> str:

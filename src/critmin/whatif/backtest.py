@@ -33,6 +33,8 @@ import pandas as pd
 from critmin import checks, schema
 from critmin.errors import NotFound, nearest
 from critmin.event_rules import never_in_force
+from critmin.numbers import change as signed
+from critmin.numbers import share
 from critmin.present import records
 from critmin.store import get_store
 from critmin.whatif.formatting import format_share, json_float
@@ -116,7 +118,7 @@ def plan(events: pd.DataFrame, years: Sequence[int], defaults: Mapping[str, floa
          "suspended on " + frame["status_date"].astype(str) + ", before it took effect: "
          "predicted no change",
          "no cut documented: a " + kind + " stands for "
-         + fallback.map(lambda v: f"{v:.0%}" if np.isfinite(v) else "")
+         + fallback.map(lambda v: share(v) if np.isfinite(v) else "")
          + " (the median of the catalog's documented " + kind + " cuts)",
          "no cut documented and no default for a " + kind + ": no prediction"], default="")
     ended = pd.to_datetime(frame["ended"], errors="coerce", format="%Y-%m-%d")
@@ -602,5 +604,5 @@ def observed_cut(event: str, mineral: str, stage: str | None = None
         return None
     whose = f"exports to {row['targets']}" if targeted else "exports"
     text = (f"{row['supplier']}'s {whose} of {row['codes'] or 'the event’s codes'} "
-            f"{int(row['before_year'])}-{int(row['after_year'])}: {change:+.1%}")
+            f"{int(row['before_year'])}-{int(row['after_year'])}: {signed(change)}")
     return float(np.clip(-change, 0.0, 1.0)), text

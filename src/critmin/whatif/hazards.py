@@ -19,6 +19,7 @@ from critmin import checks, resolve, schema
 from critmin.errors import InvalidInput
 from critmin.event_rules import never_in_force
 from critmin.metrics.geopolrisk import MISSING_RISK
+from critmin.numbers import share
 from critmin.present import records
 from critmin.scenarios import hazard
 from critmin.store import get_store
@@ -62,7 +63,7 @@ class Hazards:
         """A few lines for people."""
         names = resolve.country_names()
         top = self.suppliers.head(5)
-        lines = "; ".join(f"{names.get(c, c)} {p:.1%}" for c, p in
+        lines = "; ".join(f"{names.get(c, c)} {share(p)}" for c, p in
                           zip(top["country"], top["probability"], strict=True))
         what = f"of {self.mineral}" if self.mineral else "of any mineral"
         return (f"yearly odds of a new export restriction {what} ({self.year}), fitted on "

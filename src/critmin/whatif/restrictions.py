@@ -439,7 +439,7 @@ def dependence_of(table: pd.DataFrame, companion: str, host: str, countries: lis
 
 def _dependence_note(table: pd.DataFrame, companion: str, host: str) -> str:
     rows = table[(table["companion"] == companion) & (table["host"] == host)]
-    parts = [f"{c if isinstance(c, str) and c else 'elsewhere'} {s:.0%}"
+    parts = [f"{c if isinstance(c, str) and c else 'elsewhere'} {numbers.share(s)}"
              for c, s in zip(rows["country"], rows["share"], strict=True) if pd.notna(s)]
     source = "; ".join(sorted(set(rows["source"])))
     return (f"{companion} production depending on {host}: {', '.join(parts) or 'none'} "

@@ -19,6 +19,7 @@ import pandas as pd
 from critmin import checks, resolve, schema
 from critmin.errors import InvalidInput, NotFound, nearest
 from critmin.event_rules import never_in_force
+from critmin.numbers import change, share, tonnes
 from critmin.present import records
 from critmin.scenarios import cascade as engine
 from critmin.scenarios import price as market
@@ -182,25 +183,25 @@ class Timeline:
         stage = "headline stages" if self.stage == HEADLINE else f"{self.stage} stage"
         y = self.years
         span = f"{int(y['year'].iloc[0])}-{int(y['year'].iloc[-1])}"
-        lines = [f"{who} withhold{'s' if len(self.suppliers) == 1 else ''} {self.cut:.0%} of "
+        lines = [f"{who} withhold{'s' if len(self.suppliers) == 1 else ''} {share(self.cut)} of "
                  f"{self.mineral} exports{where} ({stage}; {self.base_year} network; "
                  f"{self.period['text']}), {span}"]
         names = resolve.country_names()
         for row in y.to_dict("records"):
-            text = (f"{row['year']}: in force {row['in_force_share']:.0%} of the year; withheld "
-                    f"{row['withheld_t']:,.0f} t, lost {row['lost_t']:,.0f} t, from stocks "
-                    f"{row['stock_drawn_t']:,.0f} t, new supply "
-                    f"{row['new_supply_used_t']:,.0f} t")
+            text = (f"{row['year']}: in force {share(row['in_force_share'])} of the year; withheld "
+                    f"{tonnes(row['withheld_t'])}, lost {tonnes(row['lost_t'])}, from stocks "
+                    f"{tonnes(row['stock_drawn_t'])}, new supply "
+                    f"{tonnes(row['new_supply_used_t'])}")
             if pd.notna(row["price_change"]):
-                text += (f"; price {row['price_change']:+.0%} ({row['price_change_low']:+.0%} "
-                         f"to {row['price_change_high']:+.0%})")
+                text += (f"; price {change(row['price_change'])} ({change(row['price_change_low'])} "
+                         f"to {change(row['price_change_high'])})")
             lines.append(text)
         c = self.countries
         total = c.groupby("country")["loss_t"].sum().sort_values(ascending=False)
         total = total[total > 0].head(5)
         if len(total):
             lines.append("largest losses over the horizon: " + "; ".join(
-                f"{names.get(k, k)} {v:,.0f} t" for k, v in total.items()))
+                f"{names.get(k, k)} {tonnes(v)}" for k, v in total.items()))
         empty = c[(c["stock_left_t"] <= 0) & (c["stock_drawn_t"] > 0)]
         if len(empty):
             first = empty.groupby("country").agg(year=("year", "min"),
@@ -573,10 +574,10 @@ class PriceEffect:
         top = self.countries.head(5)
         return "\n".join([
             f"{self.mineral}, {self.year}: the restriction leaves the market outside "
-            f"{label_of(self.suppliers)} {self.shock_share:.1%} short; price "
-            f"{p['central']:+.0%} ({p['low']:+.0%} to {p['high']:+.0%})",
+            f"{label_of(self.suppliers)} {share(self.shock_share)} short; price "
+            f"{change(p['central'])} ({change(p['low'])} to {change(p['high'])})",
             "largest losses at that price: " + "; ".join(
-                f"{names.get(c, c)} {t:,.0f} t" for c, t in zip(top["country"],
+                f"{names.get(c, c)} {tonnes(t)}" for c, t in zip(top["country"],
                                                                  top["price_loss_t"],
                                                                  strict=True))])
 
