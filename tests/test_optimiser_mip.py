@@ -304,3 +304,25 @@ def test_bundled_api_takes_lots_and_checks_them() -> None:
                                                      "exclude": ["CHN"], "frontier_points": 3})
         assert short.status_code == 200, short.text
         assert short.json()["shortfall_t"] > 0 and "frontier" not in short.json()
+
+
+def test_the_time_limit_bounds_the_whole_request(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Once the limit has passed, the constraints behind a shortfall are listed as not
+    assessed instead of each getting a fresh limit; the mix is still found."""
+    from critmin import sourcing
+
+    calls: list[float] = []
+
+    def left(self: sourcing._Clock) -> float:  # the whole limit once, then nothing
+        calls.append(self.limit_s)
+        return self.limit_s if len(calls) == 1 else 0.0
+
+    monkeypatch.setattr(sourcing._Clock, "left", left)
+    p = critmin.optimise("IND", "lithium", 2023, demand=3000, exclude="CHN", max_share=0.3)
+    binding = {b["constraint"]: b for b in p.binding}
+    assert p.status.startswith("infeasible: shortfall") and p.shortfall_t > 0
+    assert {"caps", "max_share", "exclude:CHN"} <= set(binding)
+    for name in set(binding) - {"caps"}:
+        assert binding[name]["added_t"] is None
+        assert binding[name]["detail"].endswith("not assessed (the time limit was reached)")
+    assert len(calls) >= 3

@@ -1401,7 +1401,8 @@ MaxSuppliersOpt = Annotated[int | None, typer.Option(
     "--max-suppliers", metavar="N", help="Most suppliers in the mix (a mixed-integer "
     "programme).")]
 TimeLimitOpt = Annotated[float, typer.Option(
-    "--time-limit", metavar="S", help="Seconds a mixed-integer solve may take (default 30); "
+    "--time-limit", metavar="S", help="Seconds the mixed-integer solves of one optimisation may "
+    "take in all (default 30); "
     "past it the best mix found is shown with its gap.")]
 MipGapOpt = Annotated[float, typer.Option(
     "--mip-gap", metavar="F", help="Relative gap to the optimum at which a mixed-integer solve "

@@ -8,6 +8,7 @@ True
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -595,7 +596,8 @@ def optimise(importer: str, mineral: str, year: int | None = None, stage: str | 
     m = req.market
     unit = f"t {m.net.basis}"
     inp = req.inputs
-    reach = _most(inp, limit)
+    clock = _Clock(limit)
+    reach = _most(inp, clock.left())
     most = min(float(reach.objective), 1.0)
     shortfall, binding = 0.0, []
     if most < 1.0 - 1e-9:
@@ -603,7 +605,7 @@ def optimise(importer: str, mineral: str, year: int | None = None, stage: str | 
         if delivered <= 1e-9 * inp.demand_t:
             raise InvalidInput(f"no supplier mix delivers anything: {_nothing(inp, unit)}")
         shortfall = inp.demand_t - delivered
-        binding = _binding(req, most, limit, unit)
+        binding = _binding(req, most, clock, unit)
         # the best mix of what can be delivered: the same programme with the delivered
         # tonnes as demand and the share cap in tonnes of the original demand
         inp = replace(inp, cap_t=np.minimum(inp.cap_t, inp.max_share * inp.demand_t),
@@ -616,7 +618,7 @@ def optimise(importer: str, mineral: str, year: int | None = None, stage: str | 
         solution = Solution(shares, float(mix_metrics(inp, shares, w, None)["objective"]),
                             "Optimal", optimal=True)
     else:
-        solution = solve(model, limit, gap)
+        solution = solve(model, max(clock.left(), MIX_SHARE * limit), gap)
     if not solution.usable:
         raise SolverError(f"the solver found no mix ({solution.status})",
                           details={"status": solution.status})
@@ -660,6 +662,23 @@ def optimise(importer: str, mineral: str, year: int | None = None, stage: str | 
         mip_gap=solution.gap)
 
 
+MIX_SHARE = 0.1
+"""The least share of the time limit the final mix's solve gets, even when working out the
+most deliverable and what binds used the rest."""
+
+
+@dataclass
+class _Clock:
+    """The time left of a request's limit."""
+
+    limit_s: float
+    start: float = field(default_factory=time.monotonic)
+
+    def left(self) -> float:
+        """Seconds left (0 once the limit has passed)."""
+        return max(self.limit_s - (time.monotonic() - self.start), 0.0)
+
+
 def _deliverable(inp: Sourcing, time_limit_s: float) -> float:
     """The largest share of the demand any mix can deliver (1 when it can all be met)."""
     return min(float(_most(inp, time_limit_s).objective), 1.0)
@@ -682,10 +701,11 @@ def _nothing(inp: Sourcing, unit: str) -> str:
             f"ship (at most {largest:,.1f} {unit}): lower the minimum lot")
 
 
-def _binding(req: Request, most: float, time_limit_s: float, unit: str) -> list[dict[str, Any]]:
+def _binding(req: Request, most: float, clock: _Clock, unit: str) -> list[dict[str, Any]]:
     """The constraints behind a shortfall: the caps (what the eligible suppliers could ship
     in all), then each other constraint that, lifted alone, would deliver more, with the
-    tonnes it would add (by solving again without it)."""
+    tonnes it would add (by solving again without it, in the time left of the request; one
+    reached after the limit is listed as not assessed)."""
     inp, p = req.inputs, req.parameters
     d = inp.demand_t
     codes = list(inp.suppliers)
@@ -720,7 +740,11 @@ def _binding(req: Request, most: float, time_limit_s: float, unit: str) -> list[
         lifted.append(("min_lot_t", f"minimum lot {inp.min_lot_t:,.1f} {unit}",
                        replace(inp, min_lot_t=0.0)))
     for name, detail, relaxed in lifted:
-        added = (_deliverable(relaxed, time_limit_s) - most) * d
+        if clock.left() <= 0:
+            out.append({"constraint": name, "added_t": None,
+                        "detail": f"{detail}: not assessed (the time limit was reached)"})
+            continue
+        added = (_deliverable(relaxed, clock.left()) - most) * d
         if added > 1e-9 * d:
             out.append({"constraint": name, "added_t": added,
                         "detail": f"{detail}: lifting it would add {_tonnes(added)} {unit}"})
