@@ -13,6 +13,7 @@ import pytest
 
 import critmin
 from critmin import goods
+from critmin.catalog import contents
 from critmin.errors import DataError
 from critmin.metrics import embodied as emb
 
@@ -107,6 +108,50 @@ def test_contents_per_unit_are_not_applied_to_tonnes() -> None:
     assert emb.embodied_trade(flows, flat).empty
 
 
+def test_a_vehicle_code_in_tonnes_carries_per_unit_contents_through_its_mass() -> None:
+    # 870380 in tonnes -> cars (1 / 1.8 t, range 1 / 2.0 to 1 / 1.6) -> a 0.5 t battery
+    # pack per car -> lithium 0.02 t per t of pack (range 0.01-0.03)
+    rows = pd.concat([
+        catalog([("870380", "car", 1 / 1.8, 1 / 2.0, 1 / 1.6)]),
+        catalog([("car", "pack", 0.5, 0.4, 0.6)], per="unit"),
+        catalog([("pack", "lithium", 0.02, 0.01, 0.03)])], ignore_index=True)
+    flat = emb.expand_contents(rows, {"lithium"})
+    assert flat[["hs6", "per", "levels"]].values.tolist() == [["870380", "t", 3]]
+    row = flat.iloc[0]
+    assert row["content"] == pytest.approx(0.5 * 0.02 / 1.8)
+    assert (row["content_low"], row["content_high"]) == pytest.approx(
+        (0.4 * 0.01 / 2.0, 0.6 * 0.03 / 1.6))
+    flows = pd.DataFrame({"year": [2024], "exporter": ["CHN"], "importer": ["IND"],
+                          "hs6": ["870380"], "value_kusd": [9e4], "qty_t": [3600.0]})
+    # 3,600 t of cars = 2,000 cars x 0.5 t of pack x 0.02 t of lithium = 20 t
+    lines = emb.embodied_trade(flows, flat)
+    assert lines["embodied_t"].tolist() == pytest.approx([20.0])
+
+
+def test_a_product_counted_both_per_tonne_and_per_unit_is_refused() -> None:
+    rows = pd.concat([catalog([("870380", "lithium", 0.01, 0.01, 0.01)]),
+                      catalog([("870380", "cobalt", 0.01, 0.01, 0.01)], per="unit")],
+                     ignore_index=True)
+    with pytest.raises(DataError, match=r"mix per t and per unit for \['870380'\]"):
+        emb.expand_contents(rows, {"lithium", "cobalt"})
+
+
+def test_product_and_goods_contents_share_one_expansion() -> None:
+    # the same two-level chain through both catalogs' entry points gives the same numbers
+    rows = pd.DataFrame({"product": ["850760", "cell", "cell"],
+                         "component": ["cell", "lithium", "cobalt"],
+                         "stage": ["product"] * 3, "per": ["t"] * 3,
+                         "content": [0.8, 0.05, 0.1], "content_low": [0.8, 0.04, 0.0],
+                         "content_high": [0.8, 0.06, 0.2], "source": ["a", "b", "c"]})
+    product = contents.mineral_contents(rows, {"lithium", "cobalt"})
+    goods_flat = emb.expand_contents(rows, {"lithium", "cobalt"})
+    top = product[product["product"] == "850760"].reset_index(drop=True)
+    assert top["content"].tolist() == pytest.approx([0.08, 0.04])  # cobalt, lithium
+    assert goods_flat["content"].tolist() == pytest.approx(top["content"].tolist())
+    assert goods_flat["content_high"].tolist() == pytest.approx([0.16, 0.048])
+    assert goods_flat["source"].tolist() == top["source"].tolist() == ["a > c", "a > b"]
+
+
 def test_every_catalog_row_has_a_source_and_a_consistent_range() -> None:
     rows = goods.goods_contents()
     assert len(rows) > 0
@@ -119,8 +164,41 @@ def test_every_catalog_row_has_a_source_and_a_consistent_range() -> None:
     # each published figure names its publication and where in it
     assert published["source"].str.contains(r"\(20\d\d\)").all()
     assert not rows.duplicated(["product", "component"]).any()
+    assert rows.groupby("product")["per"].nunique().eq(1).all()
     flat = goods.mineral_contents()
     assert set(flat["mineral"]) <= set(critmin.minerals()["mineral"])
+    assert (flat["content_low"] <= flat["content"]).all()
+    assert (flat["content"] <= flat["content_high"]).all()
+
+
+def test_the_battery_content_is_the_published_chemistry_range() -> None:
+    flat = goods.mineral_contents().set_index(["hs6", "mineral"])
+    li2o = 29.88 / 13.88  # t Li2O per t Li
+    # BatPaC kg per kWh over pack kg per kWh (100 kWh packs): LFP 0.091485 / 6.66,
+    # NMC111 0.123509 / 5.51, NMC622 0.110247 / 5.23; central 40 % LFP, 60 % NMC622
+    lithium = flat.loc[("850760", "lithium")]
+    lfp, nmc111, nmc622 = 0.091485 / 6.66, 0.123509 / 5.51, 0.110247 / 5.23
+    assert lithium["content_low"] == pytest.approx(lfp * li2o, rel=1e-3)
+    assert lithium["content_high"] == pytest.approx(nmc111 * li2o, rel=1e-3)
+    assert lithium["content"] == pytest.approx((0.4 * lfp + 0.6 * nmc622) * li2o, rel=1e-3)
+    assert lithium["levels"] == 2
+    cobalt = flat.loc[("850760", "cobalt")]
+    assert cobalt["content_low"] == 0.0  # LFP holds none
+    assert cobalt["content"] == pytest.approx(0.6 * 0.182769 / 5.23, rel=1e-3)
+    assert flat.loc[("850760", "nickel"), "content_high"] == pytest.approx(0.709995 / 5.11,
+                                                                            rel=1e-3)
+    assert "10.1038/s41893-025-01561-5" in lithium["source"]
+
+
+def test_the_electric_car_contents_apply_per_tonne_through_the_eea_mass() -> None:
+    flat = goods.mineral_contents().set_index(["hs6", "mineral"])
+    lithium = flat.loc[("870380", "lithium")]
+    assert lithium["per"] == "t"
+    # IEA: 8.9 kg Li (19.16 kg Li2O) per car; EEA: 1,800 kg per car (1,723 kg in 2019)
+    assert lithium["content"] == pytest.approx(0.01916 / 1.8, rel=1e-3)
+    assert lithium["content_high"] == pytest.approx(0.01916 / 1.723, rel=1e-3)
+    assert flat.loc[("870380", "cobalt"), "content"] == pytest.approx(0.0133 / 1.8, rel=1e-3)
+    assert goods.per_unit_goods().empty
 
 
 def test_the_magnet_content_is_the_published_range() -> None:
@@ -192,7 +270,9 @@ def test_the_embodied_command_shows_the_views_side_by_side(cli) -> None:
     rows = {r["stage"]: r for r in done.json()}
     assert rows["embodied in goods"]["view"] == "embodied"
     assert rows["product"]["overlaps_embodied"] is True
-    assert "not an addition" in done.stderr and "870380" in done.stderr
+    assert "not an addition" in done.stderr
+    # electric cars apply through their mass now: no good is left per unit only
+    assert "contents per unit" not in done.stderr
     by_good = cli("embodied", "IND", "-m", "rare-earths", "-y", "2024", "--by-product",
                   "--json")
     assert [r["hs6"] for r in by_good.json()] == ["850511"]

@@ -4,7 +4,7 @@ Reads the sourced contents of downstream goods (``catalog/goods_contents.csv``) 
 store's flows of those goods, and computes with :mod:`critmin.metrics.embodied`. On the
 bundled data the goods traded in tonnes are permanent magnets (850511, 2024 onwards); an
 imported BACI release (``critmin data import baci --products all``) carries every good of
-the catalog.
+the catalog (lithium-ion batteries 850760, electric cars 870380 through their mass).
 
 >>> rows = embodied("IND", "rare-earths", 2024)
 >>> rows.loc[0, ["country", "mineral"]].tolist(), int(rows.loc[0, "year"])
@@ -80,8 +80,8 @@ def embodied(countries: Sequence[str] | str | None = None,
     DataFrame
         :func:`critmin.metrics.embodied.summarise`'s columns, in tonnes of each mineral's
         production basis (units in ``attrs["units"]``), with the range from the published
-        contents. Goods whose contents are per unit (vehicles) are not applied: trade is in
-        tonnes (:func:`per_unit_goods`).
+        contents. Goods whose contents are per unit and have no row converting their
+        tonnes into pieces are not applied: trade is in tonnes (:func:`per_unit_goods`).
 
     Examples
     --------
@@ -112,8 +112,9 @@ def embodied(countries: Sequence[str] | str | None = None,
 
 
 def per_unit_goods() -> pd.DataFrame:
-    """Goods whose contents are published per unit (kg per vehicle): hs6, mineral, content
-    (t per unit), source. Trade in tonnes cannot carry them; they are listed, not applied."""
+    """Goods whose contents are published per unit (kg per vehicle) with no mass converting
+    them to tonnes: hs6, mineral, content (t per unit), source. Trade in tonnes cannot carry
+    them; they are listed, not applied (electric cars, 870380, apply through their mass)."""
     flat = mineral_contents()
     return flat[flat["per"] == "unit"].reset_index(drop=True)
 

@@ -23,6 +23,7 @@ allocation rows as they are, then one row per (HS code, mineral) content at allo
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +46,74 @@ def load_contents(folder: Path | None = None) -> pd.DataFrame:
     return frame.fillna({"stage": "product", "source": "", "note": ""})
 
 
+def expand(edges: pd.DataFrame, minerals: set[str], values: Sequence[str] = ("content",),
+           keep: Sequence[str] = (), what: str = "product contents") -> pd.DataFrame:
+    """Multiply contents along every path from each product down to the minerals.
+
+    The one expansion behind :func:`mineral_contents` (product contents, one central
+    figure) and :func:`critmin.metrics.embodied.expand_contents` (goods contents, with
+    the published range as extra value columns).
+
+    Parameters
+    ----------
+    edges : DataFrame
+        product, component, source, the ``values`` columns and the ``keep`` columns.
+    minerals : set of str
+        Where a path ends.
+    values : sequence of str
+        Numeric columns multiplied along each path and summed over paths.
+    keep : sequence of str
+        Columns taken from each path's first row (the top product's stage or ``per``).
+    what : str
+        What the rows are, for the cycle message.
+
+    Returns
+    -------
+    DataFrame
+        product, mineral, the ``keep`` columns, the ``values`` columns, source (each path's
+        steps ' > '-joined, paths '; '-joined) and levels (longest path), sorted by product
+        and mineral. Raises DataError on a cycle.
+
+    Examples
+    --------
+    >>> rows = pd.DataFrame({"product": ["car", "cell"], "component": ["cell", "lithium"],
+    ...                      "content": [2.0, 0.5], "low": [1.0, 0.4],
+    ...                      "source": ["a", "b"]})
+    >>> expand(rows, {"lithium"}, ("content", "low"))[["product", "content", "low"]
+    ...     ].values.tolist()
+    [['car', 1.0, 0.4], ['cell', 0.5, 0.4]]
+    """
+    values, keep = list(values), list(keep)
+    edges = edges[["product", "component", *keep, *values, "source"]].astype(
+        dict.fromkeys(values, "float64"))
+    step = edges.drop(columns=keep).rename(columns={
+        "product": "at", "component": "next", "source": "step_source",
+        **{v: f"step_{v}" for v in values}})
+    paths = edges.rename(columns={"component": "at"}).assign(levels=1)
+    done = []
+    for _ in range(MAX_LEVELS):
+        reached = paths["at"].isin(minerals)
+        done.append(paths[reached])
+        paths = paths[~reached]
+        if paths.empty:
+            break
+        paths = paths.merge(step, on="at", how="inner")
+        paths = paths.assign(
+            **{v: paths[v] * paths[f"step_{v}"] for v in values},
+            source=paths["source"] + " > " + paths["step_source"],
+            at=paths["next"], levels=paths["levels"] + 1,
+        )[["product", "at", *keep, *values, "source", "levels"]]
+    else:
+        if not paths.empty:
+            raise DataError(f"{what} form a cycle through "
+                            f"{sorted(set(paths['product']))[:5]}")
+    flat = pd.concat(done, ignore_index=True).rename(columns={"at": "mineral"})
+    out = flat.groupby(["product", "mineral"], as_index=False, sort=True).agg(
+        **{k: (k, "first") for k in keep}, **{v: (v, "sum") for v in values},
+        source=("source", "; ".join), levels=("levels", "max"))
+    return out.reset_index(drop=True)
+
+
 def mineral_contents(contents: pd.DataFrame, minerals: set[str] | None = None
                      ) -> pd.DataFrame:
     """Every product's content of each mineral, its chains of components multiplied out.
@@ -61,7 +130,7 @@ def mineral_contents(contents: pd.DataFrame, minerals: set[str] | None = None
     DataFrame
         product, mineral, stage (the top product's), content (t mineral basis per t
         product, summed over the paths), source (each path's steps, ' > '-joined; paths
-        '; '-joined), levels (longest path). Raises DataError on a cycle.
+        '; '-joined), levels (longest path). Raises DataError on a cycle (:func:`expand`).
 
     Examples
     --------
@@ -72,34 +141,9 @@ def mineral_contents(contents: pd.DataFrame, minerals: set[str] | None = None
     [{'product': 'magnet', 'mineral': 'rare-earths', 'content': 0.36, 'source': 'a > b'}, \
 {'product': 'ndpr', 'mineral': 'rare-earths', 'content': 1.2, 'source': 'b'}]
     """
-    edges = contents[["product", "component", "stage", "content", "source"]].astype(
-        {"content": "float64"})
     if minerals is None:
-        minerals = set(edges["component"]) - set(edges["product"])
-    paths = edges.rename(columns={"component": "at"}).assign(levels=1)
-    done = []
-    for _ in range(MAX_LEVELS):
-        reached = paths["at"].isin(minerals)
-        done.append(paths[reached])
-        paths = paths[~reached]
-        if paths.empty:
-            break
-        step = edges.rename(columns={"product": "at", "component": "next",
-                                     "content": "step", "source": "step_source"})
-        paths = paths.merge(step.drop(columns="stage"), on="at", how="inner")
-        paths = paths.assign(content=paths["content"] * paths["step"],
-                             source=paths["source"] + " > " + paths["step_source"],
-                             at=paths["next"], levels=paths["levels"] + 1
-                             )[["product", "at", "stage", "content", "source", "levels"]]
-    else:
-        if not paths.empty:
-            raise DataError("product contents form a cycle through "
-                            f"{sorted(set(paths['product']))[:5]}")
-    flat = pd.concat(done, ignore_index=True).rename(columns={"at": "mineral"})
-    out = flat.groupby(["product", "mineral"], as_index=False, sort=True).agg(
-        stage=("stage", "first"), content=("content", "sum"),
-        source=("source", "; ".join), levels=("levels", "max"))
-    return out.reset_index(drop=True)
+        minerals = set(contents["component"]) - set(contents["product"])
+    return expand(contents, minerals, keep=("stage",))
 
 
 def links(product_minerals: pd.DataFrame, contents: pd.DataFrame | None = None,

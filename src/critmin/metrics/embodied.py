@@ -4,8 +4,12 @@ A downstream good (a magnet, a motor, a vehicle) carries minerals that the trade
 compounds and metals does not show. ``catalog/goods_contents.csv`` states, with a source per
 row, what one tonne (or one unit) of a good contains, multi-level: a magnet holds rare-earth
 metal, which holds rare-earth oxide. :func:`expand_contents` multiplies along every path down
-to the minerals, keeping the central figure and the published range; :func:`embodied_trade`
-applies the per-tonne contents to the flows, and :func:`summarise` gives each country's
+to the minerals, keeping the central figure and the published range (the expansion of
+:func:`critmin.catalog.contents.expand`). A content is counted in its component's own unit:
+tonnes of a component whose rows are per tonne, pieces of one whose rows are per unit, so a
+row ``870380 -> electric-car`` per tonne holding 1 / (t per car) cars converts the per-car
+contents of ``electric-car`` to tonnes of trade. :func:`embodied_trade` applies the per-tonne
+contents to the flows, and :func:`summarise` gives each country's
 embodied imports and exports per mineral and year with China's share.
 
 Embodied figures are a view beside the direct ones, never added into them: the direct
@@ -28,11 +32,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from critmin.catalog.contents import expand
 from critmin.errors import DataError
 from critmin.metrics.concentration import CHINA
-
-MAX_LEVELS = 8
-"""Deepest chain followed (good, component, …, mineral); deeper is a cycle."""
 
 VALUES = ["content", "content_low", "content_high"]
 """The content columns carried along every path: the central figure and the range."""
@@ -50,7 +52,8 @@ def expand_contents(goods: pd.DataFrame, minerals: set[str]) -> pd.DataFrame:
         content_high, source.
     minerals : set of str
         The mineral slugs; a component that is neither a mineral nor a product of its own
-        raises DataError.
+        raises DataError, and so does a product whose rows mix ``t`` and ``unit`` (its
+        contents would be per tonne and per piece at once).
 
     Returns
     -------
@@ -59,40 +62,31 @@ def expand_contents(goods: pd.DataFrame, minerals: set[str]) -> pd.DataFrame:
         (the top row's, ``t`` or ``unit``), content, content_low, content_high (each the
         product of its path's steps, summed over paths), source (the path's sources,
         ' > '-joined; paths '; '-joined) and levels (longest path).
+
+    Examples
+    --------
+    A car code traded in tonnes, 0.5 cars per tonne, each car holding 0.02 t of lithium:
+
+    >>> rows = pd.DataFrame({"product": ["870380", "car"], "component": ["car", "lithium"],
+    ...                      "per": ["t", "unit"], "content": [0.5, 0.02],
+    ...                      "content_low": [0.5, 0.02], "content_high": [0.5, 0.02],
+    ...                      "source": ["mass", "kg per car"]})
+    >>> expand_contents(rows, {"lithium"})[["hs6", "per", "content"]].values.tolist()
+    [['870380', 't', 0.01]]
     """
-    edges = goods[["product", "component", "per", *VALUES, "source"]].astype(
-        dict.fromkeys(VALUES, "float64"))
+    edges = goods[["product", "component", "per", *VALUES, "source"]]
     dangling = set(edges["component"]) - minerals - set(edges["product"])
     if dangling:
         raise DataError(f"goods contents name components that are neither minerals nor goods "
                         f"with contents of their own: {sorted(dangling)[:5]}")
-    step = edges.drop(columns="per").rename(columns={
-        "product": "at", "component": "next", "source": "step_source",
-        **{v: f"step_{v}" for v in VALUES}})
-    paths = edges.rename(columns={"component": "at"}).assign(levels=1)
-    paths = paths[paths["product"].str.fullmatch(r"[0-9]{6}")]
-    done = []
-    for _ in range(MAX_LEVELS):
-        reached = paths["at"].isin(minerals)
-        done.append(paths[reached])
-        paths = paths[~reached]
-        if paths.empty:
-            break
-        paths = paths.merge(step, on="at", how="inner")
-        paths = paths.assign(
-            **{v: paths[v] * paths[f"step_{v}"] for v in VALUES},
-            source=paths["source"] + " > " + paths["step_source"],
-            at=paths["next"], levels=paths["levels"] + 1,
-        )[["product", "at", "per", *VALUES, "source", "levels"]]
-    else:
-        if not paths.empty:
-            raise DataError("goods contents form a cycle through "
-                            f"{sorted(set(paths['product']))[:5]}")
-    flat = pd.concat(done, ignore_index=True).rename(columns={"at": "mineral"})
-    out = flat.groupby(["product", "mineral"], as_index=False, sort=True).agg(
-        per=("per", "first"), content=("content", "sum"), content_low=("content_low", "sum"),
-        content_high=("content_high", "sum"), source=("source", "; ".join),
-        levels=("levels", "max"))
+    counted = edges.groupby("product")["per"].nunique()
+    mixed = sorted(counted.index[counted > 1])
+    if mixed:
+        raise DataError(f"goods contents mix per t and per unit for {mixed[:5]}: give each "
+                        "product's contents per tonne or per unit, and convert between the "
+                        "two with a row of its own (units per tonne)")
+    out = expand(edges, minerals, VALUES, keep=("per",), what="goods contents")
+    out = out[out["product"].str.fullmatch(r"[0-9]{6}")]
     return out.rename(columns={"product": "hs6"}).reset_index(drop=True)
 
 
