@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from critmin import numbers
 from critmin.errors import CritminError, InvalidInput
 
 SELECT_TOP = 8
@@ -73,17 +74,6 @@ def _pct(value: Any) -> str:
     if 0 < value < 0.005:
         return "<1 %"
     return f"{value * 100:.0f} %"
-
-
-def _pct1(value: Any) -> str:
-    """A share with one decimal (the small changes a scenario makes)."""
-    if value is None or not np.isfinite(value):
-        return "–"
-    return f"{value * 100:.1f} %"
-
-
-def _tonnes(value: float) -> str:
-    return f"{value:,.0f}" if abs(value) >= 10 else f"{value:,.1f}"
 
 
 def _listing(items: Sequence[str]) -> str:
@@ -463,7 +453,7 @@ def _findings(b: Brief, then_year: int) -> list[str]:
             alt = b.alternatives[b.alternatives["mineral"] == m].head(3)
             if alt.empty:
                 continue
-            said = [f"{who.get(str(s), s)} ({_tonnes(float(q))} t"
+            said = [f"{who.get(str(s), s)} ({numbers.tonnes(float(q))}"
                     f"{f' {_basis(m)} a year' if n == 0 else ''})"
                     for n, (s, q) in enumerate(zip(alt["supplier"], alt["independent_t"],
                                                    strict=True))]
@@ -473,17 +463,18 @@ def _findings(b: Brief, then_year: int) -> list[str]:
     for _, r in b.pacts.iterrows():
         supplier = who.get(str(r["supplier"]), r["supplier"])
         stage = "" if r["stage"] == "headline" else f", {r['stage']} stage"
-        volume = f"{_tonnes(float(r['volume_t']))} t {r['basis']}"
+        volume = f"{numbers.tonnes(float(r['volume_t']))} {r['basis']}"
         if float(r["delivered_t"]) < float(r["volume_t"]) * 0.999:
-            volume += f", of which {supplier} could deliver {_tonnes(float(r['delivered_t']))} t"
+            volume += (f", of which {supplier} could deliver "
+                       f"{numbers.tonnes(float(r['delivered_t']))}")
         out.append(
             f"Agreement {r['agreement']} ({r['status']}, {r['announced']}): if {supplier} "
             f"supplied {PACT_SHARE * 100:.0f} % of {b.name}'s {b.label(str(r['mineral']))} "
             f"imports ({volume}{stage}), China's share of those imports would go from "
-            f"{_pct1(r['china_share_before'])} to {_pct1(r['china_share_after'])} and "
+            f"{numbers.share(r['china_share_before'])} to {numbers.share(r['china_share_after'])} and "
             f"{b.name}'s loss if China cut all exports from "
-            f"{_pct1(r['loss_if_china_cuts_before'])} to "
-            f"{_pct1(r['loss_if_china_cuts_after'])} of supply; {r['verdict']}.")
+            f"{numbers.share(r['loss_if_china_cuts_before'])} to "
+            f"{numbers.share(r['loss_if_china_cuts_after'])} of supply; {r['verdict']}.")
     if not out:
         out.append(f"No mineral briefed has a figure for {b.name} in {b.year}.")
     return out
@@ -496,15 +487,295 @@ def _basis(mineral: str) -> str:
     return str(t["basis"].get(mineral, "")) if mineral in t.index else ""
 
 
-def write(country: str, out: Path, minerals: Sequence[str] | str | None = None,
-          year: int | None = None, paper: str = "a4", xlsx: Path | None = None,
-          force: bool = False) -> list[Path]:
-    """Write a country's brief to ``out`` (.pdf, .html or .xlsx) and, with ``xlsx``, the
-    workbook too; atomically, an existing file replaced only with ``force``."""
-    from critmin import files
+COMPANY_COLUMNS = ["mineral", "qty_basis_t", "n_suppliers", "top_supplier",
+                   "top_supplier_share", "hhi", "china_share", "china_share_traced",
+                   "controlled_share", "score", "cf", "score_compat", "cf_compat",
+                   "hhi_production", "wta", "price_usd_per_kg"]
+"""The columns of a company brief's materials table (the workbook's; the printed table
+leaves out the last three)."""
+SAME_SCORE = 1e-6
+"""Relative difference below which the default and geopolrisk-py scores count as equal."""
+COMPANY_SOURCES = [
+    "Purchases: the company's own purchase records, imported with critmin data import "
+    "purchases (tonnes converted to each mineral's basis with critmin's content factors)",
+    "GeoPolRisk company method: Koyamparambath et al.'s GeoPolRisk as geopolrisk-py 2.0.1 "
+    "computes it for a company (its World Mining Data and WGI tables), beside critmin's "
+    "default",
+    "Export controls: critmin's events registry, each event with its own source",
+]
+"""Sources a company's brief adds to the country data's (:data:`critmin.pages.SOURCES`)."""
+
+
+@dataclass
+class CompanyBrief:
+    """A company's briefing pack: findings from its purchase records and the tables and
+    figure behind them, laid out as a country's :class:`Brief`."""
+
+    company: str
+    year: int
+    minerals: list[str]
+    """The materials briefed on, largest GeoPolRisk score first."""
+    findings: list[str]
+    table: pd.DataFrame
+    """One row per material: the figures the findings state (critmin.company's)."""
+    suppliers: pd.DataFrame
+    """Every supplier country of each material, largest share first."""
+    controls: pd.DataFrame
+    """Purchases from a supplier country with a documented export control in force."""
+    notes: list[str]
+    selection: str
+    mineral_names: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.company
+
+    @property
+    def sources(self) -> list[str]:
+        from critmin.pages import SOURCES
+
+        return [*COMPANY_SOURCES, *SOURCES]
+
+    @property
+    def glossary(self) -> dict[str, str]:
+        """What each printed column means (the declared column descriptions)."""
+        from critmin import schema
+
+        said = {c.name: c.description for c in schema.table_columns("company_materials")}
+        said["share"] = {c.name: c.description for c in
+                         schema.table_columns("company_suppliers")}["share"]
+        return {c: said[c] for c in [*COMPANY_COLUMNS[1:-3], "share"] if said.get(c)}
+
+    def label(self, mineral: str) -> str:
+        """A mineral's name as a sentence says it ("rare earths")."""
+        return self.mineral_names.get(mineral, mineral).lower()
+
+    def figures(self, width: int = 1000) -> dict[str, tuple[Any, str]]:
+        """The supplier bars (as the country brief's), with what they show in words."""
+        from critmin import figures
+        from critmin.charts import with_caption
+
+        if self.suppliers.empty:
+            return {}
+        bars = self.suppliers.rename(columns={"supplier_country": "supplier"})
+        fig = figures.suppliers_figure(
+            bars, f"{self.name}: supplier countries per material (share of tonnes bought), "
+                  f"{self.year}")
+        fig.update_layout(height=420)
+        fig.update_xaxes(categoryorder="array", categoryarray=self.minerals)
+        caption = (f"Source: {self.name}'s purchase records; {self.year}. Note: six largest "
+                   "supplier countries named, the rest grey")
+        return {"suppliers": (with_caption(fig, caption, width),
+                              "Each material's purchases split by supplier country; the "
+                              "supplier mix table below lists every one.")}
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The brief's tables by name, in reading order (every row: none is cut)."""
+        out = {"materials": self.table, "supplier_mix": self.suppliers}
+        if not self.controls.empty:
+            out["export_controls"] = self.controls
+        return out
+
+    def sheets(self) -> dict[str, pd.DataFrame]:
+        """The workbook's sheets: the findings, then one sheet per table."""
+        return {"findings": pd.DataFrame({"finding": self.findings}), **self.tables()}
+
+
+def _stored_years(name: str) -> list[int]:
+    from critmin.checks import as_name
+    from critmin.company_view import stored_purchases
+
+    rows = stored_purchases()
+    mine = rows[rows["company"] == as_name(name, "name")]
+    return sorted({int(str(p)[:4]) for p in mine["period"]})
+
+
+def build_company(name: str, minerals: Sequence[str] | str | None = None,
+                  year: int | None = None) -> CompanyBrief:
+    """A company's briefing pack from its imported purchase records
+    (:func:`critmin.company`): the materials with the highest GeoPolRisk score, China's
+    share direct and traced through the supplier countries, purchases under an export
+    control in force and the supplier concentration, in sentences, then the tables.
+
+    Parameters
+    ----------
+    name : str
+        The company, as imported (``critmin.companies()``).
+    minerals : str or list of str, optional
+        The materials to brief on (default: every one it bought in the year).
+    year : int, optional
+        The latest year of its records if None.
+
+    Returns
+    -------
+    CompanyBrief
+
+    Examples
+    --------
+    >>> build_company("Unknown Co")  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    critmin.errors.NotFound: no purchase records for company 'Unknown Co'
+    """
+    from critmin import checks, resolve
+    from critmin.company_view import company
+    from critmin.errors import NotFound, nearest
+    from critmin.pages import names as country_names
+
+    stored = _stored_years(name)
+    view = company(name, year if year is not None or not stored else max(stored))
+    chosen_year = view.years[0]
+    rows = view.materials[view.materials["year"] == chosen_year]
+    bought = [str(m) for m in rows["mineral"]]
+    labels = _names()
+    if minerals is not None:
+        asked = [resolve.mineral(m) for m in checks.as_names(minerals, "minerals") or []]
+        for m in asked:
+            if m not in bought:
+                raise NotFound(f"{view.company!r} bought no {m} in {chosen_year}",
+                               suggestions=nearest(m, bought) or bought)
+        rows = rows[rows["mineral"].isin(asked)]
+        selection = (f"Materials asked for: "
+                     f"{_listing([labels.get(m, m) for m in dict.fromkeys(asked)])}.")
+    else:
+        selection = (f"Materials: every material {view.company} bought in {chosen_year} "
+                     f"with a known mineral content ({len(rows)}), from its purchase records.")
+    rows = rows.sort_values(["score", "qty_basis_t"], ascending=False, na_position="last")
+    chosen = [str(m) for m in rows["mineral"]]
+    table = rows[[c for c in COMPANY_COLUMNS if c in rows.columns]].reset_index(drop=True)
+    table = table.assign(mineral=table["mineral"].astype(str))
+    units = dict(view.materials.attrs.get("units", {}))
+    units["n_suppliers"] = "count"
+    table.attrs["units"] = {c: u for c, u in units.items() if c in table.columns}
+    who = country_names()
+    order = {m: i for i, m in enumerate(chosen)}
+    mix = view.suppliers[(view.suppliers["year"] == chosen_year)
+                         & view.suppliers["mineral"].isin(chosen)]
+    mix = mix.assign(mineral=mix["mineral"].astype(str), order=mix["mineral"].map(order))
+    mix = mix.sort_values(["order", "share", "supplier_country"],
+                          ascending=[True, False, True])
+    suppliers = pd.DataFrame({
+        "mineral": mix["mineral"].to_numpy(),
+        "supplier_country": mix["supplier_country"].astype(str).to_numpy(),
+        "supplier_name": mix["supplier_country"].astype(str).map(who).to_numpy(),
+        "qty_basis_t": mix["qty_basis_t"].to_numpy(float),
+        "value_usd": mix["value_usd"].to_numpy(float),
+        "share": mix["share"].to_numpy(float)})
+    suppliers.attrs["units"] = {"qty_basis_t": "t (basis)", "value_usd": "USD",
+                                "share": "share"}
+    controls = view.controls[(view.controls["year"] == chosen_year)
+                             & view.controls["mineral"].isin(chosen)]
+    controls = controls.drop(columns="year").reset_index(drop=True)
+    controls.attrs["units"] = {"qty_basis_t": "t (basis)", "share": "share"}
+    b = CompanyBrief(view.company, chosen_year, chosen, [], table, suppliers, controls, [],
+                     selection, labels)
+    b.findings = _company_findings(b)
+    others = [str(y) for y in stored if y != chosen_year]
+    b.notes = [
+        *view.notes,
+        "The figures describe the purchase records imported, not the company's whole "
+        "supply; tonnes are on each mineral's basis (a product's tonnes times its content "
+        "factor).",
+        "China's traced share goes one step back: a supplier country's own imports from "
+        "China over its production plus imports (a stated origin decides instead); ore "
+        "mined elsewhere but refined in China is not traced further.",
+        "A purchase counts as under an export control when its supplier country has a "
+        "documented control in force on the mineral, whatever the stage of what was bought "
+        "(the control's stage is in the export controls table).",
+        *([f"{view.company} also has purchase records in {_listing(others)} "
+           "(critmin brief --company NAME -y YEAR)."] if others else [])]
+    return b
+
+
+def _company_findings(b: CompanyBrief) -> list[str]:
+    """The key findings of a company's brief, each a sentence whose numbers are in its
+    tables (shares, tonnes and figures written by :mod:`critmin.numbers`)."""
+    from critmin.pages import names
+
+    who = names()
+    t = b.table
+    out: list[str] = []
+    many = f"{len(t)} material{'s' if len(t) != 1 else ''}"
+    ranked = t.dropna(subset=["score"]).sort_values("score", ascending=False).head(3)
+    if len(ranked) == 1:
+        r = ranked.iloc[0]
+        out.append(f"{b.name} bought one material with a score in {b.year}, "
+                   f"{b.label(str(r['mineral']))}: GeoPolRisk score "
+                   f"{numbers.number(r['score'])}, characterisation factor "
+                   f"{numbers.number(r['cf'])} eq. kg Cu/kg.")
+    elif not ranked.empty:
+        said = [f"{b.label(str(r['mineral']))} ({numbers.number(r['score'])}, "
+                + (f"characterisation factor {numbers.number(r['cf'])} eq. kg Cu/kg)" if n == 0
+                   else f"{numbers.number(r['cf'])})")
+                for n, (_, r) in enumerate(ranked.iterrows())]
+        out.append(f"Of the {many} {b.name} bought in {b.year}, the highest supply risks "
+                   f"(GeoPolRisk score) are {_listing(said)}.")
+    if not ranked.empty:
+        both = ranked.dropna(subset=["score_compat"])
+        differ = both[~np.isclose(both["score"], both["score_compat"], rtol=SAME_SCORE,
+                                  atol=0.0)]
+        if not both.empty and differ.empty:
+            out.append("geopolrisk-py 2.0.1's company method gives the same score"
+                       f"{'s' if len(both) > 1 else ''}.")
+        elif not differ.empty:
+            out.append("geopolrisk-py 2.0.1's company method gives " + _listing(
+                [f"{b.label(str(r['mineral']))} {numbers.number(r['score_compat'])} "
+                 f"(characterisation factor {numbers.number(r['cf_compat'])})"
+                 for _, r in differ.iterrows()]) + ".")
+    china = t[(t["china_share"].fillna(0) > 0) | (t["china_share_traced"].fillna(0) > 0)]
+    china = china.sort_values(["china_share_traced", "china_share"], ascending=False)
+    for _, r in china.head(CHINA_SENTENCES).iterrows():
+        traced = (f"{numbers.share(r['china_share_traced'])} once each supplier country's "
+                  "own imports from China are traced" if pd.notna(r["china_share_traced"])
+                  else "no traced figure (no country data)")
+        out.append(f"China supplied {numbers.share(r['china_share'])} of {b.name}'s "
+                   f"{b.label(str(r['mineral']))} directly in {b.year}, and {traced}.")
+    if china.empty and not t.empty:
+        out.append(f"None of {b.name}'s purchases in {b.year} came from China, directly or "
+                   "traced through its supplier countries' own imports.")
+    controlled = t[t["controlled_share"] > 0].sort_values("controlled_share", ascending=False)
+    for _, r in controlled.iterrows():
+        m = str(r["mineral"])
+        hit = b.controls[b.controls["mineral"] == m]
+        where = hit.drop_duplicates("supplier_country")
+        countries = _listing([who.get(c, c) for c in where["supplier_country"].astype(str)])
+        events = _listing([f"{e}, {stage} stage" if stage else e for e, stage in dict.fromkeys(
+            zip(hit["event"].astype(str), hit["stage"].astype(str), strict=True))])
+        out.append(f"{numbers.share(r['controlled_share'])} of {b.name}'s {b.label(m)} "
+                   f"({numbers.tonnes(where['qty_basis_t'].sum())}) was bought from "
+                   f"{countries} under an export control in force on it ({events}).")
+    if controlled.empty and not t.empty:
+        out.append(f"None of {b.name}'s purchases in {b.year} came from a supplier country "
+                   "with a documented export control in force on the material.")
+    mixes = t.dropna(subset=["hhi"]).sort_values("hhi", ascending=False)
+    if not mixes.empty:
+        def mix(r: pd.Series) -> str:
+            n = int(r["n_suppliers"])
+            top = who.get(str(r["top_supplier"]), str(r["top_supplier"]))
+            if n == 1:
+                return f"{b.label(str(r['mineral']))}, 1: bought from {top} only"
+            return (f"{b.label(str(r['mineral']))}, {numbers.number(r['hhi'])} with {n} "
+                    f"supplier countries (largest {top}, "
+                    f"{numbers.share(r['top_supplier_share'])})")
+
+        text = ("Supplier concentration (HHI: the sum of the supplier countries' squared "
+                "shares of the tonnes, 1 for a single supplier) is ")
+        if len(mixes) > 1:
+            text += f"highest for {mix(mixes.iloc[0])}, and lowest for {mix(mixes.iloc[-1])}"
+        else:
+            text += f"for its one material {mix(mixes.iloc[0])}"
+        out.append(text + ".")
+    if not out:
+        out.append(f"No material {b.name} bought in {b.year} has a figure.")
+    return out
+
+
+def _targets(out: Path, xlsx: Path | None, paper: str, force: bool
+             ) -> tuple[list[Path], str, str]:
+    """The files a brief is written to (checked before any work), the paper's CSS name and
+    the browser that prints a PDF (empty when none is asked for)."""
     from critmin.checks import as_bool, as_path
-    from critmin.present import _excel, check_destination
-    from critmin.reports import brief_html, find_browser, print_pdf
+    from critmin.present import check_destination
+    from critmin.reports import find_browser
 
     force = as_bool(force, "force")
     paper_key = str(paper).strip().lower()
@@ -523,14 +794,42 @@ def write(country: str, out: Path, minerals: Sequence[str] | str | None = None,
     if xlsx is not None and targets[1].suffix.lower() != ".xlsx":
         raise InvalidInput(f"--xlsx names the workbook: {targets[1].name} is not .xlsx")
     browser = find_browser() if any(t.suffix.lower() == ".pdf" for t in targets) else ""
-    b = build(country, minerals, year)
+    return targets, PAPERS[paper_key], browser
+
+
+def _emit(b: Brief | CompanyBrief, targets: list[Path], paper: str, browser: str) -> None:
+    """Write ``b`` to each target, atomically: the workbook, the HTML or its PDF print."""
+    from critmin import files
+    from critmin.present import _excel
+    from critmin.reports import brief_html, print_pdf
+
     for target in targets:
         suffix = target.suffix.lower()
         with files.atomic_write(target) as tmp:
             if suffix == ".xlsx":
                 _excel(b.sheets(), tmp, [b.selection, *b.notes], chart_all=True)
             elif suffix == ".html":
-                tmp.write_text(brief_html(b, PAPERS[paper_key]), "utf-8")
+                tmp.write_text(brief_html(b, paper), "utf-8")
             else:
-                print_pdf(browser, brief_html(b, PAPERS[paper_key]), tmp)
+                print_pdf(browser, brief_html(b, paper), tmp)
+
+
+def write(country: str, out: Path, minerals: Sequence[str] | str | None = None,
+          year: int | None = None, paper: str = "a4", xlsx: Path | None = None,
+          force: bool = False) -> list[Path]:
+    """Write a country's brief to ``out`` (.pdf, .html or .xlsx) and, with ``xlsx``, the
+    workbook too; atomically, an existing file replaced only with ``force``."""
+    targets, size, browser = _targets(out, xlsx, paper, force)
+    _emit(build(country, minerals, year), targets, size, browser)
+    return targets
+
+
+def write_company(name: str, out: Path, minerals: Sequence[str] | str | None = None,
+                  year: int | None = None, paper: str = "a4", xlsx: Path | None = None,
+                  force: bool = False) -> list[Path]:
+    """Write a company's brief (:func:`build_company`) to ``out`` (.pdf, .html or .xlsx)
+    and, with ``xlsx``, the workbook too; atomically, an existing file replaced only with
+    ``force``."""
+    targets, size, browser = _targets(out, xlsx, paper, force)
+    _emit(build_company(name, minerals, year), targets, size, browser)
     return targets

@@ -1642,21 +1642,34 @@ def chart_cmd(
 
 @app.command("brief")
 def brief_cmd(
-    country: Annotated[str, typer.Argument(metavar="COUNTRY", help="A country (name, ISO3...).")],
     out: Annotated[Path, typer.Option("--out", "-o", metavar="FILE", help="FILE.pdf (printed by headless Chromium), FILE.html or FILE.xlsx (the workbook).")],
+    country: Annotated[str | None, typer.Argument(metavar="[COUNTRY]", help="A country (name, ISO3...); or --company.")] = None,
     mineral: Annotated[list[str] | None, typer.Option("--mineral", "-m", metavar="MINERAL", help="A mineral to brief on (repeatable; default the most dependent ones on the country's own critical list and those China supplies at least half of).")] = None,
     year: YearOpt = None,
     paper: Annotated[str, typer.Option("--paper", metavar="a4|letter", help="Paper size of the PDF (default a4).")] = "a4",
     xlsx: Annotated[Path | None, typer.Option("--xlsx", metavar="FILE.xlsx", help="Also write the workbook to FILE.xlsx (one computation for both).")] = None,
+    company: Annotated[str | None, typer.Option("--company", metavar="NAME", help="Brief a company from its imported purchase records instead of a country (critmin data import purchases).")] = None,
     force: ForceOpt = False,
 ) -> None:
-    """A country's briefing pack: key findings in sentences from the numbers, charts of the
-    minerals that matter, complete tables behind every sentence, then caveats and sources;
-    as an A4 (or Letter) PDF, HTML, or a formatted workbook."""
-    from critmin.brief import write
+    """A country's (or with --company, a company's) briefing pack: key findings in sentences
+    from the numbers, charts of the minerals that matter, complete tables behind every
+    sentence, then caveats and sources; as an A4 (or Letter) PDF, HTML, or a formatted
+    workbook."""
+    from critmin.brief import write, write_company
+    from critmin.errors import InvalidInput
 
-    with _console().status(f"writing the brief of {country}"):
-        paths = write(country, out, mineral, year, paper=paper, xlsx=xlsx, force=force)
+    if (country is None) == (company is None):
+        raise InvalidInput("name a COUNTRY or a --company, not "
+                           + ("both" if country is not None else "neither"),
+                           suggestions=["critmin brief India --out india.pdf",
+                                        "critmin brief --company NAME --out company.pdf"])
+    with _console().status(f"writing the brief of {country or company}"):
+        if company is not None:
+            paths = write_company(company, out, mineral, year, paper=paper, xlsx=xlsx,
+                                  force=force)
+        else:
+            paths = write(str(country), out, mineral, year, paper=paper, xlsx=xlsx,
+                          force=force)
     for path in paths:
         say(f"wrote {path}")
 

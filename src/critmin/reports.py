@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from critmin import __version__, files, resolve
+from critmin import __version__, files, numbers, resolve
 from critmin.errors import CritminError, InvalidInput, NotFound
 from critmin.pages import SOURCES, Page, country_page, mineral_page
 
 if TYPE_CHECKING:
-    from critmin.brief import Brief
+    from critmin.brief import Brief, CompanyBrief
 
 VENDOR = Path(__file__).resolve().parent / "web" / "static" / "vendor"
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
@@ -48,6 +48,14 @@ TABLE_COLUMNS = {
     "agreements": ["agreement", "supplier", "mineral", "stage", "volume_t", "delivered_t",
                    "china_share_before", "china_share_after", "loss_if_china_cuts_before",
                    "loss_if_china_cuts_after", "feasible"],
+    # a company's brief
+    "materials": ["mineral", "qty_basis_t", "n_suppliers", "top_supplier",
+                  "top_supplier_share", "hhi", "china_share", "china_share_traced",
+                  "controlled_share", "score", "cf", "score_compat", "cf_compat"],
+    "supplier_mix": ["mineral", "supplier_country", "supplier_name", "qty_basis_t",
+                     "value_usd", "share"],
+    "export_controls": ["mineral", "supplier_country", "event", "title", "stage", "targets",
+                        "qty_basis_t", "share"],
 }
 """The columns a report prints per table (all columns go to the dashboard's downloads)."""
 
@@ -90,12 +98,15 @@ def _format(column: str, value: Any, unit: str = "") -> str:
         return "–"
     if isinstance(value, bool):
         return "yes" if value else ""
+    if isinstance(value, int | float) and (numbers.is_tonnes(unit) or "/" in unit
+                                           or unit == "count"):
+        return numbers.fmt(value, unit)  # tonnes, ratios and counts by the number policy
     if isinstance(value, int) and column != "rank" and not column.startswith("year"):
         value = float(value)
     if isinstance(value, float):
         if unit == "share" or column.endswith("share") or column in ("import_reliance",
                                                                       "china_share_origin"):
-            return "<0.1%" if 0 < value < 0.0005 else f"{value:.1%}"
+            return numbers.share(value)
         if column == "score" or unit == "0-1":
             return f"{value:.3f}"
         return f"{value:,.0f}" if abs(value) >= 10 else f"{value:,.2f}"
@@ -118,7 +129,8 @@ def _table(name: str, frame: pd.DataFrame, explain: str = "") -> str:
         for row in frame[cols].to_dict("records"))
     said = f"<p class='explain'>{escape.escape(explain)}</p>" if explain else ""
     title = name.replace("_", " ").capitalize()
-    return (f"<section class='table'><h3>{escape.escape(title)} ({len(frame):,} rows)</h3>"
+    rows = f"{len(frame):,} row{'' if len(frame) == 1 else 's'}"
+    return (f"<section class='table'><h3>{escape.escape(title)} ({rows})</h3>"
             f"{said}<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
             "</section>")
 
@@ -189,9 +201,9 @@ def _list(items: list[str], css: str, tag: str = "ul") -> str:
     return f"<{tag} class='{css}'>{inner}</{tag}>" if inner else ""
 
 
-def _glossary() -> str:
+def _glossary(entries: dict[str, str] = GLOSSARY) -> str:
     return "<dl>" + "".join(f"<dt>{escape.escape(k.replace('_', ' '))}</dt>"
-                            f"<dd>{escape.escape(v)}</dd>" for k, v in GLOSSARY.items()
+                            f"<dd>{escape.escape(v)}</dd>" for k, v in entries.items()
                             ) + "</dl>"
 
 
@@ -204,12 +216,20 @@ TABLE_EXPLAIN = {
                     "exports and their exportable surplus (critmin suppliers).",
     "agreements": "Documented agreements with the country as importer, each run as a pact "
                   "of a tenth of its current imports of the mineral (critmin pact).",
+    "materials": "Each material bought in the year: the figures the findings state "
+                 "(critmin company).",
+    "supplier_mix": "Every supplier country of each material, largest share first.",
+    "export_controls": "Purchases from a supplier country with a documented export control "
+                       "in force on the mineral (critmin events).",
 }
 
 
-def brief_sections(brief: Brief, width: int | None = PRINT_WIDTH
+def brief_sections(brief: Brief | CompanyBrief, width: int | None = PRINT_WIDTH
                    ) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """A brief's HTML sections: (findings, charts, tables) and (caveats, sources)."""
+    """A brief's (a country's or a company's) HTML sections: (findings, charts, tables) and
+    (caveats, sources)."""
+    from critmin.brief import CompanyBrief
+
     figs = "".join(_figure(n, fig, explain, width)
                    for n, (fig, explain) in enumerate(brief.figures(width or 1000).values()))
     tables = "".join(_table(name if name != "minerals" else "selected_minerals", frame,
@@ -218,16 +238,28 @@ def brief_sections(brief: Brief, width: int | None = PRINT_WIDTH
     first = [("Key findings", _list(brief.findings, "findings", "ol")
               + f"<p class='explain'>{escape.escape(brief.selection)}</p>"),
              ("Charts", figs), ("Tables", tables)]
-    last = [("What each figure means", _glossary()),
+    glossary, sources = ((brief.glossary, brief.sources) if isinstance(brief, CompanyBrief)
+                         else (GLOSSARY, SOURCES))
+    last = [("What each figure means", _glossary(glossary)),
             ("Caveats: what the data cannot show", _list(brief.notes, "notes")),
-            ("Data sources", _list(SOURCES, "sources"))]
+            ("Data sources", _list(sources, "sources"))]
     return first, last
 
 
-def brief_html(brief: Brief, paper: str | None = "A4") -> str:
-    """A country's brief as one self-contained HTML document, laid out for ``paper``."""
+def brief_html(brief: Brief | CompanyBrief, paper: str | None = "A4") -> str:
+    """A country's or a company's brief as one self-contained HTML document, laid out for
+    ``paper``."""
+    from critmin.brief import CompanyBrief
+
     names = ", ".join(brief.label(m) for m in brief.minerals)
     first, last = brief_sections(brief, PRINT_WIDTH if paper else None)
+    if isinstance(brief, CompanyBrief):
+        sub = (f"Company briefing pack, purchases of {brief.year}; materials: "
+               f"{escape.escape(names)}. Made by critmin {__version__} on "
+               f"{date.today().isoformat()}.")
+        return _document(f"critmin brief: {brief.name}, {brief.year}",
+                         f"{brief.name}: critical minerals briefing, {brief.year}", sub,
+                         [*first, *last], paper)
     sub = (f"Briefing pack, data year {brief.year}; minerals: {escape.escape(names)}. Made by "
            f"critmin {__version__} on {date.today().isoformat()}.")
     return _document(f"critmin brief: {brief.name}, {brief.year}",
