@@ -48,6 +48,7 @@ MODULE_TIERS = {
     "test_answers.py": "bundled",
     "test_charts.py": "bundled",
     "test_brief.py": "bundled",
+    "test_brief_company.py": "bundled",
     "test_lcia.py": "bundled",
     "test_value_chain.py": "bundled",
     "test_whatif.py": "bundled",

@@ -306,7 +306,7 @@ def test_bundled_api_takes_lots_and_checks_them() -> None:
         assert short.json()["shortfall_t"] > 0 and "frontier" not in short.json()
 
 
-def test_the_time_limit_bounds_the_whole_request(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bundled_time_limit_bounds_the_whole_request(monkeypatch: pytest.MonkeyPatch) -> None:
     """Once the limit has passed, the constraints behind a shortfall are listed as not
     assessed instead of each getting a fresh limit; the mix is still found."""
     from critmin import sourcing
