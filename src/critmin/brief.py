@@ -502,9 +502,10 @@ def write(country: str, out: Path, minerals: Sequence[str] | str | None = None,
     """Write a country's brief to ``out`` (.pdf, .html or .xlsx) and, with ``xlsx``, the
     workbook too; atomically, an existing file replaced only with ``force``."""
     from critmin import files
+    from critmin.browser import find_browser
     from critmin.checks import as_bool, as_path
     from critmin.present import _excel, check_destination
-    from critmin.reports import brief_html, find_browser, print_pdf
+    from critmin.reports import brief_html, print_pdf
 
     force = as_bool(force, "force")
     paper_key = str(paper).strip().lower()
