@@ -773,9 +773,9 @@ def _targets(out: Path, xlsx: Path | None, paper: str, force: bool
              ) -> tuple[list[Path], str, str]:
     """The files a brief is written to (checked before any work), the paper's CSS name and
     the browser that prints a PDF (empty when none is asked for)."""
+    from critmin.browser import find_browser
     from critmin.checks import as_bool, as_path
     from critmin.present import check_destination
-    from critmin.reports import find_browser
 
     force = as_bool(force, "force")
     paper_key = str(paper).strip().lower()

@@ -14,7 +14,6 @@ import base64
 import html as escape
 import json
 import re
-import subprocess
 import urllib.parse
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ FORMATS = {".png": "png", ".svg": "svg", ".html": "html", ".htm": "html"}
 SIZE_LIMITS = (200, 4000)
 """Smallest and largest width or height of an image, in pixels."""
 EXPORT_TIMEOUT = 90
+"""Seconds Chromium has to draw one image."""
 TREND_YEARS = 10
 """Years a trend chart spans, ending with the latest year that has a figure."""
 TRADE = "CEPII BACI bilateral trade (HS92; HS17 extracts for recent years)"
@@ -312,30 +312,21 @@ def render(fig: Any, fmt: str, width: int | None = None, height: int | None = No
         return standalone_html(fig, width, height).encode()
     if fmt not in ("png", "svg"):
         raise InvalidInput(f"unknown chart format {fmt!r}; use png, svg or html")
-    from critmin.reports import find_browser
+    from critmin import cache
+    from critmin.browser import find_browser, last_line, run_chromium
 
     browser = find_browser()
-    from critmin import cache
-
     with files.temp_folder(cache.scratch_folder()) as folder:
         page = folder / "chart.html"
         page.write_text(standalone_html(fig, width, height, image=fmt), "utf-8")
-        command = [browser, "--headless", "--no-sandbox", "--disable-gpu",
-                   "--virtual-time-budget=30000", f"--user-data-dir={folder / 'profile'}",
-                   "--dump-dom", page.as_uri()]
-        try:
-            done = subprocess.run(command, capture_output=True, text=True,
-                                  timeout=EXPORT_TIMEOUT, check=False)
-        except subprocess.TimeoutExpired:
-            raise CritminError(f"Chromium did not draw the chart within {EXPORT_TIMEOUT} s"
-                               ) from None
+        done = run_chromium(["--virtual-time-budget=30000", f"--user-data-dir={folder / 'profile'}",
+                             "--dump-dom", page.as_uri()],
+                            EXPORT_TIMEOUT, "draw the chart", browser)
     found = re.search(r'<pre id="image"[^>]*>([^<]*)</pre>', done.stdout or "")
     url = escape.unescape(found.group(1)) if found else ""
     head, sep, body = url.partition(",")
     if not sep or not head.startswith("data:image/"):
-        last = (url or (done.stderr or "").strip().splitlines()[-1:] or ["no output"])
-        raise CritminError(f"Chromium could not draw the chart: "
-                           f"{last if isinstance(last, str) else last[0]}")
+        raise CritminError(f"Chromium could not draw the chart: {url or last_line(done)}")
     if head.endswith(";base64"):
         return base64.b64decode(body)
     return urllib.parse.unquote(body).encode()

@@ -734,6 +734,15 @@ def _emit_pivot(frame: pd.DataFrame, opts: Output, by: str, measure: str | None,
     _say_all(_break_notes(wide, [c for c in shown.columns if c not in values], opts))
 
 
+def _emit_rows(frame: pd.DataFrame, opts: Output, view: list[str], title: str,
+               pivot: str | None, measure: str | None) -> None:
+    """Long rows as a table with ``view`` first, or shown wide by ``pivot`` when it is given."""
+    if pivot is not None:
+        _emit_pivot(frame, opts, pivot, measure, title)
+    else:
+        emit(frame, opts, view, title)
+
+
 def _break_notes(wide: pd.DataFrame, rows: list[str], opts: Output) -> list[str]:
     """The notes under a pivot: its series breaks, a break of every row shown said once,
     and the export controls in between, for the rows the terminal shows."""
@@ -793,10 +802,7 @@ def profile_cmd(
         with _console().status("computing"):
             frame = profile_series(country, years, top=top, sort=sort, show_all=show_all)
         title = f"{frame.attrs['name']} ({frame['country'].iloc[0]}), {_span(frame['year'])}"
-        if pivot is not None:
-            _emit_pivot(frame, opts, pivot, measure, title)
-        else:
-            emit(frame, opts, ["year", *PROFILE_VIEW, "series_break"], title)
+        _emit_rows(frame, opts, ["year", *PROFILE_VIEW, "series_break"], title, pivot, measure)
         return
     with _console().status("computing"):
         result = profile(country, years[0] if years else None, top=top, sort=sort,
@@ -901,10 +907,7 @@ def risk_cmd(
     if series and output == "cube":
         frame = _with_breaks(frame)
         first = [*first, "series_break"]
-    if pivot is not None:
-        _emit_pivot(frame, opts, pivot, measure, "GeoPolRisk")
-        return
-    emit(frame, opts, first, "GeoPolRisk")
+    _emit_rows(frame, opts, first, "GeoPolRisk", pivot, measure)
 
 
 @app.command("stages")
@@ -927,10 +930,7 @@ def stages_cmd(
     view = ["year", "country", *STAGE_VIEW]
     if pivot is not None or (years is not None and len(years) > 1):
         frame, view = _with_breaks(frame), [*view, "series_break"]
-    if pivot is not None:
-        _emit_pivot(frame, opts, pivot, measure, "per stage")
-        return
-    emit(frame, opts, view, "per stage")
+    _emit_rows(frame, opts, view, "per stage", pivot, measure)
 
 
 @app.command("compare")
@@ -1631,7 +1631,7 @@ def chart_cmd(
     fmt = charts.output_format(out)
     check_destination(out, table=False, force=force)
     if fmt != "html":
-        from critmin.reports import find_browser
+        from critmin.browser import find_browser
 
         find_browser()  # before any work: a missing browser is said at once
     with _console().status(f"drawing the {kind} chart of {subject}"):

@@ -1,6 +1,8 @@
 """The figures critmin draws (plotly), shared by the notebooks, the dashboard and the
 reports. Each takes a result object or a table of the Python API and returns a
-``plotly.graph_objects.Figure``; none reads data itself.
+``plotly.graph_objects.Figure``; none reads data itself. The country page's figures are also
+built as plain specs (``*_spec``: ``data`` and ``layout`` as dicts and lists, ready for JSON),
+which the dashboard sends without loading plotly's validating figure classes.
 
 >>> import pandas as pd
 >>> frame = pd.DataFrame({"country": ["IND", "DEU"], "import_reliance": [1.0, 0.5]})
@@ -50,16 +52,37 @@ MAP_METRICS: dict[str, tuple[str, str, str]] = {
 
 
 def as_json(fig: Any) -> Any:
-    """A figure as plain JSON (``data`` and ``layout``), as the dashboard draws it."""
+    """A figure (or a plain spec) as plain JSON (``data`` and ``layout``), as the dashboard
+    draws it."""
     import json
 
+    if isinstance(fig, dict):
+        return json.loads(json.dumps(fig))
     return json.loads(fig.to_json())
+
+
+def figure(spec: Mapping[str, Any]) -> Any:
+    """A plain spec (``data`` and ``layout``) as a ``plotly.graph_objects.Figure``."""
+    return _go().Figure(dict(spec))
 
 
 def _go() -> Any:
     import plotly.graph_objects as go
 
     return go
+
+
+def _spec(data: list[dict[str, Any]], title: str, **kw: Any) -> dict[str, Any]:
+    """A plain figure: the ``data`` traces and the layout every figure shares (see
+    :func:`_layout`), ``kw`` added to it."""
+    return {"data": data, "layout": {"title": {"text": title, "x": 0.01}, "template": TEMPLATE,
+                                     "margin": {"l": 10, "r": 10, "t": 50, "b": 10}, **kw}}
+
+
+def _values(column: Any) -> list[Any]:
+    """A column as a JSON list: Python numbers and strings, a missing number as None (a gap,
+    as plotly draws NaN)."""
+    return [None if isinstance(v, float) and v != v else v for v in pd.Series(column).tolist()]
 
 
 def _layout(fig: Any, title: str, **kw: Any) -> Any:
@@ -179,37 +202,51 @@ def world_map(frame: pd.DataFrame, metric: str, mineral: str, year: int,
 def dependence_figure(profile: CountryProfile) -> Any:
     """Import reliance and China's share of imports per mineral, the country's own critical
     list first; minerals whose reliance is withheld show no bar."""
-    go = _go()
+    return figure(dependence_spec(profile))
+
+
+def dependence_spec(profile: CountryProfile) -> dict[str, Any]:
+    """:func:`dependence_figure` as a plain spec."""
     m = profile.minerals
     m = m[m["import_reliance"].notna() | m["china_share"].notna()].head(30).iloc[::-1]
     labels = [f"{'★ ' if own else ''}{name}" for name, own in zip(m["mineral"], m["own_list"],
                                                                   strict=True)]
-    fig = go.Figure([
-        go.Bar(y=labels, x=m["import_reliance"], orientation="h", name="import reliance",
-               hovertemplate="%{y}: %{x:.0%} import reliance<extra></extra>"),
-        go.Bar(y=labels, x=m["china_share"], orientation="h", name="China's share of imports",
-               marker_color=CHINA_COLOUR,
-               hovertemplate="%{y}: %{x:.0%} of imports from China<extra></extra>"),
-    ])
-    return _layout(fig, f"{profile.name}: dependence per mineral, {profile.year} "
-                        "(★ on its own critical list)",
-                   barmode="group", xaxis={"tickformat": ".0%", "range": [0, 1.05]},
-                   height=max(320, 26 * len(m) + 120), legend={"orientation": "h", "y": -0.08})
+    return _spec([
+        {"type": "bar", "y": labels, "x": _values(m["import_reliance"]), "orientation": "h",
+         "name": "import reliance",
+         "hovertemplate": "%{y}: %{x:.0%} import reliance<extra></extra>"},
+        {"type": "bar", "y": labels, "x": _values(m["china_share"]), "orientation": "h",
+         "name": "China's share of imports", "marker": {"color": CHINA_COLOUR},
+         "hovertemplate": "%{y}: %{x:.0%} of imports from China<extra></extra>"},
+    ], f"{profile.name}: dependence per mineral, {profile.year} (★ on its own critical list)",
+        barmode="group", xaxis={"tickformat": ".0%", "range": [0, 1.05]},
+        height=max(320, 26 * len(m) + 120), legend={"orientation": "h", "y": -0.08})
 
 
 def stage_figure(stages: pd.DataFrame, title: str) -> Any:
     """Import reliance per mineral and supply-chain stage as a heat map (blank where the
     stage has no reliance figure)."""
-    go = _go()
+    return figure(stage_spec(stages, title))
+
+
+YLORRD = [[0.0, "rgb(255,255,204)"], [0.125, "rgb(255,237,160)"], [0.25, "rgb(254,217,118)"],
+          [0.375, "rgb(254,178,76)"], [0.5, "rgb(253,141,60)"], [0.625, "rgb(252,78,42)"],
+          [0.75, "rgb(227,26,28)"], [0.875, "rgb(189,0,38)"], [1.0, "rgb(128,0,38)"]]
+"""plotly's ``YlOrRd`` colour scale (ColorBrewer, yellow for 0) written out, as plotly.py
+sends it: plotly.js's own scale of that name runs the other way."""
+
+
+def stage_spec(stages: pd.DataFrame, title: str) -> dict[str, Any]:
+    """:func:`stage_figure` as a plain spec."""
     order = ["ore", "intermediate", "refined", "alloy", "scrap", "product"]
     table = stages.pivot_table(index="mineral", columns="stage", values="import_reliance",
                                aggfunc="first")
     table = table[[s for s in order if s in table.columns]]
-    fig = go.Figure(go.Heatmap(
-        z=table.to_numpy(dtype=float), x=list(table.columns), y=list(table.index),
-        colorscale="YlOrRd", zmin=0, zmax=1, colorbar={"tickformat": ".0%"},
-        hovertemplate="%{y}, %{x}: %{z:.0%} import reliance<extra></extra>"))
-    return _layout(fig, title, height=max(300, 22 * len(table) + 120))
+    return _spec([{"type": "heatmap", "z": [_values(row) for row in table.to_numpy(dtype=float)],
+                   "x": _values(table.columns), "y": _values(table.index),
+                   "colorscale": YLORRD, "zmin": 0, "zmax": 1, "colorbar": {"tickformat": ".0%"},
+                   "hovertemplate": "%{y}, %{x}: %{z:.0%} import reliance<extra></extra>"}],
+                 title, height=max(300, 22 * len(table) + 120))
 
 
 def suppliers_figure(suppliers: pd.DataFrame, title: str, top: int = 6) -> Any:
@@ -217,7 +254,11 @@ def suppliers_figure(suppliers: pd.DataFrame, title: str, top: int = 6) -> Any:
     each mineral named and the rest grouped. A supplier keeps one colour across the minerals
     (China always :data:`CHINA_COLOUR`; the next largest overall from
     :data:`COUNTRY_PALETTE`, the others grey-blue), with a legend entry per coloured one."""
-    go = _go()
+    return figure(suppliers_spec(suppliers, title, top))
+
+
+def suppliers_spec(suppliers: pd.DataFrame, title: str, top: int = 6) -> dict[str, Any]:
+    """:func:`suppliers_figure` as a plain spec."""
     s = suppliers.sort_values(["mineral", "share"], ascending=[True, False])
     s = s.assign(rank=s.groupby("mineral").cumcount())
     named = s[s["rank"] < top]
@@ -237,50 +278,63 @@ def suppliers_figure(suppliers: pd.DataFrame, title: str, top: int = 6) -> Any:
         if g.empty:
             continue
         codes = g["supplier"].astype(str).tolist()
-        traces.append(go.Bar(
-            x=g["mineral"], y=g["share"], name=code or "other suppliers",
-            legendgroup=code or "other", showlegend=code is not None,
-            marker_color=CHINA_COLOUR if code == "CHN" else palette.get(code or "", REST_COLOUR),
-            marker_line={"color": "#ffffff", "width": 0.5},
-            text=[c if v >= 0.04 else "" for c, v in zip(codes, g["share"], strict=True)],
-            customdata=codes, textposition="inside", insidetextanchor="middle",
-            textfont={"size": 10},
-            hovertemplate="%{customdata}: %{y:.1%} of %{x} imports<extra></extra>"))
+        traces.append({
+            "type": "bar", "x": _values(g["mineral"]), "y": _values(g["share"]),
+            "name": code or "other suppliers", "legendgroup": code or "other",
+            "showlegend": code is not None,
+            "marker": {"color": CHINA_COLOUR if code == "CHN"
+                       else palette.get(code or "", REST_COLOUR),
+                       "line": {"color": "#ffffff", "width": 0.5}},
+            "text": [c if v >= 0.04 else "" for c, v in zip(codes, g["share"], strict=True)],
+            "customdata": codes, "textposition": "inside", "insidetextanchor": "middle",
+            "textfont": {"size": 10},
+            "hovertemplate": "%{customdata}: %{y:.1%} of %{x} imports<extra></extra>"})
     if not rest.empty:
-        traces.append(go.Bar(x=rest["mineral"], y=rest["share"], name="others",
-                             marker_color="#d9d9d9", showlegend=True,
-                             hovertemplate="others: %{y:.1%} of %{x} imports<extra></extra>"))
-    fig = go.Figure(traces)
-    return _layout(fig, title, barmode="stack", yaxis={"tickformat": ".0%"},
-                   xaxis={"categoryorder": "array", "categoryarray": minerals},
-                   uniformtext={"minsize": 8, "mode": "hide"},
-                   legend={"orientation": "h", "y": -0.2, "x": 0})
+        traces.append({"type": "bar", "x": _values(rest["mineral"]), "y": _values(rest["share"]),
+                       "name": "others", "marker": {"color": "#d9d9d9"}, "showlegend": True,
+                       "hovertemplate": "others: %{y:.1%} of %{x} imports<extra></extra>"})
+    return _spec(traces, title, barmode="stack", yaxis={"tickformat": ".0%"},
+                 xaxis={"categoryorder": "array", "categoryarray": minerals},
+                 uniformtext={"minsize": 8, "mode": "hide"},
+                 legend={"orientation": "h", "y": -0.2, "x": 0})
 
 
 def origin_figure(profile: CountryProfile) -> Any:
     """China's share of imports as traded and once re-exporters are traced back to their
     sources (origin-adjusted), per mineral."""
-    go = _go()
+    return figure(origin_spec(profile))
+
+
+def origin_spec(profile: CountryProfile) -> dict[str, Any]:
+    """:func:`origin_figure` as a plain spec."""
     m = profile.minerals.dropna(subset=["china_share"]).head(25)
-    fig = go.Figure([
-        go.Bar(x=m["mineral"], y=m["china_share"], name="direct (as traded)"),
-        go.Bar(x=m["mineral"], y=m["china_share_origin"], name="by origin (via re-exporters)"),
-    ])
-    return _layout(fig, f"{profile.name}: China's share of imports, direct and by origin, "
-                        f"{profile.year}", barmode="group", yaxis={"tickformat": ".0%"})
+    x = _values(m["mineral"])
+    return _spec([
+        {"type": "bar", "x": x, "y": _values(m["china_share"]), "name": "direct (as traded)"},
+        {"type": "bar", "x": x, "y": _values(m["china_share_origin"]),
+         "name": "by origin (via re-exporters)"},
+    ], f"{profile.name}: China's share of imports, direct and by origin, {profile.year}",
+        barmode="group", yaxis={"tickformat": ".0%"})
 
 
 def trend_figure(rows: pd.DataFrame, title: str, metric: str = "import_reliance") -> Any:
     """One line per mineral of a cube metric over the years."""
-    go = _go()
+    return figure(trend_spec(rows, title, metric))
+
+
+def trend_spec(rows: pd.DataFrame, title: str, metric: str = "import_reliance"
+               ) -> dict[str, Any]:
+    """:func:`trend_figure` as a plain spec."""
     label, _, fmt = MAP_METRICS.get(metric, (metric, "", ".2f"))
-    fig = go.Figure([go.Scatter(x=g["year"], y=g[metric], mode="lines", name=str(m),
-                                hovertemplate=f"{m} %{{x}}: %{{y:{fmt}}}<extra></extra>")
-                     for m, g in rows.sort_values("year").groupby("mineral", observed=True)])
+    traces = [{"type": "scatter", "x": _values(g["year"]), "y": _values(g[metric]),
+               "mode": "lines", "name": str(m),
+               "hovertemplate": f"{m} %{{x}}: %{{y:{fmt}}}<extra></extra>"}
+              for m, g in rows.sort_values("year").groupby("mineral", observed=True)]
     top = float(rows[metric].max()) if rows[metric].notna().any() else 1.0
-    span = [0.0, max(1.05, top * 1.05)] if fmt.endswith("%") else None
-    return _layout(fig, title, yaxis={"title": {"text": label}, "tickformat": fmt, "range": span},
-                   xaxis={"title": {"text": "year"}})
+    yaxis: dict[str, Any] = {"title": {"text": label}, "tickformat": fmt}
+    if fmt.endswith("%"):
+        yaxis["range"] = [0.0, max(1.05, top * 1.05)]
+    return _spec(traces, title, yaxis=yaxis, xaxis={"title": {"text": "year"}})
 
 
 def concentration_figure(profile: MineralProfile) -> Any:

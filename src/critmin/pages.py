@@ -30,6 +30,7 @@ class Page:
     title: str
     year: int
     figures: dict[str, Any]
+    """Plotly figures, or plain specs (``data`` and ``layout`` dicts; the country page's)."""
     tables: dict[str, pd.DataFrame]
     notes: list[str] = field(default_factory=list)
     explanations: dict[str, str] = field(default_factory=dict)
@@ -163,15 +164,16 @@ def country_page(country: str, year: int | None = None) -> Page:
     flat = [str(m) for m in watched if m in lowest.index and lowest[m] >= FULL]
     trend = trend[~trend["mineral"].astype(str).isin(flat)]
     n_names = {m: m.replace("-", " ") for m in flat}
+    # plain specs: plotly's validating figure classes cost more than the page's data
     figs = {
-        "dependence": figures.dependence_figure(p),
-        "stages": figures.stage_figure(stages, f"{p.name}: import reliance per stage, {p.year}"),
-        "suppliers": figures.suppliers_figure(p.suppliers, f"{p.name}: suppliers per mineral "
-                                                           f"(share of import tonnes), {p.year}"),
-        "origin": figures.origin_figure(p),
-        "trend": figures.trend_figure(trend, f"{p.name}: import reliance, {span}"),
-        "china_trend": figures.trend_figure(history, f"{p.name}: China's share of imports, "
-                                                     f"{first}-{last}", "china_share"),
+        "dependence": figures.dependence_spec(p),
+        "stages": figures.stage_spec(stages, f"{p.name}: import reliance per stage, {p.year}"),
+        "suppliers": figures.suppliers_spec(p.suppliers, f"{p.name}: suppliers per mineral "
+                                                         f"(share of import tonnes), {p.year}"),
+        "origin": figures.origin_spec(p),
+        "trend": figures.trend_spec(trend, f"{p.name}: import reliance, {span}"),
+        "china_trend": figures.trend_spec(history, f"{p.name}: China's share of imports, "
+                                                   f"{first}-{last}", "china_share"),
     }
     explain = {
         "dependence": "Import reliance = (imports - exports) / (production + imports - "

@@ -10,9 +10,7 @@ True
 from __future__ import annotations
 
 import html as escape
-import os
 import shutil
-import subprocess
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,16 +18,17 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from critmin import __version__, files, numbers, resolve
+from critmin.browser import find_browser, last_line, run_chromium
 from critmin.errors import CritminError, InvalidInput, NotFound
+from critmin.figures import figure
 from critmin.pages import SOURCES, Page, country_page, mineral_page
 
 if TYPE_CHECKING:
     from critmin.brief import Brief, CompanyBrief
 
 VENDOR = Path(__file__).resolve().parent / "web" / "static" / "vendor"
-BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-"""Executables tried, in order, for the PDF (or the CRITMIN_CHROMIUM variable)."""
 PDF_TIMEOUT = 120
+"""Seconds Chromium has to print one PDF."""
 
 TABLE_COLUMNS = {
     "minerals": ["mineral", "own_list", "answer", "reliance_status", "china_share",
@@ -166,6 +165,8 @@ def _page_style(paper: str | None) -> str:
 def _figure(n: int, fig: Any, explain: str, width: int | None) -> str:
     if fig is None:
         return f"<p class='explain'>{escape.escape(explain)}</p>"
+    if isinstance(fig, dict):  # a plain spec (the country page's)
+        fig = figure(fig)
     if width is not None:
         fig.update_layout(width=width)
     spec = fig.to_json()
@@ -311,25 +312,6 @@ def render(page: Page, brief: Brief | None = None, paper: str | None = None) -> 
     return _document(f"critmin report: {page.title}", page.title, sub, sections, paper)
 
 
-def find_browser() -> str:
-    """The Chromium executable for PDFs: CRITMIN_CHROMIUM, else the first of
-    :data:`BROWSERS` on PATH."""
-    given = os.environ.get("CRITMIN_CHROMIUM")
-    if given:
-        if shutil.which(given) is None:
-            raise InvalidInput(f"CRITMIN_CHROMIUM={given!r} is not an executable; point it at "
-                               "Chromium, or unset it to use the first of "
-                               f"{', '.join(BROWSERS)} on PATH")
-        return given
-    for name in BROWSERS:
-        found = shutil.which(name)
-        if found:
-            return found
-    raise InvalidInput("PDF reports and PNG or SVG charts need headless Chromium, and none is "
-                       "on PATH; set CRITMIN_CHROMIUM to its executable or install it "
-                       "(Debian: apt-get install chromium), or write .html instead")
-
-
 def write_report(subject: str, out: Path, year: int | None = None, force: bool = False,
                  paper: str = "a4") -> Path:
     """Write the report of ``subject`` to ``out`` (.html or .pdf, laid out for ``paper``:
@@ -364,17 +346,10 @@ def print_pdf(browser: str, text: str, dest: Path) -> None:
         source = folder / "report.html"
         source.write_text(text, "utf-8")
         pdf = folder / "report.pdf"
-        command = [browser, "--headless", "--no-sandbox", "--disable-gpu",
-                   "--no-pdf-header-footer", "--run-all-compositor-stages-before-draw",
-                   "--virtual-time-budget=20000", f"--user-data-dir={folder / 'profile'}",
-                   f"--print-to-pdf={pdf}", source.as_uri()]
-        try:
-            done = subprocess.run(command, capture_output=True, text=True,
-                                  timeout=PDF_TIMEOUT, check=False)
-        except subprocess.TimeoutExpired:
-            raise CritminError(f"Chromium did not print the PDF within {PDF_TIMEOUT} s"
-                               ) from None
+        done = run_chromium(["--no-pdf-header-footer", "--run-all-compositor-stages-before-draw",
+                             "--virtual-time-budget=20000", f"--user-data-dir={folder / 'profile'}",
+                             f"--print-to-pdf={pdf}", source.as_uri()],
+                            PDF_TIMEOUT, "print the PDF", browser)
         if not pdf.exists() or pdf.stat().st_size == 0:
-            last = (done.stderr or "").strip().splitlines()[-1:] or ["no output"]
-            raise CritminError(f"Chromium could not print the PDF: {last[0]}")
+            raise CritminError(f"Chromium could not print the PDF: {last_line(done)}")
         shutil.move(str(pdf), dest)

@@ -1144,7 +1144,7 @@ def _page_routes(app: FastAPI, cache: Cache, compute: Slots) -> None:
 
         check_kind(kind)
         if format != "html":
-            from critmin.reports import find_browser
+            from critmin.browser import find_browser
 
             find_browser()
         async with compute.held():
