@@ -742,7 +742,9 @@ def _company_findings(b: CompanyBrief) -> list[str]:
             zip(hit["event"].astype(str), hit["stage"].astype(str), strict=True))])
         out.append(f"{numbers.share(r['controlled_share'])} of {b.name}'s {b.label(m)} "
                    f"({numbers.tonnes(where['qty_basis_t'].sum())}) was bought from "
-                   f"{countries} under an export control in force on it ({events}).")
+                   f"{countries}, which {'has' if len(where) == 1 else 'have'} an export control "
+                   f"in force on it ({events}); "
+                   "whether the control touches these purchases depends on the form bought.")
     if controlled.empty and not t.empty:
         out.append(f"None of {b.name}'s purchases in {b.year} came from a supplier country "
                    "with a documented export control in force on the material.")
