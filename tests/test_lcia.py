@@ -53,7 +53,7 @@ def test_every_mineral_has_one_flow_and_known_slug() -> None:
 
 @pytest.mark.parametrize("year", [2021, 2022, 2023])
 def test_eu27_aluminium_and_rare_earth_factors_are_finite(year: int) -> None:
-    # geopolrisk-py fails on these two region factors; here EU27 is one importer
+    # an earlier geopolrisk-py failed on these two region factors; here EU27 is one importer
     table = lcia.characterisation_factors("EU27", ["aluminium", "rare-earths"], year)
     assert sorted(table["mineral"]) == ["aluminium", "rare-earths"]
     assert set(table["country"]) == {"EU27"}
@@ -70,8 +70,6 @@ def test_the_compat_mode_exports_its_own_factors() -> None:
     cube = critmin.risk("IND", "rare-earths", 2022, compat="geopolrisk-py").iloc[0]
     assert table.loc[0, "cf"] == pytest.approx(float(cube["cf"]), rel=1e-12)
     assert table.loc[0, "method"].endswith("|geopolrisk-py")
-    with pytest.raises(InvalidInput, match="default mode only"):
-        lcia.characterisation_factors("EU27", "aluminium", 2022, compat="geopolrisk-py")
 
 
 def test_factors_without_a_value_stay_out_of_the_methods() -> None:
@@ -170,7 +168,79 @@ def test_the_cf_command_writes_each_format(cli, tmp_path: Path) -> None:
         assert any(n.startswith("lcia_categories/") for n in archive.namelist())
     again = cli("cf", "-o", str(csv), "-c", "IND", "-y", "2022")
     assert again.code == 2 and "already exists" in again.stderr
-    wrong = cli("cf", "-o", str(tmp_path / "x.csv"), "-c", "EU27", "--compat", "geopolrisk-py")
-    assert wrong.code == 2 and "default mode only" in wrong.stderr
+    peer = tmp_path / "peer.csv"
+    done = cli("cf", "-o", str(peer), "-c", "EU27", "-m", "cobalt", "-y", "2022",
+               "--compat", "geopolrisk-py")
+    assert done.code == 0, done.stderr
+    assert pd.read_csv(peer)["method"].tolist() == ["critmin|GeoPolRisk|EU27|2022|geopolrisk-py"]
     bad = cli("cf", "-o", str(tmp_path / "y.csv"), "--format", "simapro")
     assert bad.code == 2 and "unknown format 'simapro'" in bad.stderr
+
+
+def test_the_biosphere3_mapping_is_bw2ios_own_flow_list() -> None:
+    importers = pytest.importorskip("bw2io.importers.ecospold2_biosphere")
+    listed = {(d["name"], tuple(d["categories"])): d["code"]
+              for d in importers.Ecospold2BiosphereImporter().data}
+    flows = lcia.load_flows()
+    mapped = flows[flows["biosphere3_code"] != ""]
+    for row in mapped.itertuples():
+        key = (row.biosphere3_name, tuple(row.biosphere3_categories))
+        assert key[1] == ("natural resource", "in ground"), row.mineral
+        assert listed.get(key) == row.biosphere3_code, row.mineral
+        assert row.biosphere3_source.startswith("bw2io 0.9.17, bw2io/data/lci/"), row.mineral
+    # an unmapped mineral has no resource flow of its own flow's name in the list
+    for row in flows[flows["biosphere3_code"] == ""].itertuples():
+        assert (row.flow_name, ("natural resource", "in ground")) not in listed
+    assert set(flows.loc[flows["biosphere3_code"] == "", "mineral"]) == {"rare-earths"}
+
+
+def test_a_biosphere3_method_scores_one_kg_at_its_factor(india_2022: pd.DataFrame,
+                                                         tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch
+                                                         ) -> None:
+    monkeypatch.setenv("BRIGHTWAY2_DIR", str(tmp_path / "brightway"))
+    (tmp_path / "brightway").mkdir()
+    bw2data = pytest.importorskip("bw2data")
+    bw2calc = pytest.importorskip("bw2calc")
+    bw2io = pytest.importorskip("bw2io")
+    path = lcia.write_cf(india_2022, tmp_path / "cf.json", "brightway", flows="biosphere3")
+    data = json.loads(path.read_text("utf-8"))
+    # rare earths have no biosphere3 flow: lithium and cobalt only
+    assert {key[0] for key, _ in data["methods"][0]["cfs"]} == {"biosphere3"}
+    assert len(data["methods"][0]["cfs"]) == 2
+    bw2data.projects.set_current("critmin-lcia-bare")
+    with pytest.raises(InvalidInput, match="has no 'biosphere3' database"):
+        lcia.install_brightway(path)
+    bw2data.projects.set_current("critmin-lcia-biosphere3")
+    bw2io.create_default_biosphere3()
+    before = len(bw2data.Database("biosphere3"))
+    name = ("critmin", "GeoPolRisk", "IND", "2022", "default")
+    assert lcia.install_brightway(path) == [name]
+    assert len(bw2data.Database("biosphere3")) == before, "biosphere3 is read, not written"
+    lithium = bw2data.get_node(database="biosphere3", name="Lithium",
+                               categories=("natural resource", "in ground"))
+    inventory = bw2data.Database("critmin-test-inventory")
+    inventory.write({("critmin-test-inventory", "use"): {
+        "name": "use of 1 kg lithium", "unit": "kilogram", "exchanges": [
+            {"input": ("critmin-test-inventory", "use"), "amount": 1.0, "type": "production"},
+            {"input": lithium.key, "amount": 1.0, "type": "biosphere"}]}})
+    lca = bw2calc.LCA({inventory.get("use"): 1.0}, method=name)
+    lca.lci()
+    lca.lcia()
+    expected = india_2022.set_index("mineral").loc["lithium", "cf"]
+    assert lca.score == pytest.approx(expected, rel=1e-6)
+
+
+def test_biosphere3_flows_are_a_brightway_option_only(cli, tmp_path: Path) -> None:
+    done = cli("cf", "-o", str(tmp_path / "cf.csv"), "-c", "IND", "-y", "2022",
+               "--flows", "biosphere3")
+    assert done.code == 2 and "Brightway format only" in done.stderr
+    json_file = tmp_path / "cf-bs3.json"
+    done = cli("cf", "-o", str(json_file), "-c", "IND", "-m", "lithium", "-m", "rare-earths",
+               "-y", "2022", "--flows", "biosphere3")
+    assert done.code == 0, done.stderr
+    assert "left out of the method: rare-earths" in done.stderr
+    cfs = json.loads(json_file.read_text("utf-8"))["methods"][0]["cfs"]
+    assert [key for key, _ in cfs] == [["biosphere3", "7d2c1cdd-a64a-5936-a577-5b82db0c0d1b"]]
+    bad = cli("cf", "-o", str(tmp_path / "cf.json"), "--flows", "ecoinvent")
+    assert bad.code == 2 and "unknown flows 'ecoinvent'" in bad.stderr

