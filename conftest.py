@@ -50,6 +50,7 @@ MODULE_TIERS = {
     "test_brief.py": "bundled",
     "test_brief_company.py": "bundled",
     "test_lcia.py": "bundled",
+    "test_compat_regions.py": "bundled",
     "test_value_chain.py": "bundled",
     "test_whatif.py": "bundled",
     "test_terminal_views.py": "bundled",
