@@ -49,6 +49,7 @@ MODULE_TIERS = {
     "test_charts.py": "bundled",
     "test_brief.py": "bundled",
     "test_brief_company.py": "bundled",
+    "test_brief_api.py": "bundled",
     "test_lcia.py": "bundled",
     "test_compat_regions.py": "bundled",
     "test_value_chain.py": "bundled",

@@ -180,6 +180,17 @@ def test_country_page_explains_and_links(page: tuple[Any, Watch], server: str) -
     settled(watch)
 
 
+def test_country_page_links_its_briefing_pack(page: tuple[Any, Watch], server: str) -> None:
+    pg, watch = page
+    open_page(pg, f"{server}/#/country/IND?year=2022")
+    links = pg.locator("p.brief-links a")
+    links.first.wait_for(timeout=60_000)
+    assert pg.locator("p.brief-links").text_content() == "Briefing pack: PDF · Excel · HTML"
+    assert [a.get_attribute("href") for a in links.all()] == [
+        f"/api/v1/brief/IND?year=2022&format={f}" for f in ("pdf", "xlsx", "html")]
+    settled(watch)
+
+
 def test_mineral_page_has_sankey_and_flow_map(page: tuple[Any, Watch], server: str) -> None:
     pg, watch = page
     open_page(pg, f"{server}/#/mineral/cobalt?year=2022")

@@ -816,6 +816,39 @@ def _emit(b: Brief | CompanyBrief, targets: list[Path], paper: str, browser: str
                 print_pdf(browser, brief_html(b, paper), tmp)
 
 
+def save(b: Brief | CompanyBrief, out: Path, paper: str = "a4", xlsx: Path | None = None,
+         force: bool = False) -> list[Path]:
+    """Write a brief already built (:func:`build`, :func:`build_company`) to ``out``
+    (.pdf, .html or .xlsx) and, with ``xlsx``, the workbook too; as :func:`write`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     [p.name for p in save(build("India", ["lithium"], 2023), Path(folder) / "b.html")]
+    ['b.html']
+    """
+    targets, size, browser = _targets(out, xlsx, paper, force)
+    _emit(b, targets, size, browser)
+    return targets
+
+
+def file_name(b: Brief | CompanyBrief, suffix: str) -> str:
+    """The name a brief's file is offered under (plain ASCII, as a download header needs):
+    the country's or company's name in lower case, accents dropped and every run of other
+    characters a hyphen, then the year, ``brief`` and ``suffix``.
+
+    >>> file_name(build("India", ["lithium"], 2023), "pdf")
+    'india-2023-brief.pdf'
+    """
+    import re
+    import unicodedata
+
+    plain = unicodedata.normalize("NFKD", b.name).encode("ascii", "ignore").decode()
+    stem = re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-") or "critmin"
+    return f"{stem}-{b.year}-brief.{suffix}"
+
+
 def write(country: str, out: Path, minerals: Sequence[str] | str | None = None,
           year: int | None = None, paper: str = "a4", xlsx: Path | None = None,
           force: bool = False) -> list[Path]:

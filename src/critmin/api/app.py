@@ -1107,6 +1107,28 @@ def _page_routes(app: FastAPI, cache: Cache, compute: Slots) -> None:
 
         return await cache.json(("findings", country, year), compute_findings)
 
+    @app.get("/api/v1/brief/{country}", tags=["figures"],
+             summary="A country's briefing pack as a file: PDF (printed by headless "
+                     "Chromium), standalone HTML or an Excel workbook",
+             responses={200: {"content": {media: {} for media in BRIEF_MEDIA.values()}}})
+    async def country_brief(country: Annotated[str, ApiPath(max_length=80)], year: Year = None,
+                            mineral: Repeat = None, format: BriefFormat = "pdf") -> Response:
+        """``critmin brief COUNTRY``: the findings, charts, tables, caveats and sources of the
+        minerals that matter (or those of ``mineral``, repeatable), offered as
+        ``<country>-<year>-brief.<format>``."""
+        return await _brief_file(cache, compute, ("country", country, mineral, year, format))
+
+    @app.get("/api/v1/company/{name}/brief", tags=["figures"],
+             summary="A company's briefing pack as a file: PDF, HTML or an Excel workbook",
+             responses={200: {"content": {media: {} for media in BRIEF_MEDIA.values()}}})
+    async def company_brief(name: Annotated[str, ApiPath(min_length=1, max_length=120)],
+                            year: Year = None, mineral: Repeat = None,
+                            format: BriefFormat = "pdf") -> Response:
+        """``critmin brief --company NAME``: the brief of a company's imported purchase
+        records (the latest year with records if ``year`` is omitted), offered as
+        ``<company>-<year>-brief.<format>``."""
+        return await _brief_file(cache, compute, ("company", name, mineral, year, format))
+
     @app.get("/api/v1/figures/mineral/{mineral}", tags=["figures"],
              summary="A mineral's dashboard page: figures, tables and notes")
     async def mineral(mineral: Annotated[str, ApiPath(max_length=80)], year: Year = None) -> Response:
@@ -1156,6 +1178,53 @@ def _page_routes(app: FastAPI, cache: Cache, compute: Slots) -> None:
 
 
 CHART_MEDIA = {"png": "image/png", "svg": "image/svg+xml", "html": "text/html"}
+BRIEF_MEDIA = {"pdf": "application/pdf", "html": "text/html; charset=utf-8",
+               "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+BriefFormat = Annotated[Literal["pdf", "html", "xlsx"], Query(
+    description="pdf (needs headless Chromium on the server), html or xlsx.")]
+
+
+async def _brief_file(cache: Cache, compute: Slots,
+                      asked: tuple[str, str, list[str] | None, int | None, str]) -> Response:
+    """A briefing pack's file (``asked``: kind, name, minerals, year, format), built in a
+    compute slot and cached with its file name under the data it was built on."""
+    from critmin.store import get_store
+
+    kind, name, minerals, year, fmt = asked
+    key = ("brief", kind, name, tuple(minerals or ()), year, fmt)
+    version = get_store().fingerprint
+    packed = cache.get((version, *key))
+    if packed is None:
+        if fmt == "pdf":
+            from critmin.browser import find_browser
+
+            find_browser()
+        async with compute.held():
+            (file, body), version = await compute.run(
+                on_one_store_here, _brief, (kind, name, minerals, year, fmt))
+        # the file name is ASCII without NUL (brief.file_name): it heads the cached bytes
+        packed = file.encode() + b"\0" + body
+        cache.put((version, *key), packed)
+    declare(version)
+    file, _, body = packed.partition(b"\0")
+    return Response(body, media_type=BRIEF_MEDIA[fmt], headers={
+        "content-disposition": f'attachment; filename="{file.decode()}"'})
+
+
+def _brief(kind: str, name: str, minerals: list[str] | None, year: int | None, fmt: str
+           ) -> tuple[str, bytes]:
+    """A country's or company's brief as its file name and bytes, written in a temporary
+    folder of its own that is removed before returning."""
+    from critmin import brief
+
+    b = (brief.build(name, minerals, year) if kind == "country"
+         else brief.build_company(name, minerals, year))
+    folder = Path(tempfile.mkdtemp(prefix="critmin-brief-"))
+    try:
+        out = brief.save(b, folder / brief.file_name(b, fmt))[0]
+        return out.name, out.read_bytes()
+    finally:
+        _remove(folder)
 
 
 def _chart(kind: str, subject: str, minerals: list[str] | None, year: int | None,

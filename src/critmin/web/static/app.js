@@ -247,6 +247,18 @@ function figureBox(fig, explain, onClick) {
   return box;
 }
 
+// a page's briefing pack as files (GET /brief/{country}, /company/{name}/brief): `query`
+// holds the page's year and minerals
+function briefLinks(path, query) {
+  const link = (format, label) => {
+    const q = new URLSearchParams(query);
+    q.set("format", format);
+    return el("a", { href: `${API}${path}?${q}` }, label);
+  };
+  return el("p", { class: "brief-links" }, "Briefing pack: ",
+    link("pdf", "PDF"), " · ", link("xlsx", "Excel"), " · ", link("html", "HTML"));
+}
+
 function loading(text = "Loading…") {
   return el("p", { class: "loading" }, text);
 }
@@ -420,10 +432,12 @@ async function countryPage(arg, params) {
     put(findingsBox, el("h2", {}, "Key findings"), el("ol", {}, d.findings.map((s) => el("li", {}, s))),
       el("p", { class: "explain" }, d.selection + " The same sentences open the briefing pack (critmin brief)."));
   }).catch((err) => put(findingsBox, el("h2", {}, "Key findings"), errorBox(err)));
+  const packQuery = [["year", page.year], ...params.getAll("mineral").map((m) => ["mineral", m])];
   put(body,
     el("h1", {}, page.title),
     findingsBox,
     el("p", {}, lists.length ? `Own critical-mineral list${lists.length > 1 ? "s" : ""}: ${lists.join(", ")} — listed first, marked ★.` : "No critical-mineral list of its own in critmin's registry."),
+    briefLinks(`/brief/${encodeURIComponent(iso)}`, packQuery),
     el("p", { class: "links" },
       el("a", { href: `${API}/report/${iso}?${y}`, target: "_blank" }, "Report (HTML)"),
       el("a", { href: `${API}/profile/${iso}?${y}&format=csv` }, "Download CSV"),
@@ -816,6 +830,7 @@ async function companyPage(arg, params) {
       const d = await api(`/company/${encodeURIComponent(v.name)}?${q}`);
       const cols = ["year", "mineral", "qty_basis_t", "n_suppliers", "hhi", "top_supplier", "top_supplier_share", "china_share", "china_share_traced", "controlled_share", "score", "cf", "score_compat", "cf_compat"];
       put(out,
+        briefLinks(`/company/${encodeURIComponent(v.name)}/brief`, v.year ? [["year", v.year]] : []),
         el("h2", {}, "By material"), table(d.materials, v.restrict ? [...cols, "loss_t", "loss_share"] : cols),
         notesBox(d.notes),
         el("h2", {}, "Suppliers"), table(d.suppliers, ["year", "mineral", "supplier_country", "qty_basis_t", "share", "value_usd"]),
