@@ -162,7 +162,9 @@ def test_country_page_explains_and_links(page: tuple[Any, Watch], server: str) -
     pg, watch = page
     open_page(pg, f"{server}/#/country/IND?year=2023")
     assert pg.locator("h1", has_text="India, 2023").count() == 1
-    assert "india-2023" in pg.locator("main p").first.text_content()
+    # the findings load beside the page (seconds on a cold server): wait for them first
+    pg.wait_for_selector("#findings ol li", timeout=120_000)
+    assert "india-2023" in pg.locator("main p:not(#findings p)").first.text_content()
     notes = pg.locator("details.notes")  # the caveats come last, folded
     assert "What the data cannot show" in notes.locator("summary").text_content()
     assert "Reliance withheld" in notes.text_content()
