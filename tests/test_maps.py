@@ -15,7 +15,7 @@ from critmin import figures, pages
 
 @pytest.fixture(scope="module")
 def share_map() -> object:
-    return pages.world_page("rare-earths", "china_share", 2023).figures["map"]
+    return figures.figure(pages.world_page("rare-earths", "china_share", 2023).figures["map"])
 
 
 def test_every_map_is_centred_on_greenwich(share_map: object) -> None:
@@ -44,7 +44,7 @@ def test_china_is_itself_not_a_zero_share(share_map: object) -> None:
 
 
 def test_blank_producers_are_named_with_the_reason() -> None:
-    fig = pages.world_page("lithium", "import_reliance", 2023).figures["map"]
+    fig = figures.figure(pages.world_page("lithium", "import_reliance", 2023).figures["map"])
     note = fig.layout.annotations[0].text.replace("<br>", " ")
     assert "Blank producers: Australia, Chile, China" in note
     assert "253090" in note  # the missing ore code is why they have no reliance

@@ -1,8 +1,9 @@
 """The figures critmin draws (plotly), shared by the notebooks, the dashboard and the
 reports. Each takes a result object or a table of the Python API and returns a
-``plotly.graph_objects.Figure``; none reads data itself. The country page's figures are also
-built as plain specs (``*_spec``: ``data`` and ``layout`` as dicts and lists, ready for JSON),
-which the dashboard sends without loading plotly's validating figure classes.
+``plotly.graph_objects.Figure``; none reads data itself. The dashboard pages' figures
+(country, mineral, world map) are also built as plain specs (``*_spec``: ``data`` and
+``layout`` as dicts and lists, ready for JSON), which the dashboard sends without loading
+plotly's validating figure classes.
 
 >>> import pandas as pd
 >>> frame = pd.DataFrame({"country": ["IND", "DEU"], "import_reliance": [1.0, 0.5]})
@@ -160,43 +161,48 @@ def world_map(frame: pd.DataFrame, metric: str, mineral: str, year: int,
     >>> list(fig.data[0].locations), fig.data[1].name
     (['DEU'], 'China itself (no share)')
     """
-    go = _go()
+    return figure(world_map_spec(frame, metric, mineral, year, stage, names))
+
+
+def world_map_spec(frame: pd.DataFrame, metric: str, mineral: str, year: int,
+                   stage: str = "headline", names: Mapping[str, str] | None = None
+                   ) -> dict[str, Any]:
+    """:func:`world_map` as a plain spec."""
     title, meaning, fmt = MAP_METRICS[metric]
     china_map = metric in ("china_share", "china_share_origin")
     data = frame.loc[frame[metric].notna(), ["country", metric]]
     if china_map:
         data = data[data["country"].astype(str) != "CHN"]
-    scale = [0.0, 1.0] if fmt.endswith("%") else [None, None]
-    traces = [go.Choropleth(
-        locations=data["country"].astype(str).tolist(), z=data[metric].astype(float).tolist(),
-        locationmode="ISO-3", colorscale="YlOrRd", zmin=scale[0], zmax=scale[1],
-        text=_named(data["country"], names), marker_line_color="#ffffff",
-        marker_line_width=0.4, name=title, showlegend=False,
-        colorbar={"title": {"text": title, "side": "top"}, "tickformat": fmt,
-                  "orientation": "h", "x": 0.5, "xanchor": "center", "y": 0, "yanchor": "top",
-                  "len": 0.5, "thickness": 12},
-        hovertemplate=f"%{{text}}<br>{title}: %{{z:{fmt}}}<extra></extra>")]
+    scale = {"zmin": 0.0, "zmax": 1.0} if fmt.endswith("%") else {}
+    border = {"line": {"color": "#ffffff", "width": 0.4}}
+    traces: list[dict[str, Any]] = [{
+        "type": "choropleth", "locations": data["country"].astype(str).tolist(),
+        "z": data[metric].astype(float).tolist(), "locationmode": "ISO-3",
+        "colorscale": YLORRD, **scale, "text": _named(data["country"], names),
+        "marker": border, "name": title, "showlegend": False,
+        "colorbar": {"title": {"text": title, "side": "top"}, "tickformat": fmt,
+                     "orientation": "h", "x": 0.5, "xanchor": "center", "y": 0,
+                     "yanchor": "top", "len": 0.5, "thickness": 12},
+        "hovertemplate": f"%{{text}}<br>{title}: %{{z:{fmt}}}<extra></extra>"}]
     if china_map and (frame["country"].astype(str) == "CHN").any():
-        traces.append(go.Choropleth(
-            locations=["CHN"], z=[0.0], locationmode="ISO-3", showscale=False,
-            colorscale=[[0, SELF_COLOUR], [1, SELF_COLOUR]], name="China itself (no share)",
-            showlegend=True, marker_line_color="#ffffff", marker_line_width=0.4,
-            text=_named(pd.Series(["CHN"]), names),
-            hovertemplate="%{text}: the supplier itself, no share<extra></extra>"))
-    fig = go.Figure(traces)
+        traces.append({
+            "type": "choropleth", "locations": ["CHN"], "z": [0.0], "locationmode": "ISO-3",
+            "showscale": False, "colorscale": [[0, SELF_COLOUR], [1, SELF_COLOUR]],
+            "name": "China itself (no share)", "showlegend": True, "marker": border,
+            "text": _named(pd.Series(["CHN"]), names),
+            "hovertemplate": "%{text}: the supplier itself, no share<extra></extra>"})
     notes = [f"{title}: {meaning}. Blank: no figure (the country table gives the reason)."]
     blank = _blank_note(frame, metric, names)
     if blank:
         notes.append(blank)
-    _layout(fig, f"{title} ({meaning}):<br>{mineral}, {_stage_words(stage)}, {year}",
-            geo=GEO, height=560,
-            legend={"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"},
-            annotations=[{"text": "<br>".join(_wrapped(n, 64) for n in notes),
-                          "showarrow": False, "x": 0, "y": -0.17, "xref": "paper",
-                          "yref": "paper", "xanchor": "left", "yanchor": "top",
-                          "align": "left", "font": {"size": 11, "color": "#555"}}],
-            margin={"l": 10, "r": 10, "t": 95, "b": 90 + 15 * len(notes)})
-    return fig
+    return _spec(traces, f"{title} ({meaning}):<br>{mineral}, {_stage_words(stage)}, {year}",
+                 geo=GEO, height=560,
+                 legend={"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"},
+                 annotations=[{"text": "<br>".join(_wrapped(n, 64) for n in notes),
+                               "showarrow": False, "x": 0, "y": -0.17, "xref": "paper",
+                               "yref": "paper", "xanchor": "left", "yanchor": "top",
+                               "align": "left", "font": {"size": 11, "color": "#555"}}],
+                 margin={"l": 10, "r": 10, "t": 95, "b": 90 + 15 * len(notes)})
 
 
 def dependence_figure(profile: CountryProfile) -> Any:
@@ -340,7 +346,11 @@ def trend_spec(rows: pd.DataFrame, title: str, metric: str = "import_reliance"
 def concentration_figure(profile: MineralProfile) -> Any:
     """World production concentration over time: HHI, top-3 share and China's share, at the
     mine and (where reported) the refining stage."""
-    go = _go()
+    return figure(concentration_spec(profile))
+
+
+def concentration_spec(profile: MineralProfile) -> dict[str, Any]:
+    """:func:`concentration_figure` as a plain spec."""
     c = profile.concentration
     series = [("hhi", "HHI (mine)"), ("top3_share", "top-3 share (mine)"),
               ("china_production_share", "China share (mine)"),
@@ -351,38 +361,41 @@ def concentration_figure(profile: MineralProfile) -> Any:
             "processed_exports_china_share": "dash"}
     # shares on the left axis in per cent; the HHI (an index from 0 to 1, not a share) on
     # the right axis, in its own units
-    fig = go.Figure([go.Scatter(x=c["year"], y=c[col], mode="lines", name=name,
-                                line={"dash": dash.get(col, "solid")},
-                                yaxis="y2" if col.endswith("hhi") else "y",
-                                hovertemplate=f"{name} %{{x}}: %{{y:"
-                                              f"{'.3f' if col.endswith('hhi') else '.1%'}}}"
-                                              "<extra></extra>")
-                     for col, name in series if col in c and c[col].notna().any()])
+    traces = [{"type": "scatter", "x": _values(c["year"]), "y": _values(c[col]),
+               "mode": "lines", "name": name, "line": {"dash": dash.get(col, "solid")},
+               "yaxis": "y2" if col.endswith("hhi") else "y",
+               "hovertemplate": f"{name} %{{x}}: %{{y:{'.3f' if col.endswith('hhi') else '.1%'}}}"
+                                "<extra></extra>"}
+              for col, name in series if col in c and c[col].notna().any()]
     # the legend under the plot: beside it, six labels leave a phone no room for the lines
-    return _layout(fig, f"{profile.name}: concentration of world production",
-                   yaxis={"tickformat": ".0%", "range": [0, 1.02],
-                          "title": {"text": "share of world output"}},
-                   yaxis2={"range": [0, 1.02], "overlaying": "y", "side": "right",
-                           "tickformat": ".2f", "showgrid": False,
-                           "title": {"text": "HHI (0–1)"}},
-                   xaxis={"title": {"text": "year"}},
-                   legend={"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0},
-                   height=520)
+    return _spec(traces, f"{profile.name}: concentration of world production",
+                 yaxis={"tickformat": ".0%", "range": [0, 1.02],
+                        "title": {"text": "share of world output"}},
+                 yaxis2={"range": [0, 1.02], "overlaying": "y", "side": "right",
+                         "tickformat": ".2f", "showgrid": False,
+                         "title": {"text": "HHI (0–1)"}},
+                 xaxis={"title": {"text": "year"}},
+                 legend={"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0},
+                 height=520)
 
 
 def producers_figure(profile: MineralProfile, top: int = 12) -> Any:
     """The largest producers' shares of world production in the profile's year."""
-    go = _go()
+    return figure(producers_spec(profile, top))
+
+
+def producers_spec(profile: MineralProfile, top: int = 12) -> dict[str, Any]:
+    """:func:`producers_figure` as a plain spec."""
     p = profile.producers.head(top).iloc[::-1]
-    fig = go.Figure(go.Bar(y=p["name"].fillna(p["country"]), x=p["share"], orientation="h",
-                           customdata=p["production_t"],
-                           hovertemplate=("%{y}: %{x:.1%} (%{customdata:,.0f} t)"
-                                          "<extra></extra>")))
     world = float(profile.producers["production_t"].sum())
-    return _layout(fig, f"{profile.name}: shares of world production, {profile.year} "
-                        f"(world {world:,.0f} t {profile.basis})",
-                   xaxis={"tickformat": ".0%", "title": {"text": "share of world production"}},
-                   height=max(300, 24 * len(p) + 100))
+    return _spec([{"type": "bar", "y": _values(p["name"].fillna(p["country"])),
+                   "x": _values(p["share"]), "orientation": "h",
+                   "customdata": _values(p["production_t"]),
+                   "hovertemplate": "%{y}: %{x:.1%} (%{customdata:,.0f} t)<extra></extra>"}],
+                 f"{profile.name}: shares of world production, {profile.year} "
+                 f"(world {world:,.0f} t {profile.basis})",
+                 xaxis={"tickformat": ".0%", "title": {"text": "share of world production"}},
+                 height=max(300, 24 * len(p) + 100))
 
 
 CHINA_COLOUR = "#c0392b"
@@ -420,9 +433,14 @@ def sankey_figure(chain: pd.DataFrame, title: str, names: Mapping[str, str] | No
     stage, nodes by country with China in :data:`CHINA_COLOUR`, links in the colour of
     their source, tonnes of the basis on every node and link. A stage the data cannot fill
     is named under the figure with the reason."""
+    return figure(sankey_spec(chain, title, names, basis))
+
+
+def sankey_spec(chain: pd.DataFrame, title: str, names: Mapping[str, str] | None = None,
+                basis: str = "") -> dict[str, Any]:
+    """:func:`sankey_figure` as a plain spec."""
     from critmin.metrics import value_chain as vc
 
-    go = _go()
     nodes = vc.node_totals(chain)
     nodes = nodes[nodes["qty_t"] > 0].reset_index(drop=True)
     special = {vc.WORLD: "ore and concentrate traded", vc.BEYOND: "exports beyond output",
@@ -480,20 +498,21 @@ def sankey_figure(chain: pd.DataFrame, title: str, names: Mapping[str, str] | No
     src = [index[k] for k in zip(links["from_stage"], links["from_country"], strict=True)]
     dst = [index[k] for k in zip(links["to_stage"], links["to_country"], strict=True)]
     unit = f"t {basis}".strip()
-    fig = go.Figure(go.Sankey(
-        arrangement="snap", valueformat=",.0f", valuesuffix=f" {unit}",
-        node={"label": [f"{label(s, c)} · {_tonnes(q)}" for s, c, q in
-                        zip(nodes["stage"], nodes["country"], nodes["qty_t"], strict=True)],
-              "color": [colour(c) for c in nodes["country"]],
-              "customdata": [vc.STAGE_TITLES[s] for s in nodes["stage"]],
-              "hovertemplate": "%{label}<br>%{customdata}<br>%{value}<extra></extra>",
-              "x": x.round(4).tolist(), "y": y.round(4).tolist(), "pad": pad, "thickness": 14,
-              "line": {"width": 0.5, "color": "#ffffff"}},
-        link={"source": src, "target": dst, "value": links["qty_t"].astype(float).tolist(),
-              "color": [_rgba(colour(c), 0.4) for c in links["from_country"]],
-              "customdata": links["source"].astype(str).tolist(),
-              "hovertemplate": "%{source.label} → %{target.label}<br>%{value}<br>"
-                               "%{customdata}<extra></extra>"}))
+    sankey = {
+        "type": "sankey", "arrangement": "snap", "valueformat": ",.0f",
+        "valuesuffix": f" {unit}",
+        "node": {"label": [f"{label(s, c)} · {_tonnes(q)}" for s, c, q in
+                           zip(nodes["stage"], nodes["country"], nodes["qty_t"], strict=True)],
+                 "color": [colour(c) for c in nodes["country"]],
+                 "customdata": [vc.STAGE_TITLES[s] for s in nodes["stage"]],
+                 "hovertemplate": "%{label}<br>%{customdata}<br>%{value}<extra></extra>",
+                 "x": x.round(4).tolist(), "y": y.round(4).tolist(), "pad": pad,
+                 "thickness": 14, "line": {"width": 0.5, "color": "#ffffff"}},
+        "link": {"source": src, "target": dst, "value": links["qty_t"].astype(float).tolist(),
+                 "color": [_rgba(colour(c), 0.4) for c in links["from_country"]],
+                 "customdata": links["source"].astype(str).tolist(),
+                 "hovertemplate": "%{source.label} → %{target.label}<br>%{value}<br>"
+                                  "%{customdata}<extra></extra>"}}
     heads = [{"text": f"<b>{vc.STAGE_HEADS[s]}</b>", "x": column[s], "y": 1.0,
               "xref": "paper", "yref": "paper", "yanchor": "bottom", "showarrow": False,
               "xanchor": "left" if column[s] == 0 else "right" if column[s] == 1 else "center",
@@ -502,7 +521,7 @@ def sankey_figure(chain: pd.DataFrame, title: str, names: Mapping[str, str] | No
               "xref": "paper", "yref": "paper", "yanchor": "top", "showarrow": False,
               "align": "left", "xanchor": "left", "font": {"size": 11, "color": "#666"}}
              ] if notes else []
-    return _layout(fig, title, height=height, annotations=heads + under, margin=margin)
+    return _spec([sankey], title, height=height, annotations=heads + under, margin=margin)
 
 
 EXTRA_CENTROIDS: dict[str, tuple[float, float]] = {
@@ -599,7 +618,12 @@ def flow_map(flows: pd.DataFrame, title: str, top: int = 20,
     >>> [t.name for t in flow_map(flows, "x").data if t.showlegend][:2]
     ['from China', 'from elsewhere']
     """
-    go = _go()
+    return figure(flow_map_spec(flows, title, top, names, basis))
+
+
+def flow_map_spec(flows: pd.DataFrame, title: str, top: int = 20,
+                  names: Mapping[str, str] | None = None, basis: str = "") -> dict[str, Any]:
+    """:func:`flow_map` as a plain spec."""
     where = centroids()
     f = flows[flows["qty_basis_t"] > 0].sort_values("qty_basis_t", ascending=False).head(top)
     f = f[f["exporter"].astype(str).isin(where) & f["importer"].astype(str).isin(where)]
@@ -612,15 +636,15 @@ def flow_map(flows: pd.DataFrame, title: str, top: int = 20,
     def who(code: str) -> str:
         return names.get(code, code) if names else code
 
-    traces = []
+    traces: list[dict[str, Any]] = []
     for e, i, q in zip(f["exporter"].astype(str), f["importer"].astype(str),
                        f["qty_basis_t"].astype(float), strict=True):
         lon, lat = arc(where[e], where[i])
-        traces.append(go.Scattergeo(
-            lon=lon, lat=lat, mode="lines", showlegend=False,
-            line={"width": width(q), "color": CHINA_COLOUR if e == "CHN" else "#3b6ea5"},
-            opacity=0.6, hoverinfo="text", legendgroup="colour",
-            text=f"{who(e)} → {who(i)}: {q:,.0f} {unit}"))
+        traces.append({
+            "type": "scattergeo", "lon": lon, "lat": lat, "mode": "lines", "showlegend": False,
+            "line": {"width": width(q), "color": CHINA_COLOUR if e == "CHN" else "#3b6ea5"},
+            "opacity": 0.6, "hoverinfo": "text", "legendgroup": "colour",
+            "text": f"{who(e)} → {who(i)}: {q:,.0f} {unit}"})
     ends = pd.concat([f[["exporter", "qty_basis_t"]].set_axis(["country", "qty"], axis=1),
                       f[["importer", "qty_basis_t"]].set_axis(["country", "qty"], axis=1)])
     summed = ends.assign(country=ends["country"].astype(str)).groupby("country")["qty"].sum()
@@ -628,26 +652,26 @@ def flow_map(flows: pd.DataFrame, title: str, top: int = 20,
     ends["lon"] = [where[c][0] for c in ends["country"]]
     ends["lat"] = [where[c][1] for c in ends["country"]]
     shown = _apart(ends, most=10)
-    traces.append(go.Scattergeo(
-        lon=ends["lon"].tolist(), lat=ends["lat"].tolist(), mode="markers+text",
-        text=[c if ok else "" for c, ok in zip(ends["country"], shown, strict=True)],
-        hovertext=[f"{who(c)}: {q:,.0f} {unit} in the flows shown"
-                   for c, q in zip(ends["country"], ends["qty"], strict=True)],
-        hoverinfo="text", textposition="top center", textfont={"size": 10},
-        showlegend=False, marker={"size": 5, "color": "#333"}))
+    traces.append({
+        "type": "scattergeo", "lon": ends["lon"].tolist(), "lat": ends["lat"].tolist(),
+        "mode": "markers+text",
+        "text": [c if ok else "" for c, ok in zip(ends["country"], shown, strict=True)],
+        "hovertext": [f"{who(c)}: {q:,.0f} {unit} in the flows shown"
+                      for c, q in zip(ends["country"], ends["qty"], strict=True)],
+        "hoverinfo": "text", "textposition": "top center", "textfont": {"size": 10},
+        "showlegend": False, "marker": {"size": 5, "color": "#333"}})
     for name, colour in (("from China", CHINA_COLOUR), ("from elsewhere", "#3b6ea5")):
-        traces.append(go.Scattergeo(lon=[0.0], lat=[0.0], mode="lines", name=name,
-                                    line={"width": 4, "color": colour}, legendgroup="colour",
-                                    showlegend=True, hoverinfo="skip"))
+        traces.append({"type": "scattergeo", "lon": [0.0], "lat": [0.0], "mode": "lines",
+                       "name": name, "line": {"width": 4, "color": colour},
+                       "legendgroup": "colour", "showlegend": True, "hoverinfo": "skip"})
     for n, qty in enumerate(dict.fromkeys(_round_tonnes(biggest * k) for k in (1, 1 / 3, 1 / 10))):
-        traces.append(go.Scattergeo(
-            lon=[0.0], lat=[0.0], mode="lines", name=f"{qty:,.0f} {unit}",
-            line={"width": width(qty), "color": "#777777"}, showlegend=True,
-            legendgroup="width", hoverinfo="skip",
-            legendgrouptitle={"text": "line width"} if n == 0 else None))
-    fig = go.Figure(traces)
-    return _layout(fig, title, geo=GEO, height=520,
-                   legend={"orientation": "h", "x": 0, "y": -0.02, "yanchor": "top"})
+        traces.append({
+            "type": "scattergeo", "lon": [0.0], "lat": [0.0], "mode": "lines",
+            "name": f"{qty:,.0f} {unit}", "line": {"width": width(qty), "color": "#777777"},
+            "showlegend": True, "legendgroup": "width", "hoverinfo": "skip",
+            **({"legendgrouptitle": {"text": "line width"}} if n == 0 else {})})
+    return _spec(traces, title, geo=GEO, height=520,
+                 legend={"orientation": "h", "x": 0, "y": -0.02, "yanchor": "top"})
 
 
 def restriction_map(result: Restriction, names: Mapping[str, str] | None = None) -> Any:

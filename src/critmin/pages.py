@@ -30,7 +30,8 @@ class Page:
     title: str
     year: int
     figures: dict[str, Any]
-    """Plotly figures, or plain specs (``data`` and ``layout`` dicts; the country page's)."""
+    """Plain figure specs (``data`` and ``layout`` dicts, see :func:`critmin.figures.figure`)
+    or plotly figures."""
     tables: dict[str, pd.DataFrame]
     notes: list[str] = field(default_factory=list)
     explanations: dict[str, str] = field(default_factory=dict)
@@ -129,7 +130,7 @@ def world_page(mineral: str, metric: str = "china_share", year: int | None = Non
     if stage == "headline":
         cols[3:3] = ["score", "china_share_origin"]
     table = rows[cols].assign(name=lambda f: f["country"].astype(str).map(names()))
-    fig = figures.world_map(rows, metric, slug, year, stage, names())
+    fig = figures.world_map_spec(rows, metric, slug, year, stage, names())
     title, meaning, _ = figures.MAP_METRICS[metric]
     shown = int(rows[metric].notna().sum())
     notes = [f"{shown} of {len(rows)} countries trading {slug} in {year} have a figure; "
@@ -211,12 +212,12 @@ def mineral_page(mineral: str, year: int | None = None) -> Page:
     n = names()
     chain = query.value_chain(m.mineral, m.year)
     figs = {
-        "concentration": figures.concentration_figure(m),
-        "producers": figures.producers_figure(m),
-        "sankey": figures.sankey_figure(chain, f"{m.name}: value chain, {m.year} "
-                                               f"(tonnes {m.basis})", n, m.basis),
-        "flows": figures.flow_map(m.flows, f"{m.name}: largest bilateral flows, {m.year} "
-                                           f"(tonnes {m.basis})", names=n),
+        "concentration": figures.concentration_spec(m),
+        "producers": figures.producers_spec(m),
+        "sankey": figures.sankey_spec(chain, f"{m.name}: value chain, {m.year} "
+                                             f"(tonnes {m.basis})", n, m.basis),
+        "flows": figures.flow_map_spec(m.flows, f"{m.name}: largest bilateral flows, {m.year} "
+                                                f"(tonnes {m.basis})", names=n),
     }
     explain = {
         "concentration": "HHI = sum of squared country shares of world production (1 = one "
