@@ -51,6 +51,8 @@ MODULE_TIERS = {
     "test_brief_company.py": "bundled",
     "test_brief_api.py": "bundled",
     "test_lcia.py": "bundled",
+    "test_country_figures.py": "bundled",
+    "test_page_figures.py": "bundled",
     "test_compat_regions.py": "bundled",
     "test_value_chain.py": "bundled",
     "test_whatif.py": "bundled",
