@@ -68,6 +68,8 @@ BUNDLED_BASE: dict[str, dict[str, Any]] = {
     "pact": {"importer": "IND", "supplier": "CHL", "mineral": "lithium", "volume": 200.0,
              "year": 2023},
     "supply_at_risk": {"mineral": "cobalt", "year": 2023, "draws": 200, "seed": 1},
+    "domestic": {"country": "IND", "mineral": "rare-earths", "stage": "refined",
+                 "capacity": 300.0, "year": 2024},
     "optimise": {"importer": "IND", "mineral": "lithium", "year": 2023},
     "frontier": {"importer": "IND", "mineral": "lithium", "year": 2023, "points": 3},
     "save_scenario": {"kind": "restrict", "path": "{tmp}/s.json", "supplier": "CHN",

@@ -376,7 +376,7 @@ def test_saved_scenarios_side_by_side(page: tuple[Any, Watch], server: str) -> N
     open_page(pg, f"{server}/#/scenarios?tab=saved")
     picks = pg.locator("#saved-scenarios input[name=pick]")
     picks.first.wait_for(timeout=60_000)
-    assert picks.count() == 3
+    assert picks.count() == 4
     pg.check("input[value=china_rare_earth_metals_cut]")
     pg.wait_for_selector("#saved-result:has-text('Tick at least two')", timeout=60_000)
     pg.check("input[value=india_russia_rare_earth_metals_pact]")

@@ -112,6 +112,7 @@ def test_a_missing_file_is_not_found(tmp_path: Path) -> None:
 def test_compare_the_docs_examples() -> None:
     paths = sorted(EXAMPLES.glob("*.json"))
     assert [p.stem for p in paths] == ["china_rare_earth_metals_cut",
+                                       "india_magnet_scheme",
                                        "india_russia_lithium_pact",
                                        "india_russia_rare_earth_metals_pact"]
     table = critmin.compare_scenarios(paths)

@@ -16,9 +16,9 @@ from critmin.whatif.saved import EXAMPLES, FOLDER_ENV
 from test_rest_api import api_error, as_json, ok
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "examples" / "india_russia_scenarios"
-NAMES = ["china_rare_earth_metals_cut", "india_russia_lithium_pact",
+NAMES = ["china_rare_earth_metals_cut", "india_magnet_scheme", "india_russia_lithium_pact",
          "india_russia_rare_earth_metals_pact"]
-CUT, LITHIUM, METALS = NAMES
+CUT, MAGNETS, LITHIUM, METALS = NAMES
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +44,7 @@ def test_the_bundled_examples_are_the_docs_files() -> None:
 
 def test_list(client) -> None:
     body = ok(client.get("/api/v1/saved-scenarios"))
-    assert body["total"] == 3
+    assert body["total"] == 4
     assert [r["name"] for r in body["rows"]] == NAMES
     cut = body["rows"][0]
     assert (cut["kind"], cut["source"], cut["mineral"], cut["year"], cut["stage"]) == (
@@ -113,10 +113,15 @@ def test_compare_by_name_is_compare_scenarios(client) -> None:
     assert (metals["data_fingerprint"], metals["critmin_version"]) == (
         saved["data_fingerprint"], saved["critmin_version"])
     assert body["outcomes"]["units"]["loss_share"] == "share"
+    scheme = critmin.run_scenario(EXAMPLES / f"{MAGNETS}.json").result
+    assert view[MAGNETS]["loss_share"] == pytest.approx(scheme.exposure_after)
+    assert view[MAGNETS]["loss_share_without"] == pytest.approx(scheme.exposure_before)
+    assert view[MAGNETS]["delivery"].startswith(
+        "2,100.0 t REO a year of new output at the product stage")
     # one bar per scenario, the first on top
     bars = body["figure"]["data"][0]
     assert bars["type"] == "bar" and bars["orientation"] == "h"
-    assert len(bars["y"]) == 3 and bars["y"][-1] == "china rare earth<br>metals cut"
+    assert len(bars["y"]) == 4 and bars["y"][-1] == "china rare earth<br>metals cut"
 
 
 def test_compare_by_content_and_another_country(client) -> None:

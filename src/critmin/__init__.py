@@ -40,6 +40,8 @@ _EXPORTS = {
     "Timeline": "critmin.whatif.timeline",
     "PriceEffect": "critmin.whatif.timeline",
     "pact": "critmin.whatif.pacts",
+    "domestic": "critmin.whatif.domestic",
+    "Domestic": "critmin.whatif.domestic",
     "surplus": "critmin.whatif.capacity",
     "Surplus": "critmin.whatif.capacity",
     "projects": "critmin.whatif.capacity",
@@ -124,6 +126,7 @@ if TYPE_CHECKING:
     from critmin.whatif.at_risk import SupplyAtRisk, supply_at_risk
     from critmin.whatif.backtest import Backtest, backtest
     from critmin.whatif.capacity import Surplus, projects, surplus
+    from critmin.whatif.domestic import Domestic, domestic
     from critmin.whatif.hazards import Hazards, hazards
     from critmin.whatif.pacts import Pact, pact
     from critmin.whatif.registries import agreements, events

@@ -1277,6 +1277,43 @@ def pact_cmd(
         _say_all([result.summary(), *[f"• {n}" for n in result.notes]])
 
 
+@app.command("domestic")
+def domestic_cmd(
+    country: Annotated[str, typer.Argument(metavar="COUNTRY", help="The country that adds output.")],
+    mineral: Annotated[str, typer.Option("--mineral", "-m", metavar="MINERAL", help="The mineral.")],
+    stage: StageOpt = None,
+    capacity: Annotated[float | None, typer.Option(metavar="T", help="New output, tonnes a year on the mineral's basis.")] = None,
+    project: Annotated[str | None, typer.Option(metavar="ID", help="Or a documented project: its capacity x content factor (see `critmin projects`).")] = None,
+    start: Annotated[int | None, typer.Option(metavar="YEAR", help="First year of output (default the project's; none: full capacity on the trade year's flows).")] = None,
+    ramp: Annotated[int | None, typer.Option(metavar="YEARS", help="Years to full capacity (default the project's, else 0).")] = None,
+    year: YearOpt = None,
+    against: Annotated[list[str] | None, typer.Option("--against", metavar="COUNTRY", help="The restriction the exposure is measured against (repeatable; default CHN).")] = None,
+    against_cut: Annotated[float, typer.Option(metavar="F", min=0.0, max=1.0, help="Share of exports the --against suppliers withhold (default 1).")] = 1.0,
+    displace: Annotated[str, typer.Option(metavar="pro-rata|china-first", help="pro-rata: every supplier in proportion (default); china-first: the --against suppliers first.")] = "pro-rata",
+    no_cascade: NoCascadeOpt = False,
+    save: SaveOpt = None,
+    as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None, force: ForceOpt = False,
+) -> None:
+    """What new domestic output at a stage changes for a country (imports, reliance, China's
+    share, exposure to a restriction), and the feed it needs one stage up."""
+    from critmin.whatif.domestic import domestic
+
+    opts = Output(as_json, as_csv, out, force=force)
+    with _console().status("running the scenario"):
+        params: dict[str, Any] = {
+            "country": country, "mineral": mineral, "stage": stage, "capacity": capacity,
+            "project": project, "start": start, "ramp": ramp, "year": year,
+            "against": against or "CHN", "against_cut": against_cut, "displace": displace,
+            "cascade": not no_cascade}
+        result = domestic(**params)
+    _save_scenario("domestic", save, params)
+    emit(result.metrics, opts, list(result.metrics.columns),
+         f"{result.country}: new {result.mineral} output at the {result.stage} stage, "
+         f"{result.year}", payload=result.to_dict(), notes=result.warnings + result.notes)
+    if opts.fmt in (None, "tsv") and opts.out is None:
+        _say_all([result.summary(), *[f"• {n}" for n in result.notes]])
+
+
 @app.command("supply-at-risk")
 def supply_at_risk_cmd(
     mineral: Annotated[str, typer.Option("--mineral", "-m", metavar="MINERAL", help="The mineral.")],
@@ -1343,6 +1380,7 @@ def scenario_run_cmd(
 ) -> None:
     """Rerun a saved scenario; a note says when the data or critmin changed since it was
     saved."""
+    from critmin.whatif.domestic import Domestic
     from critmin.whatif.pacts import Pact
     from critmin.whatif.restrictions import Restriction
     from critmin.whatif.saved import run_scenario
@@ -1354,7 +1392,7 @@ def scenario_run_cmd(
     title = f"{done.scenario.name}: {result.mineral}, {result.year}"
     if isinstance(result, Restriction):
         frame, view = result.countries, SCENARIO_VIEW
-    elif isinstance(result, Pact):
+    elif isinstance(result, Pact | Domestic):
         frame, view = result.metrics, list(result.metrics.columns)
     else:
         frame, view = result.countries, AT_RISK_VIEW

@@ -1,7 +1,8 @@
 """What-if scenarios on real data: export restrictions with their cascade and by-products
 (:mod:`~critmin.whatif.restrictions`), documented export-control events and bilateral
 agreements (:mod:`~critmin.whatif.registries`), agreements as scenarios
-(:mod:`~critmin.whatif.pacts`), restrictions over several years with stocks, new capacity
+(:mod:`~critmin.whatif.pacts`), new domestic capacity at a stage and the feed it needs
+(:mod:`~critmin.whatif.domestic`), restrictions over several years with stocks, new capacity
 and the world price (:mod:`~critmin.whatif.timeline`), Monte Carlo supply-at-risk
 (:mod:`~critmin.whatif.at_risk`) with the yearly odds of a restriction
 (:mod:`~critmin.whatif.hazards`), and the back-test of the documented events against observed

@@ -223,14 +223,10 @@ def pact(importer: str | None = None, supplier: str | None = None, mineral: str 
     cutters = required_parties(against, net.year, "against")
     cut_value = checks.as_fraction(against_cut, "against_cut")
     one = len(members) > 1 or bool(imp.groups)
+    cutting = [c for c in cutters.iso3 if c not in imp.iso3]
 
     def view(n: Network) -> tuple[dict[str, float | None], float]:
-        joined = collapse(n, members, label) if one else n
-        where = joined.size - 1 if one else int(joined.index([label])[0])
-        stats = {k: json_float(v[where]) for k, v in importer_metrics(joined).items()}
-        outcome = engine.run(joined, cut_value * joined.mask(
-            [c for c in cutters.iso3 if c not in imp.iso3]), None, None, params)
-        return stats, float(outcome.loss_share[0, where])
+        return importer_view(n, members, label, one, cutting, cut_value, params)
 
     before, exposure_before = view(g)
     after, exposure_after = view(deal.network)
@@ -275,6 +271,19 @@ def pact(importer: str | None = None, supplier: str | None = None, mineral: str 
                  "output_reported": not np.isnan(balance["output_t"])},
         capacity=delivery, coverage=cover,
     )
+
+
+def importer_view(n: Network, members: np.ndarray, label: str, one: bool,
+                  cutters: Sequence[str], cut: float, params: engine.Params
+                  ) -> tuple[dict[str, float | None], float]:
+    """The importer's metrics on ``n`` and its loss if ``cutters`` withhold ``cut`` of their
+    exports (its exposure, a share of its supply); ``one``: the ``members`` (positions) are
+    served as one importer ``label``."""
+    joined = collapse(n, members, label) if one else n
+    where = joined.size - 1 if one else int(joined.index([label])[0])
+    stats = {k: json_float(v[where]) for k, v in importer_metrics(joined).items()}
+    outcome = engine.run(joined, cut * joined.mask(list(cutters)), None, None, params)
+    return stats, float(outcome.loss_share[0, where])
 
 
 def _capacity_path(mode: str, capacity: float | None, start: int | None, ramp: int | None,

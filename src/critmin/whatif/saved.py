@@ -1,8 +1,8 @@
 """Saved scenarios: a what-if as a JSON file that can be rerun and compared.
 
-A scenario file holds the kind of what-if (``restrict``, ``pact`` or ``supply-at-risk``),
-every keyword argument of its function (:func:`critmin.restrict`, :func:`critmin.pact`,
-:func:`critmin.supply_at_risk`) by name, defaults included, and what it was run on: the data
+A scenario file holds the kind of what-if (``restrict``, ``pact``, ``supply-at-risk`` or
+``domestic``), every keyword argument of its function (:func:`critmin.restrict`,
+:func:`critmin.pact`, :func:`critmin.supply_at_risk`, :func:`critmin.domestic`) by name, defaults included, and what it was run on: the data
 fingerprint of the store and critmin's version. Rerunning it on other data or code still
 works; the result then carries a note saying so.
 
@@ -35,24 +35,27 @@ from critmin.errors import InvalidInput, NotFound, nearest
 from critmin.store import get_store
 from critmin.version import __version__
 from critmin.whatif.at_risk import SupplyAtRisk, supply_at_risk
+from critmin.whatif.domestic import Domestic, domestic
 from critmin.whatif.pacts import Pact, pact
 from critmin.whatif.restrictions import Restriction, restrict
 
 FORMAT = 1
 """Version of the scenario file layout (the ``critmin_scenario`` field)."""
 
-Result = Restriction | Pact | SupplyAtRisk
+Result = Restriction | Pact | SupplyAtRisk | Domestic
 
 KINDS: dict[str, Callable[..., Result]] = {
     "restrict": restrict,
     "pact": pact,
     "supply-at-risk": supply_at_risk,
+    "domestic": domestic,
 }
 """Each kind of scenario and the function that runs it."""
 
 EXAMPLES = Path(__file__).resolve().parent / "examples"
-"""The scenario files shipped with critmin: the India–Russia set of the docs
-(``docs/examples/india_russia_scenarios`` holds the same files, checked by a test)."""
+"""The scenario files shipped with critmin: the India–Russia set of the docs and India's
+magnet scheme (``docs/examples/india_russia_scenarios`` holds the same files, checked by a
+test)."""
 
 FOLDER_ENV = "CRITMIN_SCENARIOS"
 """Environment variable naming a folder of scenario files that :func:`scenario_files` offers
@@ -64,11 +67,16 @@ COLUMNS = {
     "exposure_before": "share", "exposure_after": "share",
     "china_share_before": "share", "china_share_after": "share",
     "expected_loss_share": "share", "var95_share": "share", "p_loss_over_10": "share",
+    "imports_before_t": "t (basis)", "imports_after_t": "t (basis)",
+    "feed_t": "t (basis)", "feed_shortfall_t": "t (basis)",
 }
 """Columns of the comparison table and their units: the headline figures of each kind
 (restrict: loss per country; pact: the importer's exposure to the restriction and China's
 share of its imports, before and after; supply-at-risk: expected loss, 95th percentile and
-the probability of losing more than 10 %); a kind leaves the others' columns empty."""
+the probability of losing more than 10 %; domestic: the country's exposure and China's share
+of its imports as a pact's, its imports at the stage before and after, the feed the new
+output needs one stage up and the part its own output cannot cover); a kind leaves the
+others' columns empty."""
 
 
 @dataclass
@@ -154,12 +162,12 @@ def save_scenario(kind: str, path: str | Path, **params: Any) -> Scenario:
     Parameters
     ----------
     kind : str
-        ``restrict``, ``pact`` or ``supply-at-risk``.
+        ``restrict``, ``pact``, ``supply-at-risk`` or ``domestic``.
     path : str or Path
         The file to write (its folder must exist).
     **params
-        The keyword arguments of :func:`critmin.restrict`, :func:`critmin.pact` or
-        :func:`critmin.supply_at_risk`.
+        The keyword arguments of :func:`critmin.restrict`, :func:`critmin.pact`,
+        :func:`critmin.supply_at_risk` or :func:`critmin.domestic`.
 
     Returns
     -------
@@ -337,6 +345,18 @@ def _rows(item: ScenarioRun) -> pd.DataFrame:
             "china_share_before": [result.before.get("china_share")],
             "china_share_after": [result.after.get("china_share")],
         })
+    elif isinstance(result, Domestic):
+        frame = pd.DataFrame({
+            "country": [result.country],
+            "exposure_before": [result.exposure_before],
+            "exposure_after": [result.exposure_after],
+            "china_share_before": [result.before.get("china_share")],
+            "china_share_after": [result.after.get("china_share")],
+            "imports_before_t": [result.before.get("imports_t")],
+            "imports_after_t": [result.after.get("imports_t")],
+            "feed_t": [result.feed["feed_t"]],
+            "feed_shortfall_t": [result.feed["shortfall_t"]],
+        })
     elif isinstance(result, Restriction):
         frame = result.countries[["country", "loss_t", "loss_share"]]
     else:
@@ -368,7 +388,7 @@ def scenario_files() -> dict[str, Path]:
     Examples
     --------
     >>> sorted(critmin.scenario_files())[:2]
-    ['china_rare_earth_metals_cut', 'india_russia_lithium_pact']
+    ['china_rare_earth_metals_cut', 'india_magnet_scheme']
     """
     found = {p.stem: p for p in EXAMPLES.glob("*.json")}
     folder = os.environ.get(FOLDER_ENV)
@@ -435,17 +455,25 @@ def describe(scenario: Scenario) -> str:
         return (f"{p.get('supplier')} supplies {p.get('importer')} {amount} of "
                 f"{p.get('mineral')}{stage} ({mode}), {year}; loss if {rival} cuts "
                 f"{_number(p.get('against_cut', 1.0), '.0%')}")
+    if scenario.kind == "domestic":
+        amount = (f"project {p['project']}" if p.get("project")
+                  else f"{_number(p.get('capacity'), ',.0f')} t a year")
+        rival = ", ".join(_listed(p.get("against")))
+        return (f"{p.get('country')} makes {p.get('mineral')}{stage} at home ({amount}), "
+                f"{year}; loss if {rival} cuts {_number(p.get('against_cut', 1.0), '.0%')}")
     return (f"supply at risk of {p.get('mineral')}{stage}, {year}, "
             f"{_number(p.get('draws'), ',')} draws")
 
 
 def _focus(runs: Sequence[ScenarioRun]) -> str:
     """The country whose outcomes :func:`outcomes` shows when none is named: the importer of
-    the first agreement, else the first restriction target, else the first country of the
+    the first agreement or the country of the first domestic what-if, else the first restriction target, else the first country of the
     first run's headline rows."""
     for item in runs:
         if isinstance(item.result, Pact):
             return item.result.importer
+        if isinstance(item.result, Domestic):
+            return item.result.country
     for item in runs:
         if isinstance(item.result, Restriction) and item.result.targets:
             return item.result.targets[0]
@@ -472,6 +500,20 @@ def _outcome(item: ScenarioRun, country: str) -> dict[str, Any]:
                              else math.nan)
         else:
             notes.insert(0, f"the agreement concerns {result.importer}, not {country}")
+    elif isinstance(result, Domestic):
+        row["measure"] = "loss with the new output"
+        row["delivery"] = (f"{result.output_t:,.1f} t {result.basis} a year of new output at "
+                           f"the {result.stage} stage; feed short by "
+                           f"{result.feed['shortfall_t']:,.1f} t")
+        notes = [*item.scenario.notes, *result.warnings, *result.notes, result.conclusion()]
+        if result.country == country:
+            row["loss_share"] = result.exposure_after
+            row["loss_share_without"] = result.exposure_before
+            supply = result.after.get("supply_t")
+            row["loss_t"] = (result.exposure_after * supply if supply is not None
+                             else math.nan)
+        else:
+            notes.insert(0, f"the new output concerns {result.country}, not {country}")
     else:
         restriction = isinstance(result, Restriction)
         row["measure"] = "loss" if restriction else "expected loss"
@@ -505,7 +547,8 @@ def outcomes(runs: Sequence[ScenarioRun], country: str | None = None) -> pd.Data
     ----------
     runs : list of ScenarioRun
     country : str, optional
-        Any name of a country; by default the importer of the first agreement, else the
+        Any name of a country; by default the importer of the first agreement (or the
+        country of the first domestic what-if), else the
         first restriction target, else the first country of the first run.
 
     Examples
@@ -566,7 +609,7 @@ def compare_scenarios(paths: Sequence[str | Path]) -> pd.DataFrame:
     >>> folder = Path(critmin.__file__).parents[2] / "docs" / "examples" / "india_russia_scenarios"
     >>> table = critmin.compare_scenarios(sorted(folder.glob("*.json")))
     >>> sorted(set(table["kind"]))
-    ['pact', 'restrict']
+    ['domestic', 'pact', 'restrict']
     """
     paths = checks.as_paths(paths, "paths")
     loaded = [load_scenario(p) for p in paths]
