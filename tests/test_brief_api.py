@@ -92,7 +92,8 @@ def test_country_brief_as_pdf_is_cached(client: Any) -> None:
     assert disposition(res) == 'attachment; filename="india-2022-brief.pdf"'
     assert res.content.startswith(b"%PDF")
     keys = [k for k in client.app.state.cache.items if "brief" in k]
-    assert [k[1:] for k in keys] == [("brief", "country", "India", ("lithium",), 2022, "pdf")]
+    assert [k[1:] for k in keys] == [("brief", "country", "India", ("lithium",), 2022, "pdf",
+                                      (), 1.0)]
     assert keys[0][0] == res.headers["x-critmin-data"]  # under the data it was built on
     again = client.get("/api/v1/brief/India", params={"year": 2022, "format": "pdf",
                                                       "mineral": "lithium"})
@@ -108,6 +109,11 @@ def test_company_brief(client: Any) -> None:
     assert book.sheetnames[:4] == ["findings", "materials", "supplier_mix", "export_controls"]
     page = client.get("/api/v1/company/Acme/brief", params={"format": "html", "year": 2022})
     assert page.status_code == 200 and "idn-ni-ban-2020" in page.text
+    assert "would lose" not in page.text
+    cut = client.get("/api/v1/company/Acme/brief",
+                     params={"format": "html", "year": 2022, "restrict": "CHN"})
+    assert cut.status_code == 200 and "If China withheld all of its exports, Acme would lose" \
+        in cut.text
     missing = error_of(client.get("/api/v1/company/Nobody/brief", params={"format": "html"}),
                        404, "not_found")
     assert "'Nobody'" in missing["message"]

@@ -172,3 +172,27 @@ def test_cli_company_brief_and_its_errors(tmp_path: Path, monkeypatch: pytest.Mo
     said = capsys.readouterr().err
     assert "no purchase records for company 'Acm'" in said and "Acme" in said
     assert not (tmp_path / "x.html").exists()
+
+
+def test_a_restriction_adds_the_inherited_loss(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    critmin.import_purchases(DATA / "company_a.xlsx", company="Acme")
+    plain = brief.build_company("Acme")
+    assert "loss_share" not in plain.table.columns
+    assert not [f for f in plain.findings if f.startswith("If ")]
+    b = brief.build_company("Acme", restrict="CHN")
+    rows = critmin.company("Acme", 2022, restrict="CHN").materials.set_index("mineral")
+    said = finding(b, "If China withheld all of its exports, Acme would lose")
+    # cobalt: the 0.3 t bought in China is lost whole; Finland's own loss adds to it
+    cobalt = re.search(r"([\d.]+) % of its cobalt \(([\d.]+) t\)", said)
+    assert cobalt is not None
+    assert float(cobalt.group(1)) == pytest.approx(rows.loc["cobalt", "loss_share"] * 100,
+                                                   abs=0.05)
+    assert rows.loc["cobalt", "loss_t"] >= 0.3 - 1e-12
+    assert rows.loc["cobalt", "loss_share"] == pytest.approx(
+        rows.loc["cobalt", "loss_t"] / rows.loc["cobalt", "qty_basis_t"])
+    assert list(b.table["loss_share"]) == list(rows.loc[b.table["mineral"], "loss_share"])
+    assert "loss_share" in b.glossary
+    assert exit_code(monkeypatch, "brief", "India", "--restrict", "CHN", "--out",
+                     str(tmp_path / "x.html")) == 2
+    assert "--restrict works with --company" in capsys.readouterr().err

