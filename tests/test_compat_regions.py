@@ -97,3 +97,23 @@ def test_the_region_rule_differs_from_the_default() -> None:
     peer = lcia.characterisation_factors("EU27", "cobalt", 2022, compat="geopolrisk-py").iloc[0]
     assert peer["method"] == "critmin|GeoPolRisk|EU27|2022|geopolrisk-py"
     assert default["cf"] != pytest.approx(peer["cf"], rel=1e-3)
+
+
+def test_risk_as_group_in_compat_mode_is_the_region_rule() -> None:
+    reference = pd.read_csv(DATA / "geopolrisk_py_2.0.1_eu.csv")
+    names = get_store().table("gpr_hs_map")[["reference_id", "mineral"]].drop_duplicates()
+    reference = reference.merge(names, left_on="material", right_on="reference_id",
+                                validate="m:1")
+    rows = reference[reference["mineral"].isin(["cobalt", "lithium"])
+                     & (reference["year"] == 2022)]
+    assert len(rows) == 2
+    got = critmin.risk("EU27", ["cobalt", "lithium"], 2022, compat="geopolrisk-py",
+                       as_group=True)
+    eu = got[got["country"] == "EU27"].merge(rows, on=["year", "mineral"],
+                                             suffixes=("", "_ref"), validate="1:1")
+    assert len(eu) == 2
+    assert eu["cf"].to_numpy() == pytest.approx(eu["cf_ref"].to_numpy(), rel=1e-9)
+    assert eu["score"].to_numpy() == pytest.approx(eu["score_ref"].to_numpy(), rel=1e-9)
+    # the members' own rows are there too, as without as_group
+    plain = critmin.risk("EU27", ["cobalt", "lithium"], 2022, compat="geopolrisk-py")
+    assert len(got) == len(plain) + 2 and list(got.columns) == list(plain.columns)

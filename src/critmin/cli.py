@@ -863,7 +863,7 @@ def risk_cmd(
     mineral: Annotated[list[str] | None, typer.Option("--mineral", "-m", metavar="MINERAL", help="Mineral (repeatable).")] = None,
     year: YearsOpt = None,
     compat: Annotated[str | None, typer.Option(metavar="MODE", help="'geopolrisk-py' reproduces that library's numbers (its columns only).")] = None,
-    as_group: Annotated[bool, typer.Option("--as-group", help="Also report each group given with -c (G7, EU27, BRICS…, or BRICS-CHN, EU27+GBR, Allies=G7+AUS) as one importer: trade between members left out, membership by year.")] = False,
+    as_group: Annotated[bool, typer.Option("--as-group", help="Also report each group given with -c (G7, EU27, BRICS…, or BRICS-CHN, EU27+GBR, Allies=G7+AUS) as one importer: trade between members left out, membership by year (with --compat geopolrisk-py: its region rule, members' imports from each other counted at no risk).")] = False,
     pivot: PivotOpt = None, measure: MeasureOpt = None,
     as_json: JsonOpt = False, as_csv: CsvOpt = False, out: OutOpt = None, force: ForceOpt = False,
     columns: ColumnsOpt = None, limit: LimitOpt = None, show_all: AllOpt = False,

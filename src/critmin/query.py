@@ -214,7 +214,9 @@ def risk(countries: Sequence[str] | str | None = None, minerals: Sequence[str] |
     as_group : bool
         Also report each group named in ``countries`` as one importer (``country`` is the
         group's name): trade between members left out, production summed, membership by
-        year (``critmin.group_members``).
+        year (``critmin.group_members``). With ``compat``, geopolrisk-py's region rule
+        instead: the members' imports from each other count, at no risk
+        (:func:`critmin.compute.compat_groups`).
 
     Returns
     -------
@@ -236,13 +238,21 @@ def risk(countries: Sequence[str] | str | None = None, minerals: Sequence[str] |
                        minerals=mineral_list, countries=resolve_countries(countries))
     if not as_group:
         return frame
-    if mode != "default":
-        raise InvalidInput("groups as one importer exist in the default mode only")
     store = get_store()
     named = checks.as_names(countries, "countries") or []
     groups = [g for g in named if resolve.group_members(g)]
     if not groups:
         raise InvalidInput("as_group needs a group among the countries (G7, EU27, BRICS, Quad…)")
+    if mode != "default":
+        span = year_list or sorted(int(y) for y in store.table("gpr_production")["year"].unique())
+        regions = [frame]
+        for name in groups:
+            label, members = group_membership(name, span)
+            regions.append(compute.compat_groups(store, members.assign(group=label), span,
+                                                 mineral_list))
+        out = pd.concat(regions, ignore_index=True)[list(frame.columns)]
+        out.attrs["units"] = frame.attrs.get("units", {})
+        return out
     years_all = year_list or sorted(store.rows_by_year("flows") | store.rows_by_year("production"))
     from critmin.inputs import read_cube_inputs
     from critmin.metrics.country_groups import group_cube
