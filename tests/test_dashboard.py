@@ -300,6 +300,37 @@ def test_registry_links_run_scenarios(page: tuple[Any, Watch], server: str) -> N
     settled(watch)
 
 
+def test_domestic_capacity_tab_runs_the_magnet_scheme(page: tuple[Any, Watch],
+                                                      server: str) -> None:
+    pg, watch = page
+    open_page(pg, f"{server}/#/{MAGNETS}")
+    pg.wait_for_selector("#scenario-result .summary", timeout=120_000)
+    pg.wait_for_function("(document.body.dataset.busy || '0') === '0'", timeout=120_000)
+    form = pg.locator("#main form")
+    # the project fills in its own country; its stage is the project's
+    assert form.locator("[name=country]").input_value() == "IND"
+    assert form.locator("select[name=project]").input_value() == "ind-repm-scheme-2025"
+    # imports at the product stage, 2024 (bundled data): 7,393.6 t REO before; the scheme's
+    # 6,000 t of magnets x 0.35 REO = 2,100 t replaces imports, 5,293.6 t after
+    row = pg.locator("#scenario-result tr:has(td:text-is('imports_t'))")
+    assert [row.locator("td").nth(i).text_content() for i in (1, 2)] == ["7,394", "5,294"]
+    assert "product stage" in pg.locator("#scenario-result .summary").text_content()
+    feed = pg.locator("#scenario-result p.feed").text_content()
+    assert feed.startswith("The new output needs 2,100 t REO of feed one stage up")
+    settled(watch)
+
+
+def test_registry_projects_link_the_domestic_tab(page: tuple[Any, Watch], server: str) -> None:
+    pg, watch = page
+    open_page(pg, f"{server}/#/registries")
+    pg.click("a:text-is('ind-repm-scheme-2025')")
+    pg.wait_for_selector("#scenario-result .summary, #scenario-result .error", timeout=120_000)
+    assert pg.locator("button[data-tab=domestic].active").count() == 1
+    assert pg.locator("#main form select[name=mineral]").input_value() == "rare-earths"
+    assert "imports at the stage" in pg.locator("#scenario-result .summary").text_content()
+    settled(watch)
+
+
 def test_events_say_when_they_were_in_force(page: tuple[Any, Watch], server: str) -> None:
     pg, watch = page
     open_page(pg, f"{server}/#/registries")
@@ -343,8 +374,12 @@ def test_a_bad_share_is_said_next_to_its_field(page: tuple[Any, Watch], server: 
     settled(watch)
 
 
+MAGNETS = "scenarios?tab=domestic&project=ind-repm-scheme-2025&mineral=rare-earths&year=2024&run=1"
+"""India's magnet scheme as domestic capacity, as the registries page links it."""
+
+
 @pytest.mark.parametrize("route", ["world", "country/IND", "mineral/rare-earths", "scenarios",
-                                   "optimise", "registries"])
+                                   "optimise", "registries", MAGNETS])
 def test_phone_width_has_no_sideways_scroll(browser: Any, server: str, route: str) -> None:
     context = browser.new_context(viewport={"width": 360, "height": 780}, is_mobile=True,
                                   has_touch=True)
@@ -353,6 +388,8 @@ def test_phone_width_has_no_sideways_scroll(browser: Any, server: str, route: st
         open_page(pg, f"{server}/#/{route}")
         if route in ("world", "country/IND", "mineral/rare-earths", "optimise"):
             pg.wait_for_selector(".figure .main-svg", timeout=120_000)
+        if route == MAGNETS:
+            pg.wait_for_selector("#scenario-result .summary", timeout=120_000)
         assert pg.evaluate("document.documentElement.scrollWidth") <= 360
         # figures fit their box and show no mode bar over their titles
         # (the value chain scrolls sideways inside its own box instead)

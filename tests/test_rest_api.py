@@ -102,6 +102,10 @@ def test_rest_reference_tables(client) -> None:
     events = ok(client.get("/api/v1/events"))
     assert [r["id"] for r in events["rows"]] == list(critmin.events()["id"])
     assert "chn-ga-ge-2023" in {r["id"] for r in events["rows"]}
+    projects = ok(client.get("/api/v1/projects"))
+    assert [r["id"] for r in projects["rows"]] == list(critmin.projects()["id"])
+    magnets = next(r for r in projects["rows"] if r["id"] == "ind-repm-scheme-2025")
+    assert magnets["capacity_t"] == pytest.approx(6000 * 0.35)  # projects.csv: t x REO factor
 
 
 def test_rest_profile(client) -> None:

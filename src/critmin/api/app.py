@@ -90,7 +90,7 @@ RETRY_AFTER_S = 5
 """Seconds a client is asked to wait while the cube's cache is computed."""
 NEEDS_NO_CUBE = frozenset({"/api/v1/ready", "/api/v1/status", "/api/v1/countries",
                            "/api/v1/minerals", "/api/v1/agreements", "/api/v1/events",
-                           "/api/v1/saved-scenarios"})
+                           "/api/v1/projects", "/api/v1/saved-scenarios"})
 """API paths answered from the reference tables alone, also while the cube is computed."""
 
 
@@ -699,6 +699,13 @@ def _reference_routes(app: FastAPI, cache: Cache) -> None:
         from critmin.whatif.registries import events as table
 
         return await cache.json(("events",), lambda: _rows(table()))
+
+    @app.get("/api/v1/projects", tags=["reference"],
+             summary="Documented capacity projects, to run with /api/v1/domestic")
+    async def projects() -> Response:
+        from critmin.whatif.capacity import projects as table
+
+        return await cache.json(("projects",), lambda: _rows(table()))
 
 
 def _profile_routes(app: FastAPI, cache: Cache, downloads: Slots) -> None:

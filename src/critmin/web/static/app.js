@@ -129,7 +129,7 @@ function fmt(col, v) {
   if (typeof v === "number") {
     if (isShare(col)) return (100 * v).toFixed(1) + "%";
     if (col === "score" || col === "hhi" || col.endsWith("hhi") || col === "risk") return v.toFixed(3);
-    if (col === "year" || col === "rank") return String(v);
+    if (col === "year" || col.endsWith("_year") || col === "rank") return String(v);
     return Math.abs(v) >= 100 ? Math.round(v).toLocaleString("en") : v.toLocaleString("en", { maximumFractionDigits: 2 });
   }
   return String(v);
@@ -560,13 +560,14 @@ function pactVerdict(d) {
 async function scenariosPage(_arg, params) {
   const root = main();
   const minerals = await mineralOptions();
-  const [agreements, events] = await Promise.all([once("agreements", () => api("/agreements")), once("events", () => api("/events"))]);
+  const [agreements, events, projects] = await Promise.all([once("agreements", () => api("/agreements")),
+    once("events", () => api("/events")), once("projects", () => api("/projects"))]);
   const tab = params.get("tab") || "restrict";
   const out = el("div", { id: "scenario-result" });
   const run = async (path, body, show) => {
     put(out, loading("Running the scenario…"));
     try {
-      const data = await api(path + "?figures=true", body);
+      const data = await api(body === undefined ? path : path + "?figures=true", body);
       put(out, ...show(data));
     } catch (err) {
       put(out, errorBox(err));
@@ -610,6 +611,7 @@ async function scenariosPage(_arg, params) {
         el("h2", {}, "Feasibility"), table([d.feasibility])];
     });
   }, "Run agreement", out);
+  const domesticForm = domesticTab(params, minerals, projects.rows, run, yearField, out);
   const sar = form([
     field("Mineral", select("mineral", minerals, params.get("mineral") || "cobalt")),
     field("Countries (optional)", input("countries", params.get("countries") || "", { size: 10, placeholder: "e.g. IND,EU27" })),
@@ -632,8 +634,8 @@ async function scenariosPage(_arg, params) {
         + "); every row is in the API and CLI outputs.") : null];
     });
   }, "Run Monte Carlo", out);
-  const forms = { restrict, pact: pactForm, "supply-at-risk": sar, saved: null };
-  const titles = { restrict: "Export restriction", pact: "Bilateral agreement", "supply-at-risk": "Supply at risk", saved: "Compare saved" };
+  const forms = { restrict, pact: pactForm, domestic: domesticForm, "supply-at-risk": sar, saved: null };
+  const titles = { restrict: "Export restriction", pact: "Bilateral agreement", domestic: "Domestic capacity", "supply-at-risk": "Supply at risk", saved: "Compare saved" };
   const holder = el("div");
   const tabs = el("div", { class: "tabs", role: "tablist" });
   const show = (name) => {
@@ -650,6 +652,72 @@ async function scenariosPage(_arg, params) {
   put(root, el("h1", {}, "What-if scenarios"), tabs, holder, out);
   show(tab in forms ? tab : "restrict");
   if (params.get("run") && forms[tab]) forms[tab].requestSubmit();
+}
+
+// New domestic output at a stage (GET /domestic): a documented project or a capacity, the
+// imports it replaces and the feed it needs one stage up.
+function domesticTab(params, minerals, projects, run, yearField, out) {
+  const country = input("country", params.get("country") || "", { size: 6, placeholder: "e.g. IND" });
+  const mineral = select("mineral", minerals, params.get("mineral") || "rare-earths");
+  const stage = select("stage", [["", "project's, else headline"], ...STAGES.filter((s) => s !== "headline").map((s) => [s, s])], params.get("stage") || "");
+  const project = el("select", { name: "project" });
+  const capacity = input("capacity", params.get("capacity") || "", { type: "number", min: 0, placeholder: "or a project" });
+  const byId = Object.fromEntries(projects.map((r) => [r.id, r]));
+  const wanted = byId[params.get("project")];
+  if (wanted && !country.value) country.value = wanted.country;
+  // the projects for the country and mineral chosen, or all of them when none fits
+  const fill = (chosen) => {
+    const code = country.value.trim().toUpperCase();
+    const fits = projects.filter((r) => (!code || r.country === code) && r.mineral === mineral.value);
+    const rows = fits.length ? fits : projects;
+    project.replaceChildren(...[["", fits.length ? "— (type a capacity)" : "— (none for these: all listed)"],
+      ...rows.map((r) => [r.id, `${r.id} (${r.country}, ${r.mineral}, ${r.stage})`])]
+      .map(([v, label]) => el("option", { value: v, selected: v === chosen }, label)));
+  };
+  fill(params.get("project") || "");
+  country.addEventListener("change", () => fill(project.value));
+  mineral.addEventListener("change", () => fill(project.value));
+  project.addEventListener("change", () => {  // a project sets its own country, mineral and stage
+    const r = byId[project.value];
+    if (!r) return;
+    country.value = r.country;
+    mineral.value = r.mineral;
+    stage.value = "";
+    fill(r.id);
+  });
+  const f = form([
+    field("Country", country), field("Mineral", mineral), field("Stage (optional)", stage),
+    field("Project", project), field("Capacity (t/yr, basis)", capacity),
+    field("Start (optional)", input("start", params.get("start") || "", { type: "number", min: 1900, max: 2200 })),
+    field("Ramp years (optional)", input("ramp", params.get("ramp") || "", { type: "number", min: 0, max: 50 })),
+    yearField(params.get("year") || ""),
+    field("Displace", select("displace", [["pro-rata", "pro rata"], ["china-first", "restricted suppliers first"]], params.get("displace") || "pro-rata")),
+    field("Restricting country", input("against", params.get("against") || "CHN", { size: 6 })),
+  ], (v) => {
+    if (!v.country) { fieldError(country, "type a country, e.g. IND"); return; }
+    if ((v.project === undefined) === (v.capacity === undefined)) {
+      fieldError(capacity, v.project ? "choose a project or type a capacity, not both" : "type a capacity or choose a project");
+      return;
+    }
+    const q = new URLSearchParams(Object.entries(v).filter(([k]) => k !== "against"));
+    for (const a of list(v.against)) q.append("against", a);
+    run("/domestic?" + q, undefined, (d) => {
+      const rows = Object.keys(d.before).map((k) => ({ metric: k, before: d.before[k], after: d.after[k] }));
+      const feed = d.feed || {};
+      const unit = `t ${d.basis}`;
+      const sentence = !feed.upstream_stages || !feed.upstream_stages.length
+        ? `The new output is at the first stage of the chain (${d.stage}): it needs no feed from another stage.`
+        : `The new output needs ${fmt("feed_t", feed.feed_t)} ${unit} of feed one stage up; `
+          + `${NAMES[d.country] || d.country} has at most ${fmt("domestic_t", feed.domestic_t)} ${unit} of its own left, `
+          + `leaving ${fmt("shortfall_t", feed.shortfall_t)} ${unit} to import one stage up.`;
+      const who = (d.against && d.against.suppliers || []).join(", ");
+      const ups = (feed.imports || []).map((r) => ({ stage: r.stage, imports_t: r.imports_t, exports_t: r.exports_t, [`share_from_${who}`]: r.against_share }));
+      return [...resultView(d, rows, ["metric", "before", "after"]),
+        el("h2", {}, "Feed one stage up"), el("p", { class: "feed" }, sentence),
+        ups.length ? table(ups) : null];
+    });
+  }, "Run domestic capacity", out);
+  return f;
 }
 
 // Saved scenarios side by side: one column per scenario, one row per outcome.
@@ -850,7 +918,8 @@ async function registriesPage() {
   const root = main();
   put(root, el("h1", {}, "Agreements and export controls"), loading());
   try {
-    const [agreements, events] = await Promise.all([once("agreements", () => api("/agreements")), once("events", () => api("/events"))]);
+    const [agreements, events, projects] = await Promise.all([once("agreements", () => api("/agreements")),
+      once("events", () => api("/events")), once("projects", () => api("/projects"))]);
     // one link per mineral the agreement names, run on the stage it names (else the refined
     // stage, the one a supply pact is about) and the latest year with data for it
     const pactLink = (r, mineral) => {
@@ -872,6 +941,10 @@ async function registriesPage() {
       return r.status;
     };
     const eventLink = (id) => "#/scenarios?" + new URLSearchParams({ tab: "restrict", event: id, run: "1" });
+    const byProject = Object.fromEntries(projects.rows.map((r) => [r.id, r]));
+    // on the latest year with trade data for every stage (a project's start year is later)
+    const projectLink = (id) => "#/scenarios?" + new URLSearchParams({
+      tab: "domestic", project: id, country: byProject[id].country, mineral: byProject[id].mineral, year: String(YEARS.last), run: "1" });
     put(root,
       el("h1", {}, "Agreements and export controls"),
       el("h2", {}, "Critical-mineral agreements"),
@@ -880,6 +953,9 @@ async function registriesPage() {
       el("h2", {}, "Documented export controls"),
       el("p", {}, "Click an id to run the control as a restriction scenario."),
       table(events.rows.map((r) => ({ ...r, in_force: inForce(r) })), ["id", "title", "supplier", "minerals", "stage", "kind", "cut", "status", "in_force", "announced", "source"], { links: { id: eventLink } }),
+      el("h2", {}, "Documented capacity projects"),
+      el("p", {}, "Click an id to run the project as domestic capacity (the imports it replaces and the feed it needs)."),
+      table(projects.rows, ["id", "title", "country", "mineral", "stage", "capacity", "unit", "capacity_t", "start_year", "ramp_years", "status", "source"], { links: { id: projectLink } }),
     );
   } catch (err) {
     put(root, errorBox(err));
